@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { registerDbCommands } from './commands/db.ts';
+import { ExitCode } from './exit-codes.ts';
+import { describeError } from './run-command.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('bluecast')
+    .description('Scheduled iMessage campaigns: CSV recipients, paced sends, delivery reports')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDbCommands(program);
+  // Every subcommand inherits the strict parsing and exit override.
+  const harden = (cmd: Command) => {
+    cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+    cmd.commands.forEach(harden);
+  };
+  harden(program);
+  return program;
+}
+
+/** Parse and run; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are "errors" to commander but successes to a user
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    const { code, message } = describeError(err);
+    if (message) console.error(message);
+    return code;
+  }
+}

@@ -1,0 +1,36 @@
+import { openApp, type App, type OpenAppOptions } from '../app.ts';
+import { BluecastError, ConfigError, ValidationError } from '../lib/errors.ts';
+import { ExitCode } from './exit-codes.ts';
+
+/** Thrown by commands to end with a chosen exit code after printing `message`. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message = '',
+  ) {
+    super(message);
+  }
+}
+
+/** Run a command body with an opened App, closing it whatever happens. */
+export async function withApp<T>(fn: (app: App) => Promise<T>, opts: OpenAppOptions = {}): Promise<T> {
+  const app = await openApp(opts);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Map an error from a command to an exit code and a message for stderr. */
+export function describeError(err: unknown): { code: number; message: string } {
+  if (err instanceof CliExit) return { code: err.code, message: err.message };
+  if (err instanceof ConfigError || err instanceof ValidationError) return { code: ExitCode.usage, message: err.message };
+  if (err instanceof BluecastError) return { code: ExitCode.failure, message: `${err.name}: ${err.message}` };
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED') return { code: ExitCode.failure, message: `cannot connect: ${err.message}` };
+    return { code: ExitCode.failure, message: `${err.name}: ${err.message}` };
+  }
+  return { code: ExitCode.failure, message: String(err) };
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ConfigError } from './lib/errors.ts';
+
+const optionalString = z
+  .string()
+  .transform((v) => v.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const postgresUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// or postgresql:// URL');
+
+const httpUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number (0-65535)')
+  .transform(Number)
+  .pipe(z.number().max(65535, 'must be a port number (0-65535)'));
+
+/** Every environment variable bluecast reads, validated in one place. */
+export const envSchema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
+  BLUECAST_DATA_DIR: z.string().min(1).default('.bluecast'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  CONTIGUITY_API_KEY: z
+    .string()
+    .regex(/^contiguity_sk_[A-Za-z0-9_\-]+$/, 'must look like contiguity_sk_…')
+    .optional(),
+  /** Base of the provider API; the simulator's URL in tests and the demo. */
+  CONTIGUITY_BASE_URL: httpUrl.default('https://api.contiguity.com'),
+  /** Comma-separated whsec_ secrets; several are accepted during rotation. */
+  WEBHOOK_SECRET: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1, 'must name at least one secret'))
+    .optional(),
+  BLUECAST_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  /** Public URL at which the provider reaches our webhook receiver. */
+  PUBLIC_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_ID: optionalString,
+  REQUEST_TIMEOUT_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().min(100, 'must be at least 100').max(120_000, 'must be at most 120000'))
+    .default(15_000),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Parse an environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings are how shells and .env files spell "unset".
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}

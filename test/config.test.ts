@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/lib/errors.ts';
+
+describe('config', () => {
+  it('has working defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.CONTIGUITY_BASE_URL).toBe('https://api.contiguity.com');
+    expect(c.PORT).toBe(3000);
+    expect(c.LOG_LEVEL).toBe('info');
+    expect(c.BLUECAST_DATA_DIR).toBe('.bluecast');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('parses secrets for rotation and trims the base URL', () => {
+    const c = loadConfig({ WEBHOOK_SECRET: 'whsec_aaaaaaaa, whsec_bbbbbbbb', CONTIGUITY_BASE_URL: 'http://127.0.0.1:9000/' });
+    expect(c.WEBHOOK_SECRET).toEqual(['whsec_aaaaaaaa', 'whsec_bbbbbbbb']);
+    expect(c.CONTIGUITY_BASE_URL).toBe('http://127.0.0.1:9000');
+  });
+
+  it.each([
+    ['DATABASE_URL', 'not a url', /DATABASE_URL: must be a postgres/],
+    ['CONTIGUITY_API_KEY', 'sk_live_123', /CONTIGUITY_API_KEY: must look like contiguity_sk_/],
+    ['CONTIGUITY_BASE_URL', 'ftp://x', /CONTIGUITY_BASE_URL: must be an http/],
+    ['PORT', '80a', /PORT: must be a port number/],
+    ['PORT', '70000', /PORT: must be a port number/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL:/],
+    ['BLUECAST_API_TOKEN', 'short', /BLUECAST_API_TOKEN: must be at least 16 characters/],
+    ['WEBHOOK_SECRET', 'x', /WEBHOOK_SECRET: each secret must be at least 8 characters/],
+    ['REQUEST_TIMEOUT_MS', '5', /REQUEST_TIMEOUT_MS: must be at least 100/],
+  ])('rejects %s=%s with a message naming it', (key, value, message) => {
+    let err: unknown;
+    try {
+      loadConfig({ [key]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(message);
+  });
+});
