@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/*
+ * The provider's v2 webhook events (openapi/wh.json). Receivers must be
+ * lenient: extra fields are kept, and an unknown `type` is a generic event,
+ * not an error, so new event kinds are stored rather than lost.
+ */
+
+const unixSeconds = z.number().int();
+
+export const attachmentSchema = z.looseObject({ url: z.string(), mime: z.string(), filename: z.string() });
+
+export const textIncomingSmsData = z.looseObject({ from: z.string(), to: z.string(), body: z.string(), timestamp: unixSeconds });
+export const textIncomingMmsData = textIncomingSmsData.extend({ attachments: z.array(attachmentSchema).default([]) });
+export const textDeliveryConfirmedData = z.looseObject({ from: z.string(), to: z.string(), message_id: z.string(), timestamp: unixSeconds });
+export const textDeliveryFailedData = textDeliveryConfirmedData.extend({ error: z.string().default('') });
+/** In an incoming iMessage `from` is the person and `to` is our line. */
+export const imessageIncomingData = z.looseObject({
+  from: z.string(),
+  to: z.string(),
+  body: z.string(),
+  timestamp: unixSeconds,
+  attachments: z.array(attachmentSchema).default([]),
+});
+export const numbersSubstitutionData = z.looseObject({
+  original_number: z.string(),
+  used_number: z.string(),
+  reason: z.string(),
+  message_id: z.string(),
+  timestamp: unixSeconds,
+});
+export const otpReverseVerifiedData = z.looseObject({ otp_id: z.string(), number: z.string(), status: z.string() });
+export const emailIncomingData = z.looseObject({ email_id: z.string(), timestamp: unixSeconds.optional() });
+
+const envelopeFields = {
+  id: z.string().min(1),
+  timestamp: unixSeconds,
+  api_version: z.string(),
+  known: z.literal(true),
+};
+
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ ...envelopeFields, type: z.literal(type), data });
+
+export const knownEventSchema = z.discriminatedUnion('type', [
+  event('imessage.incoming', imessageIncomingData),
+  event('text.incoming.sms', textIncomingSmsData),
+  event('text.incoming.mms', textIncomingMmsData),
+  event('text.delivery.confirmed', textDeliveryConfirmedData),
+  event('text.delivery.failed', textDeliveryFailedData),
+  event('numbers.substitution', numbersSubstitutionData),
+  event('otp.reverse.verified', otpReverseVerifiedData),
+  event('email.incoming', emailIncomingData),
+]);
+export type KnownEvent = z.infer<typeof knownEventSchema>;
+export type KnownEventType = KnownEvent['type'];
+export const KNOWN_EVENT_TYPES: readonly KnownEventType[] = knownEventSchema.options.map((o) => o.shape.type.value);
+
+export type EventOf<T extends KnownEventType> = Extract<KnownEvent, { type: T }>;
+
+/** An event of a type this code does not know yet; stored and acknowledged, never rejected. */
+export interface UnknownEvent {
+  id: string;
+  type: string;
+  timestamp: number;
+  api_version: string;
+  data: unknown;
+  known: false;
+}
+
+export type ProviderEvent = KnownEvent | UnknownEvent;
+
+export const eventEnvelopeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  timestamp: unixSeconds,
+  api_version: z.string(),
+  data: z.unknown().refine((d) => d !== undefined, 'is required'),
+});

@@ -1,0 +1,229 @@
+import type { z } from 'zod';
+import type { Logger } from '../lib/logger.ts';
+import { ProviderError, isRetryableStatus } from './errors.ts';
+import { envelopeSchema, errorDataSchema } from './schemas.ts';
+import { createWire, WireError, type WireResponse } from './wire.ts';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the error goes back to the caller (who can reschedule). */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * 'all': retry whatever is retryable; 'safe': only what the provider surely did
+ * not act on (ambiguous === false), so a send is never duplicated by a blind
+ * retry; 'none': one attempt.
+ */
+export type RetryMode = 'all' | 'safe' | 'none';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  retry?: RetryMode;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  logger?: Logger;
+}
+
+export interface RequestSpec<T> {
+  /** Name for logs, e.g. "send". */
+  op: string;
+  method: 'GET' | 'POST';
+  /** Path below the base URL, already percent-encoded, starting with "/". */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  data: z.ZodType<T>;
+}
+
+export interface Transport {
+  request<T>(spec: RequestSpec<T>, call?: CallOptions): Promise<T>;
+  /** Drop idle keep-alive connections. */
+  close(): void;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5_000, maxRetryAfterMs: 30_000 };
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Full jitter: uniform in [0, min(cap, base·2^attempt)] spreads synchronized retries apart. */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.floor(random() * ceiling);
+}
+
+function shouldRetry(err: ProviderError, mode: RetryMode): boolean {
+  if (mode === 'none' || !err.retryable) return false;
+  return mode === 'all' || !err.ambiguous;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function errorFromAnswer(status: number, text: string, retryAfter: string | null): ProviderError {
+  let providerMessage = text.slice(0, 300) || `HTTP ${status}`;
+  let requestId: string | undefined;
+  try {
+    const env = envelopeSchema.safeParse(JSON.parse(text));
+    if (env.success) {
+      requestId = env.data.id;
+      const data = errorDataSchema.safeParse(env.data.data);
+      if (data.success) providerMessage = data.data.error;
+    }
+  } catch {
+    // not JSON (a proxy's HTML page, an empty body): keep the text
+  }
+  return new ProviderError({
+    kind: 'http',
+    status,
+    providerMessage,
+    requestId,
+    retryable: isRetryableStatus(status),
+    // The provider answered, so it decided: it did not act on an error answer.
+    ambiguous: false,
+    retryAfterMs: parseRetryAfter(retryAfter),
+  });
+}
+
+/**
+ * The one place the client talks HTTP: auth header, timeout, status checked
+ * before the body is parsed, envelope and data validated, retries.
+ */
+export function createTransport(opts: TransportOptions): Transport {
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const wire = createWire();
+  const getHeaders = { authorization: `Token ${opts.apiKey}`, accept: 'application/json' };
+  const postHeaders = { ...getHeaders, 'content-type': 'application/json' };
+
+  async function attempt<T>(spec: RequestSpec<T>, signal?: AbortSignal): Promise<T> {
+    // One controller per attempt, fed by our timer and the caller's signal; both are
+    // removed when the attempt ends so a long-lived caller signal accumulates nothing.
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, opts.timeoutMs);
+    const onCallerAbort = () => ctl.abort(signal?.reason);
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (signal?.aborted) ctl.abort(signal.reason);
+    try {
+      return await attemptWith(spec, ctl.signal, () => timedOut, signal);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  async function attemptWith<T>(spec: RequestSpec<T>, combined: AbortSignal, timedOut: () => boolean, signal?: AbortSignal): Promise<T> {
+    const qs = spec.query && Object.keys(spec.query).length ? `?${new URLSearchParams(spec.query).toString()}` : '';
+    const url = new URL(`${base}${spec.path}${qs}`);
+    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+
+    let res: WireResponse;
+    try {
+      res = await wire.request(spec.method, url, body === undefined ? getHeaders : postHeaders, body, combined);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const w = err instanceof WireError ? err : new WireError(String(err), undefined, true, undefined, { cause: err });
+      // An error status whose body was cut off is still an answer.
+      if (w.status !== undefined && (w.status < 200 || w.status >= 300)) throw errorFromAnswer(w.status, '', null);
+      if (timedOut()) {
+        throw new ProviderError({
+          kind: 'timeout',
+          status: w.status,
+          providerMessage: `no answer within ${opts.timeoutMs} ms${w.written ? '' : ' (no connection was made)'}`,
+          retryable: true,
+          ambiguous: w.written,
+          cause: err,
+        });
+      }
+      throw new ProviderError({
+        kind: 'network',
+        status: w.status,
+        providerMessage: w.code ? `${w.code}: ${w.message}` : w.message,
+        retryable: true,
+        // Once a connection was made, the request may have reached the provider.
+        ambiguous: w.written,
+        cause: err,
+      });
+    }
+    const retryAfter = typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null;
+    if (res.status < 200 || res.status >= 300) throw errorFromAnswer(res.status, res.body, retryAfter);
+    const text = res.body;
+
+    // A 2xx we cannot read: the provider did act, we just do not know the result.
+    const unreadable = (why: string, requestId?: string): never => {
+      throw new ProviderError({ kind: 'http', status: res.status, providerMessage: `unexpected answer: ${why}`, requestId, retryable: false, ambiguous: true });
+    };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return unreadable('body is not JSON');
+    }
+    const env = envelopeSchema.safeParse(json);
+    if (!env.success) return unreadable('not a response envelope');
+    if (env.data.object === 'error') {
+      const data = errorDataSchema.safeParse(env.data.data);
+      throw new ProviderError({
+        kind: 'http',
+        status: data.success ? data.data.status : res.status,
+        providerMessage: data.success ? data.data.error : 'error envelope',
+        requestId: env.data.id,
+        retryable: data.success ? isRetryableStatus(data.data.status) : false,
+        ambiguous: false,
+      });
+    }
+    const data = spec.data.safeParse(env.data.data);
+    if (!data.success) {
+      return unreadable(data.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; '), env.data.id);
+    }
+    return data.data;
+  }
+
+  return {
+    async request<T>(spec: RequestSpec<T>, call: CallOptions = {}): Promise<T> {
+      const mode = call.retry ?? 'all';
+      const maxRetryAfter = opts.retry.maxRetryAfterMs ?? DEFAULT_RETRY.maxRetryAfterMs!;
+      for (let n = 0; ; n++) {
+        try {
+          return await attempt(spec, call.signal);
+        } catch (err) {
+          if (!(err instanceof ProviderError) || n >= opts.retry.maxRetries || !shouldRetry(err, mode)) throw err;
+          if (err.retryAfterMs !== undefined && err.retryAfterMs > maxRetryAfter) throw err;
+          const delay = err.retryAfterMs ?? backoffDelay(n, opts.retry);
+          opts.logger?.warn({ op: spec.op, attempt: n + 1, delayMs: delay, status: err.status, kind: err.kind, reason: err.providerMessage }, 'provider call failed; retrying');
+          await abortableSleep(delay, call.signal);
+        }
+      }
+    },
+    close: () => wire.close(),
+  };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Failures the simulator injects into API requests (never into /__sim/*). */
+export interface Faults {
+  /** Extra ms before each answer. */
+  latencyMs: number;
+  /** Share of requests answered 500 without acting. */
+  errorRate: number;
+  /** While now is in [from, until) (epoch ms) every request gets 503. */
+  outage: { from: number; until: number } | null;
+  /** Share of requests whose connection is destroyed without an answer. */
+  dropConnections: number;
+  /**
+   * 'before': dropped before acting (nothing sent); 'after': the send is
+   * accepted and recorded, then the answer is lost — the ambiguous case.
+   */
+  dropPhase: 'before' | 'after';
+}
+
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, outage: null, dropConnections: 0, dropPhase: 'before' };
+
+const instant = z.union([z.number(), z.string().transform((s, ctx) => {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) {
+    ctx.addIssue({ code: 'custom', message: 'must be epoch ms or an ISO date' });
+    return z.NEVER;
+  }
+  return t;
+})]);
+
+/** Body of POST /__sim/faults (and setFaults): `outageMs` is an outage starting now. */
+export const faultsInputSchema = z.strictObject({
+  latencyMs: z.number().min(0).optional(),
+  errorRate: z.number().min(0).max(1).optional(),
+  outage: z.object({ from: instant, until: instant }).nullable().optional(),
+  outageMs: z.number().min(0).optional(),
+  dropConnections: z.number().min(0).max(1).optional(),
+  dropPhase: z.enum(['before', 'after']).optional(),
+});
+export type FaultsInput = z.input<typeof faultsInputSchema>;
+
+export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now()): Faults {
+  const f = faultsInputSchema.parse(input);
+  const next: Faults = { ...current };
+  if (f.latencyMs !== undefined) next.latencyMs = f.latencyMs;
+  if (f.errorRate !== undefined) next.errorRate = f.errorRate;
+  if (f.outage !== undefined) next.outage = f.outage;
+  if (f.outageMs !== undefined) next.outage = { from: now, until: now + f.outageMs };
+  if (f.dropConnections !== undefined) next.dropConnections = f.dropConnections;
+  if (f.dropPhase !== undefined) next.dropPhase = f.dropPhase;
+  return next;
+}

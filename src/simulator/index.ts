@@ -1,0 +1,74 @@
+import { WebhookEmitter, type EmittedRecord } from './emitter.ts';
+import type { Faults, FaultsInput } from './faults.ts';
+import { resolveOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.ts';
+import { Scheduler } from './scheduler.ts';
+import { buildSimulatorApp } from './server.ts';
+import { World, type SentRecord } from './world.ts';
+
+export type { EmittedRecord, WebhookEvent } from './emitter.ts';
+export type { Faults, FaultsInput } from './faults.ts';
+export { SIMULATOR_DEFAULTS, type SimulatorOptions, type SimulatorTiming, type SimulatorWebhookOptions } from './options.ts';
+export type { PacingConfig } from './pacing.ts';
+export type { Channel, SentRecord } from './world.ts';
+
+export interface SimulatorHandle {
+  /** Base URL (host root) to give the client as baseUrl. */
+  url: string;
+  /** A key the simulator accepts. */
+  apiKey: string;
+  /** The webhook secret events are signed with. */
+  secret: string;
+  options: ResolvedSimulatorOptions;
+  /** Every send accepted so far, in order. */
+  sent(): SentRecord[];
+  /** API requests received so far (not /__sim/*), whether answered or not. */
+  requests(): number;
+  /** Every webhook emitted so far, with its delivery state. */
+  webhooks(): EmittedRecord[];
+  /** Whether a number has iMessage in this simulation (same answer as availability). */
+  hasImessage(to: string): boolean;
+  faults(): Faults;
+  setFaults(f: Partial<Faults> | FaultsInput): void;
+  clearFaults(): void;
+  /** Stop the server, the scheduled deliveries and pending webhooks. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Start a simulated provider on a real HTTP port. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const opts = resolveOptions(options);
+  const world = new World(opts);
+  const scheduler = new Scheduler();
+  const emitter = opts.webhookUrl
+    ? new WebhookEmitter({ url: opts.webhookUrl, secret: opts.secret, ...opts.webhook }, scheduler, opts.logger?.child({ component: 'simulator-webhooks' }))
+    : undefined;
+  const sim = buildSimulatorApp({ opts, world, scheduler, emitter });
+  await sim.app.listen({ port: opts.port, host: opts.host });
+  const addr = sim.app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('simulator did not bind a TCP port');
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let stopping: Promise<void> | undefined;
+  const url = `http://${host}:${addr.port}`;
+  opts.logger?.info({ url, webhookUrl: opts.webhookUrl, seed: opts.seed, pacing: opts.pacing }, 'provider simulator listening');
+  return {
+    url,
+    apiKey: opts.apiKey ?? 'contiguity_sk_simulator',
+    secret: opts.secret,
+    options: opts,
+    sent: () => world.sent.slice(),
+    requests: () => sim.requestCount(),
+    webhooks: () => emitter?.records.slice() ?? [],
+    hasImessage: (to) => world.hasImessage(to),
+    faults: () => ({ ...sim.getFaults() }),
+    setFaults: (f) => sim.setFaults(f),
+    clearFaults: () => sim.clearFaults(),
+    stop() {
+      stopping ??= (async () => {
+        scheduler.stop();
+        emitter?.stop();
+        await sim.app.close();
+      })();
+      return stopping;
+    },
+  };
+}
