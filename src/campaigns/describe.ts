@@ -1,0 +1,87 @@
+import { listCampaignRows, messageCountsByStatus, recipientCounts } from '../db/sql/campaign-summary.sql.ts';
+import type { Campaign, PrismaClient } from '../generated/prisma/client.ts';
+import { formatWindow } from './definition.ts';
+
+/** JSON-ready views of campaigns for the CLI and the API. */
+
+export interface CampaignListItem {
+  id: number;
+  name: string;
+  status: string;
+  schedule: string;
+  recipients: number;
+  createdAt: string;
+}
+
+function scheduleOf(c: { schedule_at: Date | null; cron_expression: string | null; timezone: string }): string {
+  if (c.schedule_at) return `at ${c.schedule_at.toISOString()}`;
+  if (c.cron_expression) return `cron "${c.cron_expression}" (${c.timezone})`;
+  return 'not scheduled';
+}
+
+export async function listCampaigns(prisma: PrismaClient): Promise<CampaignListItem[]> {
+  const rows = await listCampaignRows(prisma);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    schedule: scheduleOf(r),
+    recipients: r.recipients,
+    createdAt: r.created_at.toISOString(),
+  }));
+}
+
+export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
+  const [recipients, messages, imports] = await Promise.all([
+    recipientCounts(prisma, c.id),
+    messageCountsByStatus(prisma, c.id),
+    prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 5 }),
+  ]);
+  return {
+    id: c.id,
+    name: c.name,
+    status: c.status,
+    message: c.message,
+    variants: c.variants,
+    attachments: c.attachments,
+    from: c.senderLines,
+    fallback: c.fallbackWhen.length ? { when: c.fallbackWhen, from: c.fallbackFrom } : null,
+    fastTrack: c.fastTrack,
+    schedule: scheduleOf({ schedule_at: c.scheduleAt, cron_expression: c.cronExpression, timezone: c.timezone }),
+    at: c.scheduleAt?.toISOString() ?? null,
+    cron: c.cronExpression,
+    timezone: c.timezone,
+    window: formatWindow(c.windowStartMinute, c.windowEndMinute),
+    pacing: {
+      concurrency: c.concurrency,
+      ratePerLine: c.ratePerLine,
+      burst: c.burstPerLine,
+      newContactsPerHour: c.newContactsPerHour,
+      newContactsPerDay: c.newContactsPerDay,
+      jitterMs: c.jitterMs,
+      maxAttempts: c.maxAttempts,
+    },
+    region: c.defaultRegion,
+    csv: c.csvPath,
+    recipients: {
+      total: recipients.total,
+      optedOut: recipients.opted_out,
+      replied: recipients.replied,
+      withTimezone: recipients.with_timezone,
+    },
+    messages,
+    imports: imports.map((i) => ({
+      id: i.id,
+      file: i.fileName,
+      status: i.status,
+      total: i.totalRows,
+      imported: i.imported,
+      duplicates: i.duplicates,
+      invalid: i.invalid,
+      optedOut: i.optedOut,
+      error: i.error,
+      startedAt: i.startedAt.toISOString(),
+    })),
+    createdAt: c.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,164 @@
+import { Option, type Command } from 'commander';
+import { createCampaign, findCampaign, parseCampaignDefinition, readCampaignFile } from '../../campaigns/definition.ts';
+import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
+import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
+import { withApp } from '../run-command.ts';
+import { importFile, printImportSummary } from './import.ts';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface CreateFlags {
+  file?: string;
+  name?: string;
+  message?: string;
+  variant?: string[];
+  from?: string[];
+  fallback?: string;
+  fallbackFrom?: string;
+  attachment?: string[];
+  fastTrack?: boolean;
+  at?: string;
+  cron?: string;
+  timezone?: string;
+  window?: string;
+  concurrency?: string;
+  ratePerLine?: string;
+  burst?: string;
+  newContactsPerHour?: string;
+  newContactsPerDay?: string;
+  region?: string;
+  csv?: string;
+  import?: boolean;
+  json?: boolean;
+}
+
+/** CLI flags in the definition schema's vocabulary; only flags actually given. */
+function flagsToDefinition(f: CreateFlags): Record<string, unknown> {
+  const def: Record<string, unknown> = {};
+  const set = (key: string, v: unknown) => {
+    if (v !== undefined) def[key] = v;
+  };
+  set('name', f.name);
+  set('message', f.message);
+  set('variants', f.variant);
+  set('from', f.from?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
+  set('fallback', f.fallback);
+  set('fallbackFrom', f.fallbackFrom);
+  set('attachments', f.attachment);
+  if (f.fastTrack) def.fastTrack = true;
+  set('at', f.at);
+  set('cron', f.cron);
+  set('timezone', f.timezone);
+  set('window', f.window);
+  set('concurrency', f.concurrency);
+  set('ratePerLine', f.ratePerLine);
+  set('burst', f.burst);
+  set('newContactsPerHour', f.newContactsPerHour);
+  set('newContactsPerDay', f.newContactsPerDay);
+  set('region', f.region);
+  set('csv', f.csv);
+  return def;
+}
+
+export function registerCampaignCommands(program: Command): void {
+  const campaign = program.command('campaign').description('create, list, show, pause, resume and cancel campaigns');
+
+  campaign
+    .command('create')
+    .description('create a campaign from flags or from a definition file (flags override the file)')
+    .option('--file <path>', 'campaign definition JSON (campaigns/NAME.json); may name its CSV')
+    .option('--name <name>', 'unique campaign name')
+    .option('--message <text>', 'message template: {{column}}, {{column|default}}, {Hi|Hello}')
+    .option('--variant <text>', 'another whole-message variant (repeatable)', collect)
+    .option('--from <line>', 'sender line in E.164 (repeatable or comma-separated)', collect)
+    .option('--fallback <when>', 'SMS fallback: imessage_unsupported,imessage_fails')
+    .option('--fallback-from <line>', 'SMS line for the fallback (E.164)')
+    .option('--attachment <url>', 'attachment URL (repeatable)', collect)
+    .option('--fast-track', 'bypass the recommended pacing (needs the entitlement)')
+    .addOption(new Option('--at <iso>', 'send once at this time (ISO 8601 with Z or offset)').conflicts('cron'))
+    .addOption(new Option('--cron <expr>', 'send on this cron schedule (5 fields) in --timezone').conflicts('at'))
+    .option('--timezone <tz>', 'IANA time zone of the schedule (default America/New_York)')
+    .option('--window <HH:MM-HH:MM>', 'send window in the recipient\'s local time, or "any" (default 09:00-21:00)')
+    .option('--concurrency <n>', 'messages in flight (default 8)')
+    .option('--rate-per-line <r>', 'messages per second per line (default 1)')
+    .option('--burst <b>', 'burst per line (default 5)')
+    .option('--new-contacts-per-hour <n>', 'new contacts per line per hour (default 20)')
+    .option('--new-contacts-per-day <n>', 'new contacts per line per day (default 100)')
+    .option('--region <cc>', 'default country for numbers without a country code (default US)')
+    .option('--csv <path>', 'recipients CSV to import right after creating')
+    .option('--no-import', 'do not import the CSV named by the definition')
+    .option('--json', 'print the created campaign as JSON')
+    .action(async (flags: CreateFlags) => {
+      const base = flags.file ? await readCampaignFile(flags.file) : {};
+      // A schedule given on the command line replaces the file's, whichever kind it is.
+      if (flags.at !== undefined || flags.cron !== undefined) {
+        delete base.at;
+        delete base.cron;
+      }
+      const def = parseCampaignDefinition({ ...base, ...flagsToDefinition(flags) }, flags.file ?? 'campaign');
+      await withApp(async (app) => {
+        const created = await createCampaign(app.db, { ...base, ...flagsToDefinition(flags) }, flags.file ?? 'campaign');
+        const summary = def.csv && flags.import !== false ? await importFile(app, created, def.csv, {}) : undefined;
+        if (flags.json) {
+          console.log(JSON.stringify({ campaign: await describeCampaign(app.db.prisma, created), import: summary ?? null }, null, 2));
+          return;
+        }
+        const when = created.scheduleAt ? `at ${created.scheduleAt.toISOString()}` : created.cronExpression ? `on "${created.cronExpression}" (${created.timezone})` : 'no schedule yet';
+        console.log(`created campaign ${created.name} (id ${created.id}): ${created.status}, ${when}`);
+        if (summary) printImportSummary(summary);
+      }, { migrate: true });
+    });
+
+  campaign
+    .command('list')
+    .description('list campaigns')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      await withApp(async (app) => {
+        const rows = await listCampaigns(app.db.prisma);
+        if (flags.json) {
+          console.log(JSON.stringify(rows, null, 2));
+          return;
+        }
+        if (rows.length === 0) {
+          console.log('no campaigns yet: bluecast campaign create --help');
+          return;
+        }
+        const table = [['ID', 'NAME', 'STATUS', 'RECIPIENTS', 'SCHEDULE'], ...rows.map((r) => [String(r.id), r.name, r.status, String(r.recipients), r.schedule])];
+        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+        for (const row of table) console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+      }, { migrate: true });
+    });
+
+  campaign
+    .command('show')
+    .description('show a campaign: definition, recipients, messages, imports')
+    .argument('<name>', 'campaign name or id')
+    .action(async (name: string) => {
+      await withApp(async (app) => {
+        const c = await findCampaign(app.db.prisma, name);
+        console.log(JSON.stringify(await describeCampaign(app.db.prisma, c), null, 2));
+      }, { migrate: true });
+    });
+
+  const transitions = [
+    ['pause', 'stop sending until resumed', pauseCampaign],
+    ['resume', 'carry on with a paused campaign', resumeCampaign],
+    ['cancel', 'cancel the campaign and its queued messages', cancelCampaign],
+  ] as const;
+  for (const [verb, description, apply] of transitions) {
+    campaign
+      .command(verb)
+      .description(description)
+      .argument('<name>', 'campaign name or id')
+      .action(async (name: string) => {
+        await withApp(async (app) => {
+          const c = await findCampaign(app.db.prisma, name);
+          const res = await apply(app.db.prisma, c);
+          const status = typeof res === 'string' ? res : res.status;
+          const extra = typeof res === 'string' ? '' : ` (${res.messages} queued message(s) cancelled)`;
+          console.log(`campaign ${c.name} is now ${status}${extra}`);
+        }, { migrate: true });
+      });
+  }
+}

@@ -1,0 +1,76 @@
+import type { PrismaClient } from '../../generated/prisma/client.ts';
+
+export type CampaignStatusValue = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+
+/**
+ * Move a campaign to `to` only if it is in one of `from`. One conditional
+ * UPDATE … RETURNING, so two processes racing on the same campaign cannot both
+ * win and no read-then-write window exists. Returns whether it moved.
+ */
+export async function updateCampaignStatus(
+  prisma: PrismaClient,
+  campaignId: number,
+  to: CampaignStatusValue,
+  from: readonly CampaignStatusValue[],
+): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ id: number }[]>`
+    UPDATE campaigns
+       SET status = ${to}::campaign_status, updated_at = now()
+     WHERE id = ${campaignId}
+       AND status = ANY(${[...from]}::campaign_status[])
+    RETURNING id`;
+  return rows.length === 1;
+}
+
+/**
+ * Resume a paused campaign: back to `running` when one of its runs is still
+ * pending or in progress (so the dispatcher carries on with it), otherwise to
+ * `scheduled`. The choice is made inside the same UPDATE so that it sees the
+ * runs as of the transition. Returns the new status, or null when the campaign
+ * was not paused.
+ */
+export async function resumePausedCampaign(prisma: PrismaClient, campaignId: number): Promise<CampaignStatusValue | null> {
+  const rows = await prisma.$queryRaw<{ status: CampaignStatusValue }[]>`
+    UPDATE campaigns c
+       SET status = CASE WHEN EXISTS (
+                      SELECT 1 FROM campaign_runs r
+                       WHERE r.campaign_id = c.id AND r.status IN ('pending', 'running'))
+                    THEN 'running'::campaign_status ELSE 'scheduled'::campaign_status END,
+           updated_at = now()
+     WHERE c.id = ${campaignId} AND c.status = 'paused'
+    RETURNING c.status::text AS status`;
+  return rows[0]?.status ?? null;
+}
+
+/**
+ * Cancel a campaign, its unfinished runs and its still-queued messages in one
+ * statement: data-modifying CTEs run in one snapshot and commit together, so a
+ * dispatcher never sees a cancelled campaign with live queued messages. Only
+ * `queued` messages are touched: one being sent (`sending`, leased) finishes
+ * and records its real outcome.
+ */
+export async function cancelCampaignCascade(
+  prisma: PrismaClient,
+  campaignId: number,
+  from: readonly CampaignStatusValue[],
+): Promise<{ cancelled: boolean; messages: number; runs: number }> {
+  const rows = await prisma.$queryRaw<{ cancelled: number; messages: number; runs: number }[]>`
+    WITH c AS (
+      UPDATE campaigns SET status = 'cancelled', updated_at = now()
+       WHERE id = ${campaignId} AND status = ANY(${[...from]}::campaign_status[])
+      RETURNING id
+    ), m AS (
+      UPDATE outbound_messages SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+       WHERE campaign_id IN (SELECT id FROM c) AND status = 'queued'
+      RETURNING 1
+    ), r AS (
+      UPDATE campaign_runs SET status = 'cancelled', completed_at = now()
+       WHERE campaign_id IN (SELECT id FROM c) AND status IN ('pending', 'running')
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM c)::int AS cancelled,
+           (SELECT count(*) FROM m)::int AS messages,
+           (SELECT count(*) FROM r)::int AS runs`;
+  const row = rows[0]!;
+  return { cancelled: row.cancelled === 1, messages: row.messages, runs: row.runs };
+}

@@ -1,0 +1,80 @@
+import { Transform, type Readable } from 'node:stream';
+import { z } from 'zod';
+import { findCampaignForImport } from '../../campaigns/definition.ts';
+import { importRecipients } from '../../campaigns/import/import-recipients.ts';
+import type { Database } from '../../db/database.ts';
+import { ValidationError } from '../../lib/errors.ts';
+import { requireBearer } from '../auth.ts';
+import type { RouteModule } from '../server.ts';
+
+export interface RecipientRouteDeps {
+  db: Pick<Database, 'pool'>;
+  /** BLUECAST_API_TOKEN; without it the routes answer 503 (requireBearer). */
+  apiToken: string | undefined;
+  /** Largest upload accepted (bytes). */
+  maxUploadBytes?: number;
+  /** Rejected rows included in the answer (all are stored). */
+  rejectedInAnswer?: number;
+}
+
+const paramsSchema = z.object({ id: z.string().min(1).max(200) });
+const querySchema = z.object({
+  filename: z.string().min(1).max(255).optional(),
+  phone_column: z.string().min(1).max(100).optional(),
+  region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const res = schema.safeParse(value);
+  if (!res.success) throw new ValidationError(res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), where);
+  return res.data;
+}
+
+/** Ends the upload with a 413 once it passes `max` bytes (the body is never buffered whole). */
+function limitBytes(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > max) cb(Object.assign(new Error(`the upload is larger than ${max} bytes`), { statusCode: 413 }));
+      else cb(null, chunk);
+    },
+  });
+}
+
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
+
+/**
+ * POST /api/campaigns/:id/recipients — a CSV body, streamed into the import
+ * (never held whole in memory); answers the import summary. `:id` is a
+ * campaign id or name; ?filename=, ?phone_column=, ?region= as on the CLI.
+ */
+export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
+  const maxBytes = deps.maxUploadBytes ?? 2 * 1024 ** 3;
+  return (app) => {
+    // The raw request stream is the body: the import reads it as it arrives.
+    app.addContentTypeParser(CSV_TYPES, { bodyLimit: maxBytes }, (_req, payload, done) => done(null, payload));
+    // Auth on onRequest: an unauthorised upload is refused before its body is read.
+    const auth = requireBearer(deps.apiToken);
+
+    app.post('/api/campaigns/:id/recipients', { onRequest: auth }, async (req, reply) => {
+      const { id } = parse(paramsSchema, req.params, 'path');
+      const query = parse(querySchema, req.query, 'query');
+      const body = req.body as Readable | undefined;
+      if (!body || typeof (body as Readable).pipe !== 'function') {
+        throw new ValidationError([{ path: 'body', message: `send the CSV as the request body with content-type text/csv` }]);
+      }
+      const campaign = await findCampaignForImport(deps.db.pool, id);
+      const limited = body.pipe(limitBytes(maxBytes));
+      body.on('error', (err) => limited.destroy(err));
+      const summary = await importRecipients(deps.db, campaign, limited, {
+        fileName: query.filename ?? 'upload.csv',
+        phoneColumn: query.phone_column,
+        region: query.region,
+        rejectionSample: deps.rejectedInAnswer ?? 100,
+      });
+      const { rejected, ...rest } = summary;
+      return reply.code(201).send({ ...rest, rejected, rejectedShown: rejected.length });
+    });
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { makeCampaign } from './support.ts';
+
+describe('bluecast import', async () => {
+  const db = await createTestDatabase();
+  const env = { DATABASE_URL: db.url };
+
+  it('prints the summary and the first rejected rows; --errors writes every rejected row as CSV', async () => {
+    const c = await makeCampaign(db, { message: 'Hi {{name}}' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-import-'));
+    const file = path.join(dir, 'list.csv');
+    await writeFile(file, 'Name,Cell\nAnn,(415) 555-2671\nBob,+1 555 123 4567\n,4155552672\nAnn,415.555.2671\n"Eve, Jr.",nope\n');
+    const errors = path.join(dir, 'errors.csv');
+    const r = await runCli(['import', c.name, file, '--phone-column', 'cell', '--errors', errors], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/import #\d+ of list\.csv:\n\s+total\s+5\n\s+imported\s+1\n\s+duplicates\s+1\n\s+invalid\s+3\n\s+opted out\s+0\n/);
+    expect(r.stdout).toMatch(/1 row\(s\) have an empty "Name" and the message has no default for it: line\(s\) 4/);
+    expect(r.stdout).toMatch(/line 3: "\+1 555 123 4567" is not a valid phone number for US/);
+    expect(r.stdout).toMatch(/wrote 3 rejected row\(s\) to /);
+    expect(await readFile(errors, 'utf8')).toBe(
+      'line,reason,raw\n' +
+        '3,"""+1 555 123 4567"" is not a valid phone number for US","Bob,+1 555 123 4567"\n' +
+        '4,"column ""Name"" is empty and the message has no default for {{name}}",",4155552672"\n' +
+        '6,"""nope"" is not a phone number","""Eve, Jr."",nope"\n',
+    );
+  });
+
+  it('a file with no header is one clear error (exit 2) and imports nothing', async () => {
+    const c = await makeCampaign(db);
+    const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-import-'));
+    const file = path.join(dir, 'raw.csv');
+    await writeFile(file, '4155552671,Ann\n4155552672,Bob\n');
+    const r = await runCli(['import', c.name, file], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/raw\.csv: line 1: the file has no header row/);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM campaign_recipients WHERE campaign_id = $1', [c.id])).rows[0].n).toBe(0);
+  });
+});
