@@ -1,0 +1,139 @@
+import type { Queryable } from './queryable.ts';
+
+/** A claimed message with what the sender needs of its campaign, contact and recipient. */
+export interface ClaimedMessage {
+  id: number;
+  status: 'sending' | 'skipped';
+  campaign_id: number;
+  run_id: number | null;
+  contact_id: number;
+  to_phone: string;
+  body: string;
+  attempts: number;
+  requested_line: string | null;
+  claimed_at: Date;
+  sticky_line: string | null;
+  recipient_timezone: string | null;
+  // campaign settings
+  campaign_name: string;
+  timezone: string;
+  window_start_minute: number | null;
+  window_end_minute: number | null;
+  attachments: string[];
+  sender_lines: string[];
+  fallback_when: string[];
+  fallback_from: string | null;
+  fast_track: boolean;
+  concurrency: number;
+  rate_per_line: number;
+  burst_per_line: number;
+  new_contacts_per_hour: number;
+  new_contacts_per_day: number;
+  jitter_ms: number;
+  max_attempts: number;
+}
+
+// What a claim sets and returns, shared by the two claim statements below.
+// `picked` is the CTE of locked rows with their contact's opt-out and sticky
+// line and the recipient's time zone: joined there, row by row in index order
+// under the LIMIT, rather than hashed over whole tables afterwards.
+//  - the contact's opt-out is read here, at the last moment before a send: an
+//    opted-out recipient's message becomes `skipped` in the same statement and
+//    is never handed to the sender;
+//  - the lease (owner + deadline) and the attempt count are set together, so a
+//    crashed worker's rows are recognisable by their expired lease;
+//  - a contact's sticky line becomes the requested line here (a line recorded
+//    by an earlier attempt stays), so that only new contacts need the line
+//    assignment transaction before the send;
+//  - updated_at is the claim time, which the crash reconciler compares with the
+//    provider's history.
+// The campaign settings ride along in RETURNING so the sender needs no second query.
+const CLAIM_UPDATE = `
+     UPDATE outbound_messages m
+        SET status = CASE WHEN p.opted_out THEN 'skipped'::message_status ELSE 'sending'::message_status END,
+            lease_owner = CASE WHEN p.opted_out THEN NULL ELSE $1 END,
+            lease_expires_at = CASE WHEN p.opted_out THEN NULL ELSE $4::timestamptz + make_interval(secs => $3::float8 / 1000) END,
+            attempts = m.attempts + CASE WHEN p.opted_out THEN 0 ELSE 1 END,
+            last_error = CASE WHEN p.opted_out THEN 'recipient opted out' ELSE m.last_error END,
+            requested_line = CASE WHEN p.opted_out THEN m.requested_line ELSE COALESCE(m.requested_line, p.sticky_line) END,
+            updated_at = $4
+       FROM picked p, campaigns c
+      WHERE m.id = p.id AND c.id = m.campaign_id
+     RETURNING m.id, m.status::text AS status, m.campaign_id, m.run_id, m.contact_id, m.to_phone, m.body, m.attempts,
+               m.requested_line, m.updated_at AS claimed_at, p.sticky_line, p.recipient_timezone,
+               c.name AS campaign_name, c.timezone, c.window_start_minute, c.window_end_minute, c.attachments,
+               c.sender_lines, c.fallback_when, c.fallback_from, c.fast_track, c.concurrency, c.rate_per_line,
+               c.burst_per_line, c.new_contacts_per_hour, c.new_contacts_per_day, c.jitter_ms, c.max_attempts`;
+
+/**
+ * Claim up to `limit` due messages of any active campaign (but those in
+ * `excludeCampaigns`) for worker `$1`, in one statement:
+ * - FOR UPDATE SKIP LOCKED: concurrent workers pass over each other's rows
+ *   instead of waiting, and no row is ever claimed twice;
+ * - the campaign's status is read here, so pause/cancel stop claiming at once;
+ * - the pick is ordered by next_attempt_at alone, the order of the
+ *   (status, next_attempt_at) index, so it stops after `limit` rows instead of
+ *   joining and sorting every queued row (a tie-breaker not in the index
+ *   would force that sort on every claim); see CLAIM_UPDATE for what is set.
+ * `excludeCampaigns` keeps this discovery claim off campaigns the worker
+ * already feeds through claimCampaignMessages, so no worker sits on leases it
+ * cannot use.
+ */
+export async function claimMessages(db: Queryable, p: { workerId: string; limit: number; leaseMs: number; now: Date; excludeCampaigns?: number[] }): Promise<ClaimedMessage[]> {
+  // Unnamed on purpose: a prepared (generic) plan cannot see the LIMIT and
+  // joins the picked rows back by scanning the whole table; planned per call,
+  // it looks them up by id.
+  const { rows } = await db.query<ClaimedMessage>({
+    text: `WITH picked AS (
+       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone
+         FROM outbound_messages m
+         JOIN contacts ct ON ct.id = m.contact_id
+         LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
+        WHERE m.status = 'queued' AND m.next_attempt_at <= $4
+          AND m.campaign_id <> ALL($5::int[])
+          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.status IN ('scheduled', 'running'))
+        ORDER BY m.next_attempt_at
+        LIMIT $2
+        FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
+    values: [p.workerId, p.limit, p.leaseMs, p.now, p.excludeCampaigns ?? []],
+  });
+  return rows;
+}
+
+/**
+ * The same claim for one campaign, as many rows as its concurrency has room
+ * for, while the campaign has more due than that. A statement of its own (not
+ * an optional filter of the one above) so that its plan is made for a campaign
+ * filter. No ORDER BY: every due row of the campaign is taken before it stops
+ * being fed this way, so their order among themselves does not matter, and
+ * without one the (campaign_id, status) index answers in O(limit) — with one,
+ * every claim would read and sort all of the campaign's queued rows (there is
+ * no index with next_attempt_at after campaign_id). Unnamed, as above.
+ */
+export async function claimCampaignMessages(db: Queryable, p: { workerId: string; limit: number; leaseMs: number; now: Date; campaignId: number }): Promise<ClaimedMessage[]> {
+  const { rows } = await db.query<ClaimedMessage>({
+    text: `WITH picked AS (
+       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone
+         FROM outbound_messages m
+         JOIN contacts ct ON ct.id = m.contact_id
+         LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
+        WHERE m.status = 'queued' AND m.next_attempt_at <= $4 AND m.campaign_id = $5
+          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $5 AND k.status IN ('scheduled', 'running'))
+        LIMIT $2
+        FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
+    values: [p.workerId, p.limit, p.leaseMs, p.now, p.campaignId],
+  });
+  return rows;
+}
+
+/**
+ * Statuses of the given campaigns, so a worker can drop claimed-but-unsent work
+ * of a campaign paused or cancelled since the claim. Primary-key lookups only.
+ */
+export async function campaignStatuses(db: Queryable, campaignIds: number[]): Promise<Map<number, string>> {
+  const { rows } = await db.query<{ id: number; status: string }>(
+    `SELECT id, status::text AS status FROM campaigns WHERE id = ANY($1::int[])`,
+    [campaignIds],
+  );
+  return new Map(rows.map((r) => [r.id, r.status]));
+}

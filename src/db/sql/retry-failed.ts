@@ -1,0 +1,50 @@
+import type { Queryable } from './queryable.ts';
+
+/**
+ * Re-queue a campaign's failed messages for a fresh attempt budget. Only
+ * `failed` campaign rows (not the auto-replies recorded beside them), and never
+ * one the provider reported delivered or read (a
+ * late failure report after a delivery must not cause a second message).
+ * Returns the runs touched so the caller can reopen them.
+ */
+export async function requeueFailedMessages(db: Queryable, p: { campaignId: number; now: Date }): Promise<{ count: number; runIds: number[] }> {
+  const { rows } = await db.query<{ run_id: number | null }>(
+    `UPDATE outbound_messages
+        SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL, error_retryable = NULL,
+            failed_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+      WHERE campaign_id = $1 AND kind = 'campaign' AND status = 'failed' AND delivered_at IS NULL AND read_at IS NULL
+     RETURNING run_id`,
+    [p.campaignId, p.now],
+  );
+  const runIds = [...new Set(rows.map((r) => r.run_id).filter((id): id is number => id !== null))];
+  return { count: rows.length, runIds };
+}
+
+/** Runs that have work again go back to running, so completion is re-evaluated. */
+export async function reopenRuns(db: Queryable, runIds: number[]): Promise<number> {
+  if (runIds.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `UPDATE campaign_runs SET status = 'running', completed_at = NULL
+      WHERE id = ANY($1::int[]) AND status IN ('completed', 'running')`,
+    [runIds],
+  );
+  return rowCount ?? 0;
+}
+
+/** A completed one-off campaign that has work again is running again. */
+export async function reopenCompletedCampaign(db: Queryable, campaignId: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE campaigns SET status = 'running', updated_at = now() WHERE id = $1 AND status = 'completed'`,
+    [campaignId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Find a campaign by name or numeric id, for the CLI. */
+export async function findCampaignId(db: Queryable, nameOrId: string): Promise<{ id: number; name: string; status: string } | null> {
+  const { rows } = await db.query<{ id: number; name: string; status: string }>(
+    `SELECT id, name, status::text AS status FROM campaigns WHERE name = $1 OR id = $2 ORDER BY name = $1 DESC LIMIT 1`,
+    [nameOrId, /^\d{1,9}$/.test(nameOrId) ? Number(nameOrId) : null],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,56 @@
+import os from 'node:os';
+import type { App } from '../app.ts';
+import { compileTemplate, renderMessage } from '../campaigns/template.ts';
+import { ConfigError } from '../lib/errors.ts';
+import { createImessageClient, type ImessageClient } from '../provider/client.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { RenderFactory } from './enqueue.ts';
+import { createSharedPacer } from './pacing.ts';
+import { createPgDispatchStore } from './store.ts';
+import { createTimezoneResolver } from './timezone.ts';
+import { createWorker, type DispatchEvent, type Worker, type WorkerOptions } from './worker.ts';
+
+/** Campaign templates rendered with the campaigns module's template engine. */
+export const renderWithTemplates: RenderFactory = (message, variants) => {
+  const compiled = compileTemplate(message, variants);
+  return (vars, pickKey) => renderMessage(compiled, vars, pickKey);
+};
+
+export interface ComposeOptions {
+  options?: Partial<WorkerOptions>;
+  sender?: Pick<ImessageClient, 'send' | 'history' | 'textHistory'>;
+  clock?: Clock;
+  workerId?: string;
+  onEvent?: (e: DispatchEvent) => void;
+}
+
+/**
+ * The one place a dispatcher is wired from the application: its store on the
+ * App's pool, the provider client from configuration, buckets shared through
+ * the database (several `bluecast run` processes pace a line together).
+ */
+export function createDispatchWorker(app: App, o: ComposeOptions = {}): Worker {
+  const { config } = app;
+  let sender = o.sender;
+  if (!sender) {
+    if (!config.CONTIGUITY_API_KEY) throw new ConfigError(['CONTIGUITY_API_KEY: is required to send']);
+    sender = createImessageClient({
+      baseUrl: config.CONTIGUITY_BASE_URL,
+      apiKey: config.CONTIGUITY_API_KEY,
+      timeoutMs: config.REQUEST_TIMEOUT_MS,
+      logger: app.logger,
+    });
+  }
+  return createWorker({
+    store: createPgDispatchStore(app.db.pool),
+    sender,
+    clock: o.clock ?? systemClock,
+    logger: app.logger,
+    workerId: o.workerId ?? config.WORKER_ID ?? `${os.hostname()}:${process.pid}`,
+    pacer: createSharedPacer(app.db.pool),
+    zones: createTimezoneResolver(),
+    render: renderWithTemplates,
+    options: o.options,
+    onEvent: o.onEvent,
+  });
+}

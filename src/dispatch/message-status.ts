@@ -1,0 +1,39 @@
+/**
+ * The life of an outbound message. Every status change the dispatcher makes is
+ * a conditional UPDATE whose WHERE clause matches an edge of this map (and,
+ * for a message being sent, the lease owner), never a read-then-write.
+ */
+export const MessageStatus = {
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  skipped: 'skipped',
+} as const;
+export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
+
+export const messageTransitions: Readonly<Record<MessageStatus, readonly MessageStatus[]>> = {
+  // claim → sending (or skipped when the contact opted out); cancel → cancelled
+  queued: ['sending', 'skipped', 'cancelled'],
+  // confirmed → sent; retryable/deferred/released/not found in history → queued;
+  // out of attempts or permanent → failed; (the lease is the owner's right to decide)
+  sending: ['sent', 'queued', 'failed'],
+  // delivery reports and the delivery reconciler
+  sent: ['delivered', 'read', 'failed'],
+  delivered: ['read'],
+  read: [],
+  // `campaign retry-failed` (never for a message delivered or read)
+  failed: ['queued'],
+  cancelled: [],
+  skipped: [],
+};
+
+/** Statuses in which a message still counts against the completion of its run. */
+export const PENDING_STATUSES: readonly MessageStatus[] = ['queued', 'sending'];
+
+export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
+  return messageTransitions[from].includes(to);
+}

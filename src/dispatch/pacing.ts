@@ -1,0 +1,63 @@
+import type pg from 'pg';
+import { takeLineToken } from '../db/sql/lines.ts';
+import type { Clock } from './clock.ts';
+
+/**
+ * Per-line token buckets. `take` takes a token and returns 0, or returns how
+ * many ms until one is due. Rate and burst belong to the line (from the
+ * campaign), never to a worker or a concurrency slot, so limits do not
+ * multiply with concurrency.
+ */
+export interface Pacer {
+  take(line: string, ratePerSecond: number, burst: number): Promise<number>;
+}
+
+/** Buckets in the database (sender_lines): every worker on the database paces a line together. */
+export function createSharedPacer(pool: pg.Pool): Pacer {
+  return {
+    async take(line, ratePerSecond, burst) {
+      for (;;) {
+        const wait = await takeLineToken(pool, { line, ratePerSecond, burst });
+        if (wait >= 0) return wait;
+      }
+    },
+  };
+}
+
+/** Buckets in this process: right when a single worker sends on the lines. */
+export function createLocalPacer(clock: Clock): Pacer {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    async take(line, ratePerSecond, burst) {
+      const now = clock.now().getTime();
+      const b = buckets.get(line) ?? { tokens: burst, at: now };
+      const avail = Math.min(burst, b.tokens + (ratePerSecond * Math.max(0, now - b.at)) / 1000);
+      if (avail >= 1) {
+        buckets.set(line, { tokens: avail - 1, at: now });
+        return 0;
+      }
+      buckets.set(line, { tokens: avail, at: now });
+      return Math.ceil(((1 - avail) / ratePerSecond) * 1000);
+    },
+  };
+}
+
+/**
+ * Wait for a token on `line`, up to `maxWaitMs` in all. Returns 0 once a token
+ * is taken, or the remaining wait when it would be longer than allowed (the
+ * caller gives the message back rather than sit on its lease).
+ */
+export async function acquireToken(
+  pacer: Pacer,
+  clock: Clock,
+  p: { line: string; ratePerSecond: number; burst: number; maxWaitMs: number; signal?: AbortSignal },
+): Promise<number> {
+  let waited = 0;
+  for (;;) {
+    const wait = await pacer.take(p.line, p.ratePerSecond, p.burst);
+    if (wait === 0) return 0;
+    if (waited + wait > p.maxWaitMs) return wait;
+    await clock.sleep(wait, p.signal);
+    waited += wait;
+  }
+}

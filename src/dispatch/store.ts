@@ -1,0 +1,103 @@
+import type pg from 'pg';
+import * as runs from '../db/sql/campaign-runs.ts';
+import * as claim from '../db/sql/claim-messages.ts';
+import * as enqueue from '../db/sql/enqueue.ts';
+import * as lines from '../db/sql/lines.ts';
+import * as results from '../db/sql/message-results.ts';
+import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
+import * as reconcile from '../db/sql/reconcile.ts';
+
+export type { ClaimedMessage } from '../db/sql/claim-messages.ts';
+export type { ExpiredLease } from '../db/sql/reconcile.ts';
+export type { SentResult, Deferral } from '../db/sql/message-results.ts';
+export type { LineLoad } from '../db/sql/lines.ts';
+export type { StartedRun, ScheduleCandidate } from '../db/sql/campaign-runs.ts';
+export type { RecipientRow, NewMessage } from '../db/sql/enqueue.ts';
+
+/** The statements an enqueue needs, bound to one transaction. */
+export interface EnqueueTx {
+  startDueRun(now: Date): Promise<runs.StartedRun | null>;
+  readRecipientChunk(campaignId: number, afterId: number, limit: number): Promise<enqueue.RecipientRow[]>;
+  insertRunMessages(p: Parameters<typeof enqueue.insertRunMessages>[1]): Promise<number>;
+  setRunEnqueued(runId: number, n: number): Promise<void>;
+  markCampaignRunning(campaignId: number): Promise<boolean>;
+}
+
+/** The statements line assignment needs, bound to one transaction holding the assignment lock. */
+export interface LineTx {
+  lineNewContactLoad(lines: string[], now: Date): Promise<lines.LineLoad[]>;
+  setRequestedLines(workerId: string, assignments: { id: number; line: string }[]): Promise<number>;
+}
+
+/**
+ * The dispatcher's port onto the database: the hand-written statements of
+ * src/db/sql, nothing else. Tests and benchmarks use the real one.
+ */
+export interface DispatchStore {
+  listScheduleCandidates(): Promise<runs.ScheduleCandidate[]>;
+  insertRun(p: { campaignId: number; scheduledFor: Date; catchUp: boolean }): Promise<{ id: number } | null>;
+  enqueueTransaction<T>(fn: (tx: EnqueueTx) => Promise<T>): Promise<T>;
+  claimMessages(p: { workerId: string; limit: number; leaseMs: number; now: Date; excludeCampaigns?: number[]; campaignId?: number }): Promise<claim.ClaimedMessage[]>;
+  campaignStatuses(ids: number[]): Promise<Map<number, string>>;
+  lineTransaction<T>(fn: (tx: LineTx) => Promise<T>): Promise<T>;
+  setRequestedLines(workerId: string, assignments: { id: number; line: string }[]): Promise<number>;
+  markSent(p: { workerId: string; now: Date; results: results.SentResult[] }): Promise<number>;
+  markRetryOrFail(p: { workerId: string; id: number; now: Date; retryAt: Date; maxAttempts: number; error: string }): Promise<'queued' | 'failed' | 'cancelled' | null>;
+  markFailed(p: { workerId: string; id: number; now: Date; error: string }): Promise<boolean>;
+  markAmbiguous(p: { workerId: string; id: number; settleUntil: Date; error: string }): Promise<boolean>;
+  deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[] }): Promise<number>;
+  claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;
+  markReconciledSent(p: Parameters<typeof reconcile.markReconciledSent>[1]): Promise<boolean>;
+  completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
+  cancelPendingRunsOfCancelledCampaigns(now: Date): Promise<number>;
+  completeOneOffCampaigns(ids: number[]): Promise<number[]>;
+}
+
+export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
+  const lineTx = (db: Queryable): LineTx => ({
+    lineNewContactLoad: (l, now) => lines.lineNewContactLoad(db, { lines: l, now }),
+    setRequestedLines: (workerId, assignments) => lines.setRequestedLines(db, { workerId, assignments }),
+  });
+  return {
+    listScheduleCandidates: () => runs.listScheduleCandidates(pool),
+    insertRun: (p) => runs.insertRun(pool, p),
+    enqueueTransaction: (fn) =>
+      inTransaction(pool, (c) =>
+        fn({
+          startDueRun: (now) => runs.startDueRun(c, now),
+          readRecipientChunk: (campaignId, afterId, limit) => enqueue.readRecipientChunk(c, campaignId, afterId, limit),
+          insertRunMessages: (p) => enqueue.insertRunMessages(c, p),
+          setRunEnqueued: (runId, n) => runs.setRunEnqueued(c, runId, n),
+          markCampaignRunning: (id) => runs.markCampaignRunning(c, id),
+        }),
+      ),
+    claimMessages: ({ campaignId, ...p }) =>
+      campaignId === undefined ? claim.claimMessages(pool, p) : claim.claimCampaignMessages(pool, { ...p, campaignId }),
+    campaignStatuses: (ids) => claim.campaignStatuses(pool, ids),
+    async lineTransaction(fn) {
+      const c = await pool.connect();
+      try {
+        await lines.beginLineAssignment(c);
+        const result = await fn(lineTx(c));
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    setRequestedLines: (workerId, assignments) => lines.setRequestedLines(pool, { workerId, assignments }),
+    markSent: (p) => results.markSent(pool, p),
+    markRetryOrFail: (p) => results.markRetryOrFail(pool, p),
+    markFailed: (p) => results.markFailed(pool, p),
+    markAmbiguous: (p) => results.markAmbiguous(pool, p),
+    deferMessages: (p) => results.deferMessages(pool, p),
+    claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
+    markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),
+    completeFinishedRuns: (now) => runs.completeFinishedRuns(pool, now),
+    cancelPendingRunsOfCancelledCampaigns: (now) => runs.cancelPendingRunsOfCancelledCampaigns(pool, now),
+    completeOneOffCampaigns: (ids) => runs.completeOneOffCampaigns(pool, ids),
+  };
+}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../src/campaigns/status.ts';
+import type { DispatchEvent } from '../../src/dispatch/worker.ts';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
+import { buildProgram } from '../../src/cli/main.ts';
+import { runCli } from '../helpers/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { eventually, messageStatuses, phone, providerClient, seedCampaign, testWorker } from './fixtures.ts';
+
+describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolSize: 6 });
+    sim = await startSimulator({ pacing: false, imessageRatio: 1, seed: 5 });
+  });
+  afterAll(() => sim?.stop());
+  const sentTo = (phones: string[]) => sim.sent().filter((s) => phones.includes(s.to));
+
+  it('retries through a provider outage and then succeeds, once per recipient', async () => {
+    const phones = Array.from({ length: 20 }, (_, i) => phone(i, '503'));
+    const c = await seedCampaign(db.pool, { phones, concurrency: 4, maxAttempts: 10 });
+    sim.setFaults({ outageMs: 60_000 });
+    const events: DispatchEvent[] = [];
+    const worker = testWorker(db.pool, providerClient(sim), { onEvent: (e) => events.push(e), options: { backoff: { baseMs: 100, maxMs: 200 } } });
+    worker.start();
+    try {
+      // The outage ends once the worker has met it.
+      await eventually(() => events.some((e) => e.type === 'retry'), 10_000);
+      sim.clearFaults();
+      await eventually(async () => (await messageStatuses(db.pool, c.id)).sent === 20, 10_000);
+    } finally {
+      sim.clearFaults();
+      await worker.stop();
+    }
+    expect(events.find((e) => e.type === 'retry')).toMatchObject({ error: expect.stringMatching(/503/) });
+    const { rows } = await db.pool.query(`SELECT max(attempts)::int AS max FROM outbound_messages WHERE campaign_id = $1`, [c.id]);
+    expect(rows[0].max).toBeGreaterThan(1);
+    expect(sentTo(phones)).toHaveLength(20);
+    expect(new Set(sentTo(phones).map((s) => s.to)).size).toBe(20);
+  });
+
+  it('fails with the reason once the attempts are spent; permanent errors fail at once', async () => {
+    const phones = [phone(1, '504'), phone(2, '504')];
+    const c = await seedCampaign(db.pool, { phones, maxAttempts: 2 });
+    sim.setFaults({ outageMs: 60_000 });
+    try {
+      const w = testWorker(db.pool, providerClient(sim), { options: { backoff: { baseMs: 1, maxMs: 1 } } });
+      await w.runOnce();
+      await eventually(async () => ((await w.runOnce()).failed > 0 ? true : (await messageStatuses(db.pool, c.id)).failed === 2), 5_000);
+    } finally {
+      sim.clearFaults();
+    }
+    const { rows } = await db.pool.query(`SELECT status, attempts, last_error, error_retryable FROM outbound_messages WHERE campaign_id = $1`, [c.id]);
+    for (const r of rows) expect(r).toMatchObject({ status: 'failed', attempts: 2, error_retryable: true, last_error: expect.stringMatching(/503/) });
+
+    // An empty body is refused by the client before any request: failed at once, not retried.
+    const bad = await seedCampaign(db.pool, { phones: [phone(3, '504')], message: '{{missing}}', maxAttempts: 5 });
+    await testWorker(db.pool, providerClient(sim)).runOnce();
+    const b = await db.pool.query(`SELECT status, attempts, error_retryable FROM outbound_messages WHERE campaign_id = $1`, [bad.id]);
+    expect(b.rows).toEqual([{ status: 'failed', attempts: 1, error_retryable: false }]);
+  });
+
+  it('stops sending to a recipient who opts out mid-run', async () => {
+    const phones = Array.from({ length: 20 }, (_, i) => phone(i, '602'));
+    const c = await seedCampaign(db.pool, { phones, concurrency: 1 });
+    sim.setFaults({ latencyMs: 15 });
+    const late = phones[15]!;
+    const worker = testWorker(db.pool, providerClient(sim));
+    worker.start();
+    try {
+      await eventually(() => sentTo(phones).length >= 3, 10_000);
+      // What the webhook receiver does on STOP.
+      await db.pool.query(`UPDATE contacts SET opted_out = true, opted_out_at = now() WHERE phone = $1`, [late]);
+      await eventually(async () => (await messageStatuses(db.pool, c.id)).sent === 19, 10_000);
+    } finally {
+      await worker.stop();
+      sim.clearFaults();
+    }
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 19, skipped: 1 });
+    expect(sentTo(phones).map((s) => s.to)).not.toContain(late);
+    const run = await db.pool.query(`SELECT status FROM campaign_runs WHERE campaign_id = $1`, [c.id]);
+    expect(run.rows[0].status).toBe('completed');
+  });
+
+  it('pause stops claiming at once, resume continues, cancel marks the rest cancelled', async () => {
+    const phones = Array.from({ length: 40 }, (_, i) => phone(i, '713'));
+    const c = await seedCampaign(db.pool, { phones, concurrency: 2 });
+    sim.setFaults({ latencyMs: 10 });
+    const worker = testWorker(db.pool, providerClient(sim));
+    worker.start();
+    try {
+      await eventually(() => sentTo(phones).length >= 5, 10_000);
+      await pauseCampaign(db.prisma, c.id);
+      // What was already handed to the provider finishes; nothing else is claimed.
+      await eventually(async () => !(await messageStatuses(db.pool, c.id)).sending, 5_000);
+      const atPause = sentTo(phones).length;
+      expect(atPause).toBeLessThan(40);
+      await new Promise((r) => setTimeout(r, 300)); // several poll intervals: prove nothing more goes out
+      expect(sentTo(phones).length).toBe(atPause);
+      expect((await messageStatuses(db.pool, c.id)).queued).toBe(40 - atPause);
+
+      await resumeCampaign(db.prisma, c.id);
+      await eventually(() => sentTo(phones).length >= atPause + 5, 10_000);
+      const res = await cancelCampaign(db.prisma, c.id);
+      expect(res.messages).toBeGreaterThan(0);
+      await eventually(async () => !(await messageStatuses(db.pool, c.id)).sending, 5_000);
+    } finally {
+      await worker.stop();
+      sim.clearFaults();
+    }
+    const st = await messageStatuses(db.pool, c.id);
+    expect(st.queued).toBeUndefined();
+    expect((st.sent ?? 0) + (st.cancelled ?? 0)).toBe(40);
+    expect(sentTo(phones)).toHaveLength(st.sent!);
+    const camp = await db.pool.query(`SELECT status FROM campaigns WHERE id = $1`, [c.id]);
+    expect(camp.rows[0].status).toBe('cancelled');
+  });
+
+  it('`campaign retry-failed` re-queues only failed messages, never a delivered one', async () => {
+    const phones = Array.from({ length: 6 }, (_, i) => phone(i, '801'));
+    const c = await seedCampaign(db.pool, { phones, maxAttempts: 1 });
+    sim.setFaults({ outageMs: 60_000 });
+    try {
+      await testWorker(db.pool, providerClient(sim)).runOnce();
+    } finally {
+      sim.clearFaults();
+    }
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ failed: 6 });
+    // One the provider delivered after all, then reported failed late: must stay as it is.
+    await db.pool.query(`UPDATE outbound_messages SET delivered_at = now(), provider_message_id = 'text_late' WHERE campaign_id = $1 AND to_phone = $2`, [c.id, phones[0]]);
+    expect((await db.pool.query(`SELECT status FROM campaigns WHERE id = $1`, [c.id])).rows[0].status).toBe('completed');
+
+    // Under `campaign` when that command exists, else top-level.
+    const underCampaign = buildProgram().commands.some((x) => x.name() === 'campaign');
+    const args = [...(underCampaign ? ['campaign'] : []), 'retry-failed', c.name, '--json'];
+    const r = await runCli(args, { env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ campaign: c.name, requeued: 5, runsReopened: 1 });
+
+    const s = await testWorker(db.pool, providerClient(sim)).runOnce();
+    expect(s.sent).toBe(5);
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 5, failed: 1 });
+    expect(sentTo(phones).map((x) => x.to)).not.toContain(phones[0]);
+    expect((await db.pool.query(`SELECT status FROM campaigns WHERE id = $1`, [c.id])).rows[0].status).toBe('completed');
+  });
+});
