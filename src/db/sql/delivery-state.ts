@@ -1,0 +1,156 @@
+import type { Queryable } from './queryable.ts';
+
+export interface DeliveryTransition {
+  /** Which message: the provider's id (webhooks) or ours (the reconciler, which may have no provider id). */
+  providerMessageId?: string | null;
+  messageId?: number | null;
+  to: 'delivered' | 'read' | 'failed';
+  /** States the message may be in for the move to happen (see src/webhooks/delivery-status.ts). */
+  from: readonly string[];
+  at: Date;
+  error?: string | null;
+  /** The news came from the SMS/MMS pipeline (text.delivery.*): the message went out as a text. */
+  viaText?: boolean;
+}
+
+/**
+ * Move one outbound message forward, found by the provider's message id or ours.
+ *
+ * Why this shape: a conditional `UPDATE … WHERE status = ANY(allowed)` is the
+ * whole transition (never read-then-write), so webhooks and the reconciler can
+ * race and repeat without moving a message backwards. Times are only filled
+ * once (COALESCE): the first proof wins. A final state ends polling. A text
+ * pipeline event on a message sent through iMessage means the SMS fallback
+ * carried it.
+ */
+export async function transitionDelivery(db: Queryable, t: DeliveryTransition): Promise<boolean> {
+  const res = await db.query({
+    name: 'webhooks.transition_delivery',
+    text: `UPDATE outbound_messages
+              SET status = $2::message_status,
+                  delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END,
+                  read_at = CASE WHEN $2 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END,
+                  failed_at = CASE WHEN $2 = 'failed' THEN COALESCE(failed_at, $3) ELSE failed_at END,
+                  last_error = CASE WHEN $2 = 'failed' THEN $4 ELSE last_error END,
+                  error_retryable = CASE WHEN $2 = 'failed' THEN false ELSE error_retryable END,
+                  channel = CASE WHEN $6 AND channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE channel END,
+                  fallback_used = fallback_used OR ($6 AND channel IS DISTINCT FROM 'sms' AND channel IS DISTINCT FROM 'mms'),
+                  next_poll_at = CASE WHEN $2 IN ('read', 'failed') THEN NULL ELSE next_poll_at END,
+                  updated_at = now()
+            WHERE (provider_message_id = $1 OR id = $7)
+              AND status = ANY($5::message_status[])
+            RETURNING id`,
+    values: [t.providerMessageId ?? null, t.to, t.at, t.error ?? null, t.from, t.viaText ?? false, t.messageId ?? null],
+  });
+  return (res.rowCount ?? 0) > 0;
+}
+
+/**
+ * The current status of a message by provider id, or null when we have none.
+ *
+ * Why this shape: only read after a transition matched nothing, to tell "news
+ * about a message we do not know (yet)" from "old news"; it decides nothing
+ * about the state itself.
+ */
+export async function findStatusByProviderId(db: Queryable, providerMessageId: string): Promise<string | null> {
+  const res = await db.query<{ status: string }>({
+    name: 'webhooks.status_by_provider_id',
+    text: `SELECT status FROM outbound_messages WHERE provider_message_id = $1`,
+    values: [providerMessageId],
+  });
+  return res.rows[0]?.status ?? null;
+}
+
+/**
+ * Record the line the provider really used (numbers.substitution).
+ *
+ * Why this shape: from_line is what replies are matched on (a reply arrives on
+ * the line that sent), so it must name the substituted line; requested_line
+ * keeps what was asked for when the dispatcher had not recorded it.
+ */
+export async function recordLineSubstitution(
+  db: Queryable,
+  s: { providerMessageId: string; originalNumber: string; usedNumber: string },
+): Promise<boolean> {
+  const res = await db.query({
+    name: 'webhooks.record_substitution',
+    text: `UPDATE outbound_messages
+              SET from_line = $2, requested_line = COALESCE(requested_line, $3), updated_at = now()
+            WHERE provider_message_id = $1
+            RETURNING id`,
+    values: [s.providerMessageId, s.usedNumber, s.originalNumber],
+  });
+  return (res.rowCount ?? 0) > 0;
+}
+
+export interface DeliveryReport {
+  providerMessageId: string;
+  to: 'delivered' | 'failed';
+  at: Date;
+  error: string | null;
+}
+
+/**
+ * Apply many text.delivery.* reports at once (the webhook processor's batches);
+ * returns the provider ids whose message moved.
+ *
+ * Why this shape: at thousands of reports per second one UPDATE per report is
+ * a round trip each; here a batch is one statement. It is the same transition
+ * as transitionDelivery — the allowed previous states come in as arrays, per
+ * target state — and when a batch holds several reports for one message,
+ * DISTINCT ON keeps the one that wins anyway (delivered over failed, then the
+ * latest), so the outcome does not depend on which row UPDATE … FROM meets first.
+ */
+export async function transitionDeliveries(
+  db: Queryable,
+  reports: DeliveryReport[],
+  allowed: { delivered: readonly string[]; failed: readonly string[] },
+): Promise<Set<string>> {
+  if (reports.length === 0) return new Set();
+  const res = await db.query<{ provider_message_id: string }>({
+    name: 'webhooks.transition_deliveries',
+    text: `WITH input AS (
+             SELECT DISTINCT ON (u.pid) u.pid, u.st, u.at, u.err
+               FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS u(pid, st, at, err)
+              ORDER BY u.pid, (u.st = 'delivered') DESC, u.at DESC)
+           UPDATE outbound_messages o
+              SET status = input.st::message_status,
+                  delivered_at = CASE WHEN input.st = 'delivered' THEN COALESCE(o.delivered_at, input.at) ELSE o.delivered_at END,
+                  failed_at = CASE WHEN input.st = 'failed' THEN COALESCE(o.failed_at, input.at) ELSE o.failed_at END,
+                  last_error = CASE WHEN input.st = 'failed' THEN input.err ELSE o.last_error END,
+                  error_retryable = CASE WHEN input.st = 'failed' THEN false ELSE o.error_retryable END,
+                  channel = CASE WHEN o.channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE o.channel END,
+                  fallback_used = o.fallback_used OR (o.channel IS DISTINCT FROM 'sms' AND o.channel IS DISTINCT FROM 'mms'),
+                  next_poll_at = CASE WHEN input.st = 'failed' THEN NULL ELSE o.next_poll_at END,
+                  updated_at = now()
+             FROM input
+            WHERE o.provider_message_id = input.pid
+              AND ((input.st = 'delivered' AND o.status = ANY($5::message_status[]))
+                OR (input.st = 'failed' AND o.status = ANY($6::message_status[])))
+           RETURNING o.provider_message_id`,
+    values: [
+      reports.map((r) => r.providerMessageId),
+      reports.map((r) => r.to),
+      reports.map((r) => r.at),
+      reports.map((r) => r.error),
+      allowed.delivered,
+      allowed.failed,
+    ],
+  });
+  return new Set(res.rows.map((r) => r.provider_message_id));
+}
+
+/**
+ * Which of these provider ids we have a message for. Why this shape: after a
+ * batched transition, tells "not ours (yet)" from "old news" for all the
+ * reports that moved nothing, in one round trip.
+ */
+export async function knownProviderIds(db: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const res = await db.query<{ provider_message_id: string }>({
+    name: 'webhooks.known_provider_ids',
+    text: `SELECT provider_message_id FROM outbound_messages WHERE provider_message_id = ANY($1::text[])`,
+    values: [ids],
+  });
+  return new Set(res.rows.map((r) => r.provider_message_id));
+}

@@ -1,0 +1,50 @@
+import type { Queryable } from './queryable.ts';
+
+export interface ReplyRow {
+  id: number;
+  from_phone: string;
+  to_line: string;
+  body: string;
+  channel: string;
+  attachments: string[];
+  sent_at: Date;
+  is_opt_out: boolean;
+  is_opt_in: boolean;
+  /** The contact's state now (a later START clears an earlier STOP). */
+  opted_out: boolean;
+}
+
+/**
+ * The replies to one campaign, oldest first, with each person's current
+ * consent state.
+ *
+ * Why this shape: served by the (campaign_id, sent_at) index; the join on
+ * contacts answers "is this person still reachable" next to each reply.
+ */
+export async function listReplies(db: Queryable, campaignId: number, limit: number): Promise<ReplyRow[]> {
+  const res = await db.query<ReplyRow>({
+    name: 'replies.list',
+    text: `SELECT i.id, i.from_phone, i.to_line, i.body, i.channel, i.attachments, i.sent_at,
+                  i.is_opt_out, i.is_opt_in, COALESCE(k.opted_out, false) AS opted_out
+             FROM inbound_messages i
+             LEFT JOIN contacts k ON k.id = i.contact_id
+            WHERE i.campaign_id = $1
+            ORDER BY i.sent_at, i.id
+            LIMIT $2`,
+    values: [campaignId, limit],
+  });
+  return res.rows;
+}
+
+/**
+ * A campaign by name (or numeric id). Why this shape: the CLI takes what a
+ * person types; names are unique, ids are a convenience.
+ */
+export async function findCampaignIdByName(db: Queryable, nameOrId: string): Promise<{ id: number; name: string } | null> {
+  const res = await db.query<{ id: number; name: string }>({
+    name: 'replies.find_campaign',
+    text: `SELECT id, name FROM campaigns WHERE name = $1 OR id = $2 ORDER BY (name = $1) DESC LIMIT 1`,
+    values: [nameOrId, /^[0-9]{1,9}$/.test(nameOrId) ? Number(nameOrId) : null],
+  });
+  return res.rows[0] ?? null;
+}

@@ -1,0 +1,107 @@
+import { TAPBACKS, type Tapback } from '../provider/schemas.ts';
+import type { ConsentKeyword } from './keywords.ts';
+
+/** Conversation care to do for one reply, decided inside the event's transaction, run after it commits. */
+export interface CareTask {
+  inboundMessageId: number;
+  contactId: number;
+  campaignId: number;
+  recipientId: number | null;
+  /** The person (the reply's `from`). */
+  person: string;
+  /** Our line (the reply's `to`). */
+  line: string;
+  /** The reply's text, for the tapback. */
+  text: string;
+  readReceipt: boolean;
+  tapback: Tapback | null;
+  /** The campaign's auto-reply template (rendered with `variables` when sent). */
+  autoReply: string | null;
+  variables: Record<string, string>;
+  optOutConfirmation: string | null;
+  /** The campaign's per-line pacing, which the messages of care (auto-reply, confirmation) share with its sends. */
+  pacing: CarePacing;
+  /** The campaign's attempt budget, for care messages too. */
+  maxAttempts: number;
+}
+
+export interface CarePacing {
+  ratePerSecond: number;
+  burst: number;
+  /** Sent with fast_track and without a token, as the campaign's own sends are. */
+  fastTrack: boolean;
+}
+
+export interface CareSettings {
+  care_read_receipt: boolean | null;
+  care_tapback: string | null;
+  care_auto_reply: string | null;
+  opt_out_confirmation: string | null;
+  variables?: Record<string, string> | null;
+  rate_per_line?: number | null;
+  burst_per_line?: number | null;
+  fast_track?: boolean | null;
+  max_attempts?: number | null;
+}
+
+/** The campaign's pacing; the column defaults when a value is missing. */
+export function carePacing(s: Pick<CareSettings, 'rate_per_line' | 'burst_per_line' | 'fast_track'>): CarePacing {
+  return { ratePerSecond: s.rate_per_line ?? 1, burst: s.burst_per_line ?? 5, fastTrack: Boolean(s.fast_track) };
+}
+
+const tapbacks: ReadonlySet<string> = new Set(TAPBACKS);
+
+/**
+ * The care rules, as a pure function:
+ * - nothing without a campaign (the settings are per campaign) and nothing for a
+ *   person who is opted out;
+ * - an opt-out is never answered, except by the campaign's confirmation, and
+ *   only when this message is what opted the person out (a repeated STOP gets
+ *   nothing): one confirmation per opt-out;
+ * - an opt-in keyword is not a conversation: no care;
+ * - any other reply: read receipt and tapback when enabled, the auto-reply only
+ *   on the recipient's first reply so that a chatty person is not answered by a
+ *   robot again and again.
+ */
+export function planCare(p: {
+  inboundMessageId: number;
+  contactId: number;
+  campaignId: number | null;
+  recipientId: number | null;
+  person: string;
+  line: string;
+  text: string;
+  settings: CareSettings | null;
+  keyword: ConsentKeyword | null;
+  optedOutBefore: boolean;
+  consentChanged: boolean;
+  firstReply: boolean;
+}): CareTask | null {
+  const s = p.settings;
+  if (p.campaignId === null || !s) return null;
+  const base = {
+    inboundMessageId: p.inboundMessageId,
+    contactId: p.contactId,
+    campaignId: p.campaignId,
+    recipientId: p.recipientId,
+    person: p.person,
+    line: p.line,
+    text: p.text,
+    readReceipt: false,
+    tapback: null,
+    autoReply: null,
+    variables: s.variables ?? {},
+    optOutConfirmation: null,
+    pacing: carePacing(s),
+    maxAttempts: s.max_attempts ?? 5,
+  };
+  if (p.keyword?.kind === 'opt_out') {
+    const confirmation = s.opt_out_confirmation?.trim();
+    return confirmation && p.consentChanged ? { ...base, optOutConfirmation: confirmation } : null;
+  }
+  if (p.keyword || p.optedOutBefore) return null;
+  const tapback = s.care_tapback && tapbacks.has(s.care_tapback) ? (s.care_tapback as Tapback) : null;
+  const autoReply = p.firstReply ? s.care_auto_reply?.trim() || null : null;
+  const task: CareTask = { ...base, readReceipt: Boolean(s.care_read_receipt), tapback, autoReply };
+  return task.readReceipt || task.tapback || task.autoReply ? task : null;
+}

@@ -1,0 +1,200 @@
+import type pg from 'pg';
+import { claimWebhookEvents, markWebhookEventsProcessed, recordWebhookEventFailures, type ClaimedWebhookEvent } from '../db/sql/webhook-events.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { CareTask } from './care-plan.ts';
+import type { BatchHandler, EventHandler } from './handlers.ts';
+import type { EventOutcome, StoredEvent } from './stored-event.ts';
+
+export interface EventProcessorOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  handler: EventHandler;
+  /** Optional set-wise handling of some events of a batch (fast path only); the rest go through `handler`. */
+  batchHandler?: BatchHandler;
+  /** Receives care work once the event that asked for it is committed. */
+  onCare?: (task: CareTask) => void;
+  batchSize?: number;
+  /** Safety net for events stored by other processes or before a restart. */
+  pollIntervalMs?: number;
+  /** First retry delay of a failed event; doubles per attempt. */
+  retryBaseMs?: number;
+  /** Retry delays grow by at most this much per attempt. */
+  retryCapMs?: number;
+  /** A delivery report that still matches no message after this many tries is dropped (with a note). */
+  maxWaitAttempts?: number;
+}
+
+export interface EventProcessor {
+  start(): void;
+  /** Finishes the batch in progress, then stops. Idempotent. */
+  stop(): Promise<void>;
+  /** New events are stored: look now instead of at the next poll. */
+  wake(): void;
+  /** Process everything due now; resolves with the number of events handled. */
+  drain(): Promise<number>;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+
+/**
+ * Applies stored webhook events, durably: an event is only marked processed in
+ * the transaction that applied its effects, so a crash at any point leaves it
+ * to be processed again by the next processor — here or in another process.
+ *
+ * A batch is one transaction; when an event fails, the batch is redone with
+ * one savepoint per event, so the failing event's effects are rolled back
+ * alone, its failure recorded, and the rest of the batch commits.
+ */
+export function createEventProcessor(opts: EventProcessorOptions): EventProcessor {
+  const log = opts.logger.child({ component: 'webhook-processor' });
+  const batchSize = opts.batchSize ?? 100;
+  const pollIntervalMs = opts.pollIntervalMs ?? 1_000;
+  const retryBaseSeconds = (opts.retryBaseMs ?? 1_000) / 1000;
+  const retryCapSeconds = (opts.retryCapMs ?? 300_000) / 1000;
+  const maxWaitAttempts = opts.maxWaitAttempts ?? 6;
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  let stopping: Promise<void> | undefined;
+  // One batch at a time in this process; other processes share the table through SKIP LOCKED.
+  let current: Promise<number> = Promise.resolve(0);
+
+  class HandlerFailed extends Error {}
+
+  /**
+   * One batch in one transaction. The fast path runs the events one after the
+   * other with no savepoints (two round trips fewer per event); if any of them
+   * throws, the whole batch is rolled back and done again in safe mode, one
+   * savepoint per event, so that only the failing event is set aside.
+   */
+  async function processBatch(safe = false): Promise<number> {
+    const client = await opts.pool.connect();
+    const care: CareTask[] = [];
+    let claimed: ClaimedWebhookEvent[] = [];
+    try {
+      await client.query('BEGIN');
+      claimed = await claimWebhookEvents(client, { limit: batchSize, retryBaseSeconds, retryCapSeconds });
+      const done: { id: number; note: string | null }[] = [];
+      const failed: { id: number; error: string }[] = [];
+      const events = claimed.map((row): StoredEvent => ({ id: row.id, providerEventId: row.provider_event_id, type: row.type, payload: row.payload, attempts: row.attempts }));
+      let batched = new Map<number, EventOutcome>();
+      if (!safe && opts.batchHandler) {
+        try {
+          batched = await opts.batchHandler(client, events);
+        } catch (err) {
+          throw new HandlerFailed('retry the batch with savepoints', { cause: err });
+        }
+      }
+      for (const event of events) {
+        const pre = batched.get(event.id);
+        if (safe) await client.query('SAVEPOINT ev');
+        try {
+          const outcome = pre ?? (await opts.handler(client, event));
+          if (safe) await client.query('RELEASE SAVEPOINT ev');
+          if (outcome.kind === 'done') {
+            done.push({ id: event.id, note: outcome.note ?? null });
+            if (outcome.care) care.push(outcome.care);
+          } else if (event.attempts + 1 >= maxWaitAttempts) {
+            done.push({ id: event.id, note: `dropped after ${event.attempts + 1} tries: ${outcome.reason}` });
+          } else {
+            failed.push({ id: event.id, error: outcome.reason });
+          }
+        } catch (err) {
+          if (!safe) throw new HandlerFailed('retry the batch with savepoints', { cause: err });
+          await client.query('ROLLBACK TO SAVEPOINT ev');
+          log.warn({ err, eventId: event.providerEventId, type: event.type, attempts: event.attempts + 1 }, 'webhook event failed; will retry');
+          failed.push({ id: event.id, error: errorText(err) });
+        }
+      }
+      await markWebhookEventsProcessed(client, done);
+      await recordWebhookEventFailures(client, failed);
+      await client.query('COMMIT');
+    } catch (err) {
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      // A connection that could not even roll back is broken: drop it rather than pool it.
+      client.release(!rolledBack);
+      if (err instanceof HandlerFailed) return processBatch(true);
+      throw err;
+    }
+    client.release();
+    // Only now is the reply durably recorded: care may talk to the provider.
+    for (const task of care) opts.onCare?.(task);
+    return claimed.length;
+  }
+
+  /** Batches until nothing is due. */
+  async function drainOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await processBatch();
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+
+  function drain(): Promise<number> {
+    // Serialised with the loop's own batches so that tests and callers see a settled table.
+    const next = current.catch(() => 0).then(drainOnce);
+    current = next;
+    return next;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (woken || !running) {
+        woken = false;
+        resolve();
+        return;
+      }
+      wakeUp = () => {
+        wakeUp = undefined;
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        resolve();
+      };
+      timer = setTimeout(() => wakeUp?.(), ms);
+    });
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (running) {
+      try {
+        woken = false;
+        await drain();
+        failures = 0;
+        await sleep(pollIntervalMs);
+      } catch (err) {
+        // The database is away (restart, failover): back off, never exit.
+        failures++;
+        log.error({ err }, 'webhook processing failed');
+        await sleep(Math.min(pollIntervalMs * 2 ** failures, 30_000));
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running || stopping) return;
+      running = true;
+      loop = run();
+    },
+    stop() {
+      stopping ??= (async () => {
+        running = false;
+        wakeUp?.();
+        await loop;
+        await current.catch(() => undefined);
+      })();
+      return stopping;
+    },
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    drain,
+  };
+}

@@ -1,0 +1,201 @@
+import type pg from 'pg';
+import pLimit from 'p-limit';
+import { transitionDelivery } from '../db/sql/delivery-state.ts';
+import { claimDuePolls, recordPoll, scheduleNewPolls, type DuePoll } from '../db/sql/delivery-polls.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ImessageClient } from '../provider/client.ts';
+import { allowedFrom } from './delivery-status.ts';
+import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
+
+/** The provider operations the reconciler uses. */
+export type TrackingClient = Pick<ImessageClient, 'get' | 'history'>;
+
+export interface PollPolicy {
+  /** First poll this long after the send. */
+  firstDelayMs: number;
+  /** Delays double up to this. */
+  maxDelayMs: number;
+  /** Polls per message before giving up. */
+  maxAttempts: number;
+  /** No polling of messages sent longer ago than this. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_POLL_POLICY: PollPolicy = {
+  firstDelayMs: 30_000,
+  maxDelayMs: 3_600_000,
+  maxAttempts: 12,
+  maxAgeMs: 3 * 24 * 3_600_000,
+};
+
+export interface DeliveryReconcilerOptions {
+  pool: pg.Pool;
+  client: TrackingClient;
+  logger: Logger;
+  policy?: Partial<PollPolicy>;
+  intervalMs?: number;
+  batchSize?: number;
+  /** Provider calls in flight at once. */
+  concurrency?: number;
+  /** How long a claimed poll is reserved before someone else may take it. */
+  leaseMs?: number;
+  now?: () => Date;
+}
+
+export interface ReconcileSummary {
+  polled: number;
+  changed: number;
+  errors: number;
+}
+
+export interface DeliveryReconciler {
+  start(): void;
+  /** Lets the round in progress finish, then stops. Idempotent. */
+  stop(): Promise<void>;
+  /** One round: schedule new sends, poll what is due. */
+  runOnce(): Promise<ReconcileSummary>;
+}
+
+/** Next poll time after `attempts` polls, or null when polling should end. */
+export function nextPollAt(policy: PollPolicy, attempts: number, sentAt: Date | null, now: Date): Date | null {
+  if (attempts >= policy.maxAttempts) return null;
+  if (sentAt && now.getTime() - sentAt.getTime() > policy.maxAgeMs) return null;
+  const delay = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.min(attempts, 30));
+  return new Date(now.getTime() + delay);
+}
+
+/** Whether an observation is the end of the story for this message. */
+function isFinal(o: Observation): boolean {
+  return o.state === 'read' || o.state === 'failed' || (o.state === 'delivered' && o.channel === 'sms');
+}
+
+/**
+ * iMessage delivery and read states are not all pushed by webhooks: this
+ * component asks the provider about messages sent but not final, with backoff,
+ * and records delivered / read / failed, the SMS fallback and the spam flags.
+ * State changes go through the same forward-only transition as webhooks, so
+ * the two can race freely.
+ */
+export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): DeliveryReconciler {
+  const log = opts.logger.child({ component: 'delivery-reconciler' });
+  const policy: PollPolicy = { ...DEFAULT_POLL_POLICY, ...opts.policy };
+  const intervalMs = opts.intervalMs ?? 5_000;
+  const batchSize = opts.batchSize ?? 100;
+  const leaseSeconds = (opts.leaseMs ?? 120_000) / 1000;
+  const limit = pLimit(opts.concurrency ?? 4);
+  const now = opts.now ?? (() => new Date());
+  const controller = new AbortController();
+
+  async function observe(m: DuePoll): Promise<Observation | null> {
+    const signal = controller.signal;
+    if (m.provider_message_id) {
+      const got = observeMessage(await opts.client.get(m.provider_message_id, { tracking: true, signal }));
+      // Spam flags live only in the thread's history; worth the call once the message has landed.
+      const from = m.from_line ?? got.fromLine;
+      if (from && got.state !== 'sent' && got.state !== 'failed') {
+        const history = await opts.client.history({ to: m.to_phone, from, limit: 20 }, { signal });
+        const entry = findHistoryEntry(history, m.body, m.sent_at, from);
+        if (entry) {
+          got.autoReportedSpam ||= entry.risk.auto_reported_as_spam;
+          got.markedSpam ||= entry.risk.marked_as_spam;
+        }
+      }
+      return got;
+    }
+    if (!m.from_line) return null;
+    const history = await opts.client.history({ to: m.to_phone, from: m.from_line, limit: 50, tracking: true }, { signal });
+    const entry = findHistoryEntry(history, m.body, m.sent_at, m.from_line);
+    return entry ? observeHistoryEntry(entry) : null;
+  }
+
+  async function apply(m: DuePoll, o: Observation | null): Promise<boolean> {
+    let changed = false;
+    if (o) {
+      const target = { providerMessageId: m.provider_message_id, messageId: m.id };
+      if (o.deliveredAt && (o.state === 'delivered' || o.state === 'read')) {
+        changed = (await transitionDelivery(opts.pool, { ...target, to: 'delivered', from: allowedFrom('delivered'), at: o.deliveredAt })) || changed;
+      }
+      if (o.state === 'read' && o.readAt) {
+        changed = (await transitionDelivery(opts.pool, { ...target, to: 'read', from: allowedFrom('read'), at: o.readAt })) || changed;
+      }
+      if (o.state === 'failed' && o.failedAt) {
+        changed = (await transitionDelivery(opts.pool, { ...target, to: 'failed', from: allowedFrom('failed'), at: o.failedAt, error: o.error })) || changed;
+      }
+    }
+    const t = now();
+    await recordPoll(opts.pool, {
+      id: m.id,
+      nextPollAt: o && isFinal(o) ? null : nextPollAt(policy, m.poll_attempts + 1, m.sent_at, t),
+      channel: o?.channel ?? null,
+      fallbackUsed: o?.fallbackUsed ?? false,
+      autoReportedSpam: o?.autoReportedSpam ?? false,
+      markedSpam: o?.markedSpam ?? false,
+      fromLine: o?.fromLine ?? null,
+    });
+    return changed;
+  }
+
+  async function pollOne(m: DuePoll, summary: ReconcileSummary): Promise<void> {
+    let o: Observation | null;
+    try {
+      o = await observe(m);
+    } catch (err) {
+      if (controller.signal.aborted) return; // shutting down: the lease runs out and someone polls again
+      summary.errors++;
+      log.warn({ err, id: m.id, providerMessageId: m.provider_message_id }, 'delivery poll failed');
+      o = null; // counts as a poll: the backoff keeps a broken message from being asked about forever
+    }
+    summary.polled++;
+    if (await apply(m, o)) summary.changed++;
+  }
+
+  async function runOnce(): Promise<ReconcileSummary> {
+    const summary: ReconcileSummary = { polled: 0, changed: 0, errors: 0 };
+    await scheduleNewPolls(opts.pool, policy.firstDelayMs / 1000);
+    for (;;) {
+      const due = await claimDuePolls(opts.pool, { limit: batchSize, leaseSeconds });
+      await Promise.all(due.map((m) => limit(() => pollOne(m, summary))));
+      if (due.length < batchSize || controller.signal.aborted) return summary;
+    }
+  }
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function run() {
+    while (running) {
+      try {
+        await runOnce();
+      } catch (err) {
+        log.error({ err }, 'delivery reconciliation failed');
+      }
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, intervalMs);
+      });
+    }
+  }
+
+  return {
+    start() {
+      if (running || stopping) return;
+      running = true;
+      loop = run();
+    },
+    stop() {
+      stopping ??= (async () => {
+        running = false;
+        if (timer) clearTimeout(timer);
+        wake?.();
+        controller.abort();
+        await loop;
+      })();
+      return stopping;
+    },
+    runOnce,
+  };
+}
