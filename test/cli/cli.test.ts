@@ -36,12 +36,14 @@ describe('bluecast CLI', () => {
     expect(pending.stdout).toMatch(/^pending\s+\d+_init/m);
     const first = await runCli(['db', 'migrate'], { env: { DATABASE_URL: url } });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied 1 migration/);
+    expect(first.stdout).toMatch(/applied \d+ migration/);
     const second = await runCli(['db', 'migrate'], { env: { DATABASE_URL: url } });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);
     const status = await runCli(['db', 'status', '--json'], { env: { DATABASE_URL: url } });
-    expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ state: 'applied' })]);
+    const states = JSON.parse(status.stdout) as { state: string }[];
+    expect(states.length).toBeGreaterThan(0);
+    expect(states.filter((st) => st.state !== 'applied')).toEqual([]);
   });
 
   it('two concurrent db migrate processes both exit 0 and apply once', async () => {
@@ -49,7 +51,7 @@ describe('bluecast CLI', () => {
     const [a, b] = await Promise.all([runCli(['db', 'migrate'], { env: { DATABASE_URL: url } }), runCli(['db', 'migrate'], { env: { DATABASE_URL: url } })]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const outs = [a.stdout, b.stdout].sort();
-    expect(outs[0]).toMatch(/applied 1 migration/);
+    expect(outs[0]).toMatch(/applied \d+ migration/);
     expect(outs[1]).toMatch(/up to date/);
   });
 });

@@ -22,6 +22,9 @@ describe('schema drift', () => {
         'imports',
         'inbound_messages',
         'outbound_messages',
+        'report_counts',
+        'report_replies',
+        'report_series',
         'sender_lines',
         'webhook_events',
       ].sort(),
@@ -40,13 +43,13 @@ describe('schema drift', () => {
     await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
     const file = path.join(dir, '20261127000000_init', 'migration.sql');
     const sql = await readFile(file, 'utf8');
-    const cut = sql.replace(/^\s*"delivered_at" TIMESTAMPTZ\(3\),\n/m, '');
+    const cut = sql.replace(/^\s*"cancelled_at" TIMESTAMPTZ\(3\),\n/m, '');
     expect(cut).not.toEqual(sql);
     await writeFile(file, cut);
     const url = await createEmptyDatabase();
     await migrate(url, dir);
     expect(await schemaDrift(url, schemaText)).toEqual([
-      'OutboundMessage.deliveredAt: column outbound_messages.delivered_at is missing from the database',
+      'OutboundMessage.cancelledAt: column outbound_messages.cancelled_at is missing from the database',
     ]);
   });
 

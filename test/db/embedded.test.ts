@@ -15,7 +15,7 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
     const first = await runCli(['db', 'migrate'], { env, cwd: dir });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied 1 migration/);
+    expect(first.stdout).toMatch(/applied \d+ migration/);
     expect(existsSync(path.join(dir, '.bluecast', 'pg', 'PG_VERSION'))).toBe(true);
     // stopped cleanly: no server left behind holding the data directory
     expect(existsSync(path.join(dir, '.bluecast', 'pg', 'postmaster.pid'))).toBe(false);

@@ -1,0 +1,43 @@
+import { pipeline } from 'node:stream/promises';
+import { Option, type Command } from 'commander';
+import { ValidationError } from '../../lib/errors.ts';
+import { buildReport } from '../../reports/build.ts';
+import { recipientsCsvStream } from '../../reports/csv.ts';
+import { formatReport } from '../../reports/text.ts';
+import { withApp } from '../run-command.ts';
+
+function runIdOption(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
+    throw new ValidationError([{ path: '--run', message: `must be a run id (a positive whole number), got "${value}"` }]);
+  }
+  return Number(value);
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description("a campaign's delivery report: counts by status, rates, failure reasons, lines, timing, runs")
+    .argument('<name>', 'campaign name (or id)')
+    .option('--run <id>', 'report on one run of a cron campaign', runIdOption)
+    .addOption(new Option('--json', 'print the report as JSON (the same document as GET /api/campaigns/:id/report)').conflicts('csv'))
+    .addOption(new Option('--csv', 'export one CSV row per recipient with its status history (streamed)').conflicts('json'))
+    .action(async (name: string, opts: { run?: number; json?: boolean; csv?: boolean }) => {
+      await withApp(
+        async (app) => {
+          // Resolve the campaign (and check the run) through the report itself,
+          // so that --csv fails with the same "not found" as the other forms.
+          const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null });
+          if (opts.csv) {
+            const csv = await recipientsCsvStream(app.db.pool, report.campaign.id, opts.run ?? null);
+            await pipeline(csv, process.stdout, { end: false }).catch((err: NodeJS.ErrnoException) => {
+              // `bluecast report x --csv | head` closes the pipe early: not a failure.
+              if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+            });
+            return;
+          }
+          console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        },
+        { migrate: true },
+      );
+    });
+}

@@ -1,0 +1,501 @@
+// bluecast dashboard: a small single-page app over the JSON API.
+// Every call goes to /ui/api/…, which forwards to /api/… with the token (the
+// session cookie stands for it), so the page shows exactly what the API says.
+// Everything put on the page goes through textContent / attributes: no HTML
+// is ever built from data.
+
+const POLL_MS = 3000;
+
+class ApiError extends Error {
+  constructor(status, message, issues) {
+    super(message);
+    this.status = status;
+    this.issues = issues ?? [];
+  }
+}
+
+async function api(method, path, body, contentType = 'application/json') {
+  const headers = { 'x-bluecast-ui': '1' };
+  let payload;
+  if (body !== undefined) {
+    headers['content-type'] = contentType;
+    payload = contentType === 'application/json' ? JSON.stringify(body) : body;
+  }
+  const res = await fetch(`/ui/api/${path}`, { method, headers, body: payload, credentials: 'same-origin' });
+  if (res.status === 401) {
+    location.assign('/login');
+    throw new ApiError(401, 'signed out');
+  }
+  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  const data = isJson ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, (isJson && data && data.error) || `HTTP ${res.status}`, isJson ? data.issues : []);
+  return data;
+}
+
+/** h('td', { class: 'num' }, 'text', childNode…): elements with text children only. */
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    // Through the CSSOM: the CSP forbids style attributes.
+    else if (k === 'style') Object.assign(el.style, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+const fmt = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
+const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+function duration(ms) {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7200000) return `${(ms / 60000).toFixed(1)} min`;
+  return `${(ms / 3600000).toFixed(1)} h`;
+}
+
+/** A number with its raw value in data-value, so tests read what the API said. */
+const metric = (key, value, text) => h('span', { class: 'value', 'data-metric': key, 'data-value': value ?? '' }, text ?? fmt(value));
+
+function errorBox(err) {
+  const box = h('div', { class: 'notice error', role: 'alert' }, err.message);
+  if (err.issues && err.issues.length) box.append(h('ul', {}, err.issues.map((i) => h('li', {}, `${i.path || '(form)'}: ${i.message}`))));
+  return box;
+}
+
+function table(head, rows, opts = {}) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { 'data-table': opts.name },
+      h('thead', {}, h('tr', {}, head.map((c) => h('th', { class: c.num ? 'num' : undefined, scope: 'col' }, c.label ?? c)))),
+      h(
+        'tbody',
+        {},
+        rows.length
+          ? rows.map((r) => h('tr', {}, r.map((cell, i) => h('td', { class: head[i].num ? 'num' : undefined }, cell))))
+          : h('tr', {}, h('td', { colspan: head.length, class: 'muted' }, opts.empty ?? 'nothing yet')),
+      ),
+    ),
+  );
+}
+
+const statusBadge = (status) => h('span', { class: `badge status-${status}`, 'data-status': status }, status);
+
+// ---------------------------------------------------------------- views
+
+function campaignsView() {
+  const root = h('section', { class: 'view' }, h('div', { class: 'view-head' }, h('h1', {}, 'Campaigns'), h('a', { class: 'button', href: '#/new' }, 'New campaign')));
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  root.append(body);
+  let timer;
+  const load = async () => {
+    try {
+      const { campaigns } = await api('GET', 'reports/campaigns');
+      const rows = campaigns.map((c) => [
+        h('a', { href: `#/campaigns/${c.id}`, 'data-campaign': c.name }, c.name),
+        statusBadge(c.status),
+        h(
+          'span',
+          { class: 'progress', title: c.progress === null ? 'no messages yet' : pct(c.progress) },
+          h('span', { class: 'bar', style: { width: `${Math.round((c.progress ?? 0) * 100)}%` } }),
+          h('span', { class: 'label' }, c.progress === null ? '—' : pct(c.progress)),
+        ),
+        fmt(c.messages),
+        fmt(c.sent),
+        pct(c.deliveryRate),
+        pct(c.replyRate),
+        fmt(c.failed),
+      ]);
+      body.replaceChildren(
+        table(
+          [
+            'Campaign',
+            'Status',
+            'Progress',
+            { label: 'Messages', num: true },
+            { label: 'Sent', num: true },
+            { label: 'Delivered', num: true },
+            { label: 'Replied', num: true },
+            { label: 'Failed', num: true },
+          ],
+          rows,
+          { name: 'campaigns', empty: 'No campaigns yet: create one.' },
+        ),
+      );
+    } catch (err) {
+      body.replaceChildren(errorBox(err));
+    }
+    timer = setTimeout(load, POLL_MS);
+  };
+  load();
+  return { el: root, stop: () => clearTimeout(timer) };
+}
+
+function newCampaignView() {
+  const field = (label, input, hint) => h('label', { class: 'field' }, h('span', {}, label), input, hint ? h('small', { class: 'muted' }, hint) : null);
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'America/New_York';
+  const form = h(
+    'form',
+    { class: 'card form', id: 'new-campaign', novalidate: true },
+    field('Name', h('input', { name: 'name', required: true, maxlength: 100, autocomplete: 'off', placeholder: 'spring-sale' }), 'letters, digits, . _ -'),
+    field('Message', h('textarea', { name: 'message', required: true, rows: 3, placeholder: 'Hi {{first_name|there}}, …' }), '{{column}} placeholders from the CSV, {{column|default}} for a default'),
+    field('Variants', h('textarea', { name: 'variants', rows: 2 }), 'optional: other wordings, one per line'),
+    field('Sender lines', h('input', { name: 'from', placeholder: '+15551230001, +15551230002' }), 'comma-separated E.164 numbers; empty lets the provider pick'),
+    h(
+      'fieldset',
+      { class: 'field' },
+      h('legend', {}, 'SMS fallback'),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'fallback', value: 'imessage_unsupported' }), 'when iMessage is unsupported'),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'fallback', value: 'imessage_fails' }), 'when iMessage fails'),
+    ),
+    h(
+      'fieldset',
+      { class: 'field' },
+      h('legend', {}, 'When'),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'when', value: 'draft', checked: true }), 'Draft: schedule it after uploading recipients'),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'when', value: 'at' }), 'Once at'),
+      h('input', { type: 'datetime-local', name: 'at', 'aria-label': 'send time' }),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'when', value: 'cron' }), 'Repeat (cron)'),
+      h('input', { name: 'cron', placeholder: '0 10 * * 1', 'aria-label': 'cron expression' }),
+    ),
+    field('Time zone', h('input', { name: 'timezone', value: tz }), 'of the schedule (IANA name)'),
+    field('Send window', h('input', { name: 'window', value: '09:00-21:00' }), "in each recipient's local time, or “any”"),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create campaign')),
+  );
+  const out = h('div', {});
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const list = (v) => String(v ?? '').split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+    const def = {
+      name: String(f.get('name') ?? '').trim(),
+      message: String(f.get('message') ?? ''),
+      variants: String(f.get('variants') ?? '').split('\n').map((s) => s.trim()).filter(Boolean),
+      from: list(f.get('from')),
+      fallback: f.getAll('fallback').map(String),
+      timezone: String(f.get('timezone') ?? '').trim() || tz,
+      window: String(f.get('window') ?? '').trim() || 'any',
+    };
+    const mode = f.get('when');
+    if (mode === 'at') {
+      const local = String(f.get('at') ?? '');
+      def.at = local ? new Date(local).toISOString() : '';
+    }
+    if (mode === 'cron') def.cron = String(f.get('cron') ?? '').trim();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const created = await api('POST', 'campaigns', def);
+      const id = created.id ?? created.campaign?.id;
+      location.hash = `#/campaigns/${id}`;
+    } catch (err) {
+      out.replaceChildren(errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return { el: h('section', { class: 'view' }, h('h1', {}, 'New campaign'), out, form), stop() {} };
+}
+
+function kpi(label, key, value, text, sub) {
+  return h('div', { class: 'kpi' }, h('span', { class: 'kpi-label' }, label), metric(key, value, text), sub ? h('small', { class: 'muted' }, sub) : null);
+}
+
+function funnel(report) {
+  const t = report.totals;
+  const steps = [
+    ['Messages', 'totals.messages', t.messages],
+    ['Sent', 'totals.sent', t.sent],
+    ['Delivered', 'totals.delivered', t.delivered],
+    ['Read', 'totals.read', t.read],
+    ['Replied', 'totals.repliers', t.repliers],
+  ];
+  const top = Math.max(1, t.messages);
+  return h(
+    'div',
+    { class: 'funnel', 'data-section': 'funnel' },
+    steps.map(([label, key, n]) =>
+      h('div', { class: 'funnel-step' }, h('span', { class: 'funnel-label' }, label), h('span', { class: 'funnel-bar' }, h('span', { style: { width: `${Math.max(0.5, (n / top) * 100)}%` } })), metric(key, n)),
+    ),
+  );
+}
+
+function statusTable(report) {
+  const labels = {
+    queued: 'queued',
+    sending: 'sending',
+    sent: 'sent (awaiting delivery)',
+    delivered: 'delivered',
+    read: 'read',
+    failed: 'failed',
+    cancelled: 'cancelled',
+    skipped: 'skipped (opted out)',
+  };
+  const rows = Object.entries(labels).map(([k, label]) => [label, metric(`byStatus.${k}`, report.byStatus[k])]);
+  rows.push(['sent as SMS fallback', metric('totals.fallback', report.totals.fallback)]);
+  return table(['Status', { label: 'Messages', num: true }], rows, { name: 'status' });
+}
+
+function ratesTable(report) {
+  const names = { delivery: 'Delivery', read: 'Read', fallback: 'SMS fallback', reply: 'Reply', optOut: 'Opt-out', spamFlagged: 'Spam-flagged' };
+  return table(
+    ['Rate', { label: 'Value', num: true }, 'Definition'],
+    Object.entries(names).map(([k, label]) => [label, metric(`rates.${k}`, report.rates[k], pct(report.rates[k])), report.rateDefinitions[k] ?? '']),
+    { name: 'rates' },
+  );
+}
+
+class LiveChart {
+  constructor(container) {
+    this.container = container;
+    this.plot = null;
+  }
+  update(tl) {
+    // A quiet minute on each side: a campaign that sent within one minute
+    // still gets a line, and the time axis a sensible span.
+    const pad = (arr, v) => (arr.length ? [v, ...arr, v] : arr);
+    const minutes = tl.minutes.length ? [tl.minutes[0] - 60, ...tl.minutes, tl.minutes[tl.minutes.length - 1] + 60] : [];
+    const data = [minutes, pad(tl.sent, 0), pad(tl.delivered, 0), pad(tl.replies, 0)];
+    if (typeof window.uPlot !== 'function') return;
+    const width = Math.max(260, this.container.clientWidth - 8);
+    if (!this.plot) {
+      this.plot = new window.uPlot(
+        {
+          width,
+          height: 240,
+          scales: { x: { time: true } },
+          axes: [{}, { label: 'per minute' }],
+          series: [
+            {},
+            { label: 'Sent', stroke: '#2563eb', width: 2 },
+            { label: 'Delivered', stroke: '#16a34a', width: 2 },
+            { label: 'Replies', stroke: '#d97706', width: 2 },
+          ],
+        },
+        data,
+        this.container,
+      );
+      this.onResize = () => this.plot && this.plot.setSize({ width: Math.max(260, this.container.clientWidth - 8), height: 240 });
+      window.addEventListener('resize', this.onResize);
+    } else {
+      this.plot.setData(data);
+    }
+  }
+  destroy() {
+    if (this.onResize) window.removeEventListener('resize', this.onResize);
+    if (this.plot) this.plot.destroy();
+    this.plot = null;
+  }
+}
+
+function uploadCard(campaignId, onDone) {
+  const input = h('input', { type: 'file', name: 'csv', accept: '.csv,text/csv', 'aria-label': 'recipients CSV' });
+  const out = h('div', { 'data-section': 'import-result' });
+  const button = h('button', { type: 'submit' }, 'Upload');
+  const form = h('form', { class: 'upload', id: 'upload-form' }, input, button);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const file = input.files && input.files[0];
+    if (!file) {
+      out.replaceChildren(h('p', { class: 'notice error' }, 'Choose a CSV file first.'));
+      return;
+    }
+    button.disabled = true;
+    out.replaceChildren(h('p', { class: 'muted' }, `Importing ${file.name}…`));
+    try {
+      const s = await api('POST', `campaigns/${campaignId}/recipients?filename=${encodeURIComponent(file.name)}`, file, 'text/csv');
+      const counts = [
+        ['Rows', 'import.totalRows', s.totalRows],
+        ['Imported', 'import.imported', s.imported],
+        ['Duplicates', 'import.duplicates', s.duplicates],
+        ['Invalid', 'import.invalid', s.invalid],
+        ['Opted out', 'import.optedOut', s.optedOut],
+      ];
+      const rejected = (s.rejected ?? []).map((r) => [fmt(r.line), r.reason, h('code', {}, r.raw ?? '')]);
+      out.replaceChildren(
+        h('div', { class: 'kpis small' }, counts.map(([label, key, v]) => kpi(label, key, v))),
+        rejected.length
+          ? h('div', {}, h('h3', {}, 'Rejected rows'), table([{ label: 'Line', num: true }, 'Reason', 'Row'], rejected, { name: 'rejected' }))
+          : h('p', { class: 'muted' }, 'No rejected rows.'),
+      );
+      onDone();
+    } catch (err) {
+      out.replaceChildren(errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('div', { class: 'card' }, h('h2', {}, 'Recipients'), h('p', { class: 'muted' }, 'A CSV with a phone column; other columns become template variables.'), form, out);
+}
+
+function scheduleCard(campaignId, onDone) {
+  const at = h('input', { type: 'datetime-local', name: 'at', 'aria-label': 'send time' });
+  const out = h('div', {});
+  const form = h(
+    'form',
+    { class: 'upload', id: 'schedule-form' },
+    at,
+    h('button', { type: 'submit', name: 'schedule' }, 'Schedule'),
+    h('small', { class: 'muted' }, 'empty: send now'),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const body = at.value ? { at: new Date(at.value).toISOString() } : {};
+      await api('POST', `campaigns/${campaignId}/schedule`, body);
+      out.replaceChildren(h('p', { class: 'notice ok' }, 'Scheduled.'));
+      onDone();
+    } catch (err) {
+      out.replaceChildren(errorBox(err));
+    }
+  });
+  return h('div', { class: 'card', 'data-section': 'schedule' }, h('h2', {}, 'Schedule'), form, out);
+}
+
+function campaignView(id) {
+  const root = h('section', { class: 'view' });
+  const head = h('div', { class: 'view-head' }, h('h1', {}, 'Campaign'));
+  const notice = h('div', {});
+  const kpis = h('div', { class: 'kpis' });
+  const chartBox = h('div', { class: 'chart', 'data-section': 'chart' });
+  const detail = h('div', { class: 'grid' });
+  const side = h('div', { class: 'grid' });
+  root.append(head, notice, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries and replies per minute'), chartBox), detail, side);
+  const chart = new LiveChart(chartBox);
+  let timer;
+  let stopped = false;
+  let sideFor = null;
+
+  const act = (verb) => async () => {
+    try {
+      await api('POST', `campaigns/${id}/${verb}`, {});
+      notice.replaceChildren(h('p', { class: 'notice ok' }, `Campaign ${verb === 'cancel' ? 'cancelled' : `${verb}d`}.`));
+    } catch (err) {
+      notice.replaceChildren(errorBox(err));
+    }
+    refresh();
+  };
+
+  const render = (report, timeline) => {
+    const c = report.campaign;
+    const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt)}` : 'not scheduled';
+    head.replaceChildren(
+      h('div', {}, h('h1', { 'data-campaign-name': c.name }, c.name), h('p', { class: 'muted' }, statusBadge(c.status), ' ', schedule)),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', 'data-action': 'pause', onclick: act('pause'), disabled: !['scheduled', 'running'].includes(c.status) }, 'Pause'),
+        h('button', { type: 'button', 'data-action': 'resume', onclick: act('resume'), disabled: c.status !== 'paused' }, 'Resume'),
+        h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: act('cancel'), disabled: ['completed', 'cancelled'].includes(c.status) }, 'Cancel'),
+        h('a', { class: 'button secondary', href: `/ui/export/${c.id}`, download: '', 'data-action': 'export' }, 'Export CSV'),
+      ),
+    );
+    const t = report.totals;
+    const lat = report.timing.deliveryLatencyMs;
+    kpis.replaceChildren(
+      kpi('Messages', 'totals.messages', t.messages),
+      kpi('Sent', 'totals.sent', t.sent),
+      kpi('Delivered', 'totals.delivered', t.delivered, undefined, pct(report.rates.delivery)),
+      kpi('Read', 'totals.read', t.read, undefined, pct(report.rates.read)),
+      kpi('Failed', 'totals.failed', t.failed),
+      kpi('Replies', 'totals.replies', t.replies, undefined, `${fmt(t.repliers)} recipients`),
+      kpi('Opt-outs', 'totals.optOuts', t.optOuts, undefined, pct(report.rates.optOut)),
+      kpi('p50 to delivery', 'timing.p50', lat.p50, duration(lat.p50), `p95 ${duration(lat.p95)}`),
+    );
+    if (timeline) chart.update(timeline);
+
+    const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
+    const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.reason]);
+    const replies = report.recentReplies.map((r) => [when(r.at), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
+    const tm = report.timing;
+    const cards = [
+      h('div', { class: 'card' }, h('h2', {}, 'Funnel'), funnel(report)),
+      h('div', { class: 'card' }, h('h2', {}, 'By status'), statusTable(report)),
+      h('div', { class: 'card' }, h('h2', {}, 'Rates'), ratesTable(report)),
+      h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'Timing'),
+        table(
+          ['Measure', { label: 'Value', num: true }],
+          [
+            ['First send', when(tm.firstSentAt)],
+            ['Last send', when(tm.lastSentAt)],
+            ['Messages/minute', tm.messagesPerMinute === null ? '—' : tm.messagesPerMinute.toFixed(1)],
+            ['Time to delivery p50', duration(lat.p50)],
+            ['Time to delivery p95', duration(lat.p95)],
+          ],
+          { name: 'timing' },
+        ),
+      ),
+      h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
+      h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Reason'], reasons, { name: 'failures', empty: 'no failures' })),
+      h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table(['When', 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
+      report.runs.length > 1 || c.cronExpression
+        ? h(
+            'div',
+            { class: 'card wide' },
+            h('h2', {}, 'Runs'),
+            table(
+              ['Run', 'Scheduled for', 'Status', { label: 'Messages', num: true }, { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Replies', num: true }],
+              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.replies)]),
+              { name: 'runs' },
+            ),
+          )
+        : null,
+    ];
+    detail.replaceChildren(...cards.filter(Boolean));
+    // The upload and schedule forms keep their state across refreshes: built once per campaign.
+    if (sideFor !== c.id) {
+      sideFor = c.id;
+      side.replaceChildren(uploadCard(c.id, refresh), scheduleCard(c.id, refresh));
+    }
+  };
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      const [report, timeline] = await Promise.all([api('GET', `campaigns/${id}/report`), api('GET', `campaigns/${id}/report/timeline`)]);
+      if (stopped) return;
+      render(report, timeline);
+      root.dataset.generatedAt = report.generatedAt;
+    } catch (err) {
+      if (stopped) return;
+      notice.replaceChildren(errorBox(err));
+    }
+    if (!stopped) timer = setTimeout(refresh, POLL_MS);
+  }
+  refresh();
+  return {
+    el: root,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      chart.destroy();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- router
+
+let current = null;
+function route() {
+  if (current) current.stop();
+  const hash = location.hash || '#/';
+  const m = /^#\/campaigns\/([^/]+)$/.exec(hash);
+  current = m ? campaignView(decodeURIComponent(m[1])) : hash === '#/new' ? newCampaignView() : campaignsView();
+  document.getElementById('app').replaceChildren(current.el);
+  for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('href') === hash);
+}
+window.addEventListener('hashchange', route);
+route();

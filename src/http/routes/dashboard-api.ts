@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { findCampaign } from '../../campaigns/definition.ts';
+import type { Database } from '../../db/database.ts';
+import { ConflictError, ValidationError } from '../../lib/errors.ts';
+import { requireBearer } from '../auth.ts';
+import type { RouteModule } from '../server.ts';
+
+export interface DashboardApiDeps {
+  db: Pick<Database, 'prisma'>;
+  apiToken: string | undefined;
+}
+
+const bodySchema = z
+  .object({ at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset' }).optional() })
+  .strict();
+
+/**
+ * What the dashboard needs that the campaigns API (src/http/routes/campaigns.ts)
+ * does not offer yet, bearer token required:
+ *   POST /api/campaigns/:id/schedule  { at?: ISO time }  a draft → scheduled at `at` (default: now)
+ * One conditional UPDATE: only a draft one-off campaign moves (draft → scheduled
+ * is in the campaigns module's transition map); anything else is a 409.
+ */
+export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
+  return (app) => {
+    const auth = requireBearer(deps.apiToken);
+    app.post('/api/campaigns/:id/schedule', { onRequest: auth }, async (req) => {
+      const parsed = bodySchema.safeParse(req.body ?? {});
+      if (!parsed.success) throw new ValidationError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), 'body');
+      const c = await findCampaign(deps.db.prisma, (req.params as { id: string }).id);
+      if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
+      const at = parsed.data.at ? new Date(parsed.data.at) : new Date();
+      const moved = await deps.db.prisma.campaign.updateMany({
+        where: { id: c.id, status: 'draft' },
+        data: { scheduleAt: at, status: 'scheduled' },
+      });
+      if (moved.count === 0) {
+        const now = await deps.db.prisma.campaign.findUnique({ where: { id: c.id }, select: { status: true } });
+        throw new ConflictError(`campaign "${c.name}" is ${now?.status ?? 'deleted'}; only a draft can be scheduled`);
+      }
+      return { id: c.id, name: c.name, status: 'scheduled', scheduleAt: at.toISOString() };
+    });
+  };
+}

@@ -1,0 +1,84 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import { reportCampaign } from '../../db/sql/report-campaign.ts';
+import { NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { buildReport } from '../../reports/build.ts';
+import { recipientsCsvStream } from '../../reports/csv.ts';
+import { listCampaignSummaries } from '../../reports/summaries.ts';
+import { buildTimeline } from '../../reports/timeline.ts';
+import { requireBearer } from '../auth.ts';
+import type { RouteModule } from '../server.ts';
+
+export interface ReportRouteDeps {
+  pool: pg.Pool;
+  /** BLUECAST_API_TOKEN; without it the routes answer 503 (requireBearer). */
+  apiToken: string | undefined;
+}
+
+const paramsSchema = z.object({ id: z.string().min(1).max(200) });
+const querySchema = z.object({
+  run: z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a run id (a positive whole number)')
+    .transform(Number)
+    .optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const res = schema.safeParse(value);
+  if (!res.success) throw new ValidationError(res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), where);
+  return res.data;
+}
+
+/** "attachment; filename=…" safe for any campaign name. */
+function attachmentName(name: string, runId: number | null): string {
+  const base = `${name}${runId === null ? '' : `-run-${runId}`}-recipients.csv`;
+  const ascii = base.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+}
+
+/**
+ * The report API, bearer token required. `:id` is a campaign id or name.
+ *   GET /api/campaigns/:id/report[?run=ID]           the report (same JSON as `bluecast report --json`)
+ *   GET /api/campaigns/:id/report/timeline[?run=ID]  events per minute for the live chart
+ *   GET /api/campaigns/:id/report/csv[?run=ID]       one row per recipient, streamed
+ *   GET /api/reports/campaigns                       every campaign's status, progress and key rates
+ */
+export function reportRoutes(deps: ReportRouteDeps): RouteModule {
+  return (app) => {
+    const auth = requireBearer(deps.apiToken);
+    const campaignOf = async (id: string) => {
+      const c = await reportCampaign(deps.pool, id);
+      if (!c) throw new NotFoundError(`campaign ${JSON.stringify(id)} not found`);
+      return c;
+    };
+
+    app.get('/api/campaigns/:id/report', { preHandler: auth }, async (req) => {
+      const { id } = parse(paramsSchema, req.params, 'path');
+      const { run } = parse(querySchema, req.query, 'query');
+      return buildReport(deps.pool, id, { runId: run ?? null });
+    });
+
+    app.get('/api/campaigns/:id/report/timeline', { preHandler: auth }, async (req) => {
+      const { id } = parse(paramsSchema, req.params, 'path');
+      const { run } = parse(querySchema, req.query, 'query');
+      const c = await campaignOf(id);
+      return buildTimeline(deps.pool, c.id, run ?? null);
+    });
+
+    app.get('/api/campaigns/:id/report/csv', { preHandler: auth }, async (req, reply) => {
+      const { id } = parse(paramsSchema, req.params, 'path');
+      const { run } = parse(querySchema, req.query, 'query');
+      // Through the report so that an unknown run is a 404 before any byte is sent.
+      const report = await buildReport(deps.pool, id, { runId: run ?? null });
+      const stream = await recipientsCsvStream(deps.pool, report.campaign.id, run ?? null);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', attachmentName(report.campaign.name, run ?? null))
+        .header('cache-control', 'no-store')
+        .send(stream);
+    });
+
+    app.get('/api/reports/campaigns', { preHandler: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
+  };
+}

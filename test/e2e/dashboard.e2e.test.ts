@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/reports/schema.ts';
+import { runCli } from '../helpers/cli.ts';
+import { truthFromMessages } from '../reports/seed.ts';
+import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
+
+/**
+ * The whole path through a real browser: sign in, create a campaign, upload
+ * its CSV, schedule it, let the worker send it to the simulator (which delivers,
+ * reads, replies and opts out by signed webhooks), then read the report page
+ * and check that its numbers are the JSON API's, the CLI's and the database's.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve('test-results');
+const NAME = 'e2e-spring';
+
+const CSV = [
+  'phone,first_name,city',
+  '(415) 201-1234,Ada,San Francisco',
+  '+14152011235,Grace,"Los Angeles, CA"',
+  '415.201.1236,Linus,Portland',
+  '+1 (628) 201-1237,Margaret,Oakland',
+  '+14152011238,Alan,',
+  '+14152011239,"Barbara ""Babs""",Berkeley',
+  '+14152011240,Edsger,Austin',
+  '+14152011241,Frances,Boston',
+  '+14152011242,Tim,Denver',
+  '+14152011243,Radia,Seattle',
+  '+14152011244,Ken,Reno',
+  '+14152011245,Donald,Palo Alto',
+  'not-a-number,Bob,Nowhere',
+  ',Empty,Nowhere',
+  '(415) 201-1234,Ada again,San Francisco',
+].join('\r\n');
+
+const api = async <T>(stack: Stack, p: string, init: RequestInit = {}): Promise<T> => {
+  const res = await fetch(`${stack.url}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+  if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+};
+
+/** Every [data-metric] on the page: key → raw value; a key shown twice must show the same value. */
+async function pageMetrics(page: Page): Promise<Map<string, string>> {
+  const pairs = await page.$$eval('[data-metric]', (els) => els.map((e) => [e.getAttribute('data-metric') ?? '', e.getAttribute('data-value') ?? '']));
+  const out = new Map<string, string>();
+  for (const [k, v] of pairs) {
+    if (k!.startsWith('line.') || k === 'reason.count') continue; // per-row, read from the tables
+    if (out.has(k!)) expect(v, `${k} shown twice with different values`).toBe(out.get(k!));
+    out.set(k!, v!);
+  }
+  return out;
+}
+
+async function tableRows(page: Page, name: string): Promise<string[][]> {
+  return page.$$eval(`table[data-table="${name}"] tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+}
+
+describe('dashboard end to end', () => {
+  let stack: Stack;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    await mkdir(SHOTS, { recursive: true });
+    stack = await startStack();
+    profile = await mkdtemp(path.join(tmpdir(), 'bluecast-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => {
+      throw err;
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await stack?.stop();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('creates, imports, schedules and sends a campaign; the report page agrees with the API, the CLI and the database', async () => {
+    // Sign in.
+    await page.goto(stack.url);
+    await page.fill('#token', 'wrong-token-value');
+    await page.click('button[type=submit]');
+    await page.getByText('That token is not right.').waitFor();
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+
+    // Create (a draft: it is scheduled after its recipients are in).
+    await page.click('header nav a[href="#/new"]');
+    await page.fill('input[name=name]', NAME);
+    await page.fill('textarea[name=message]', 'Hi {{first_name|there}}, the spring sale starts today. Reply STOP to opt out.');
+    await page.fill('input[name=from]', LINES.join(', '));
+    await page.check('input[name=fallback][value=imessage_unsupported]');
+    await page.fill('input[name=window]', 'any');
+    await page.click('#new-campaign button[type=submit]');
+    await page.waitForURL(/#\/campaigns\/\d+$/);
+    const campaignId = Number(/#\/campaigns\/(\d+)$/.exec(page.url())![1]);
+    await page.locator(`h1[data-campaign-name="${NAME}"]`).waitFor();
+    expect((await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [campaignId])).rows[0].status).toBe('draft');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-created.png'), fullPage: true });
+
+    // Upload the CSV: 12 good rows, 2 invalid, 1 duplicate.
+    await page.setInputFiles('#upload-form input[type=file]', { name: 'recipients.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+    await page.click('#upload-form button[type=submit]');
+    await page.locator('[data-metric="import.imported"]').waitFor();
+    const imported = await pageMetrics(page);
+    const importRow = (await stack.db.pool.query('SELECT total_rows, imported, duplicates, invalid, opted_out FROM imports WHERE campaign_id = $1', [campaignId])).rows[0];
+    expect(Object.fromEntries([...imported].filter(([k]) => k.startsWith('import.')))).toEqual({
+      'import.totalRows': String(importRow.total_rows),
+      'import.imported': String(importRow.imported),
+      'import.duplicates': String(importRow.duplicates),
+      'import.invalid': String(importRow.invalid),
+      'import.optedOut': String(importRow.opted_out),
+    });
+    expect(importRow).toMatchObject({ imported: 12, invalid: 2, duplicates: 1 });
+    const rejected = await tableRows(page, 'rejected');
+    expect(rejected.map((r) => r[0])).toEqual(['14', '15']); // the header is line 1
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-import.png'), fullPage: true });
+
+    // Schedule it for now and let it send.
+    await page.click('#schedule-form button[type=submit]');
+    await page.getByText('Scheduled.').waitFor();
+
+    // Settled: every message final (delivered, read, failed…: nothing queued,
+    // in flight or awaiting its delivery report), every webhook processed, and
+    // the figures unchanged over three polls. iMessage deliveries are polled
+    // by the reconciler (first poll 30 s after the send, bluecast's default).
+    const deadline = Date.now() + 150_000;
+    let last = '';
+    let same = 0;
+    while (same < 3) {
+      if (Date.now() > deadline) throw new Error(`campaign did not settle: ${last}\n${stack.log()}`);
+      const r = await api<Report>(stack, `/api/campaigns/${campaignId}/report`);
+      const pendingEvents = (await stack.db.pool.query('SELECT count(*)::int AS n FROM webhook_events WHERE processed_at IS NULL')).rows[0].n as number;
+      const key = JSON.stringify([r.byStatus, r.totals]);
+      const busy = r.totals.messages < 12 || r.byStatus.queued + r.byStatus.sending + r.byStatus.sent > 0 || pendingEvents > 0;
+      same = !busy && key === last ? same + 1 : 0;
+      last = key;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+
+    // The page, after a reload, against the API, the CLI and the messages themselves.
+    await page.reload();
+    await page.locator('[data-metric="totals.messages"][data-value="12"]').first().waitFor();
+    const shown = await pageMetrics(page);
+    const fromApi = await api<Report>(stack, `/api/campaigns/${encodeURIComponent(NAME)}/report`);
+    const cli = await runCli(['report', NAME, '--json'], { env: stack.env });
+    expect(cli.code, cli.stderr).toBe(0);
+    const fromCli = JSON.parse(cli.stdout) as Report;
+    expect({ ...fromCli, generatedAt: '' }).toEqual({ ...fromApi, generatedAt: '' });
+
+    for (const [status, n] of Object.entries(fromApi.byStatus)) expect(shown.get(`byStatus.${status}`), status).toBe(String(n));
+    for (const k of ['messages', 'sent', 'delivered', 'read', 'failed', 'fallback', 'replies', 'repliers', 'optOuts'] as const) {
+      expect(shown.get(`totals.${k}`), k).toBe(String(fromApi.totals[k]));
+    }
+    for (const [k, v] of Object.entries(fromApi.rates)) expect(shown.get(`rates.${k}`), k).toBe(v === null ? '' : String(v));
+
+    const truth = await truthFromMessages(stack.db.pool, campaignId);
+    expect(Object.fromEntries(Object.entries(fromApi.byStatus).filter(([, n]) => n > 0))).toEqual(truth.byStatus);
+    expect(fromApi.totals).toMatchObject({
+      messages: truth.totals.messages,
+      sent: truth.totals.sent,
+      delivered: truth.totals.delivered,
+      read: truth.totals.read,
+      fallback: truth.totals.fallback,
+      spamFlagged: truth.totals.spam,
+      replies: truth.replies.replies,
+      repliers: truth.replies.repliers,
+      optOuts: truth.replies.opt_outs,
+    });
+    expect(fromApi.failureReasons).toEqual(truth.reasons);
+    // What the simulator accepted is what we recorded as sent.
+    expect(stack.sim.sent().filter((m) => m.body.includes('spring sale'))).toHaveLength(fromApi.totals.sent);
+    // The simulator replied to some and some of those said STOP: the run is not trivially empty.
+    expect(fromApi.totals.sent).toBeGreaterThan(0);
+    expect(fromApi.totals.delivered).toBeGreaterThan(0);
+
+    const lines = await tableRows(page, 'lines');
+    expect(lines.map((r) => [r[0], Number(r[1]!.replace(/,/g, '')), Number(r[3]!.replace(/,/g, ''))])).toEqual(
+      fromApi.lines.map((l) => [l.line ?? '(none)', l.sent, l.failed]),
+    );
+    const reasons = await tableRows(page, 'failures');
+    if (fromApi.failureReasons.length) expect(reasons.map((r) => [Number(r[0]), r[1]])).toEqual(fromApi.failureReasons.map((f) => [f.count, f.reason]));
+    const replies = await tableRows(page, 'replies');
+    expect(replies.length).toBe(Math.max(1, Math.min(20, fromApi.totals.replies)));
+    if (fromApi.totals.replies) expect(replies.map((r) => r[2])).toEqual(fromApi.recentReplies.map((r) => r.body));
+
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaign-desktop.png'), fullPage: true });
+
+    // The CSV export link: one row per recipient, the same statuses.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=export]')]);
+    const rows = parse(await readFile((await download.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(12);
+    const csvStatuses = rows.reduce<Record<string, number>>((a, r) => ({ ...a, [r.status!]: (a[r.status!] ?? 0) + 1 }), {});
+    expect(csvStatuses).toEqual(truth.byStatus);
+
+    // A phone-sized screen: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.locator('[data-metric="totals.messages"][data-value="12"]').first().waitFor();
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaign-phone.png'), fullPage: true });
+
+    // The campaigns list.
+    await page.goto(`${stack.url}/#/`);
+    const row = page.locator('table[data-table="campaigns"] tr', { has: page.locator(`a[data-campaign="${NAME}"]`) });
+    await row.waitFor();
+    expect(await row.locator('[data-status]').getAttribute('data-status')).toBe(fromApi.campaign.status);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaigns-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaigns-desktop.png'), fullPage: true });
+  });
+
+  it('pause, resume and cancel buttons change the campaign', async () => {
+    const created = await api<{ id: number }>(stack, '/api/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'e2e-later', message: 'Later', at: new Date(Date.now() + 86_400_000).toISOString(), window: 'any' }),
+    });
+    const status = async () => (await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [created.id])).rows[0].status as string;
+    await page.goto(`${stack.url}/#/campaigns/${created.id}`);
+    const badge = page.locator('h1[data-campaign-name="e2e-later"] + p [data-status]');
+    await badge.and(page.locator('[data-status="scheduled"]')).waitFor();
+    for (const [action, expected] of [
+      ['pause', 'paused'],
+      ['resume', 'scheduled'],
+      ['cancel', 'cancelled'],
+    ] as const) {
+      await page.click(`[data-action=${action}]`);
+      await badge.and(page.locator(`[data-status="${expected}"]`)).waitFor();
+      expect(await status()).toBe(expected);
+    }
+    expect(await page.locator('[data-action=pause]').isDisabled()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-cancelled.png'), fullPage: true });
+  });
+});

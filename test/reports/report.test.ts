@@ -1,0 +1,266 @@
+import pg from 'pg';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/lib/errors.ts';
+import { buildReport } from '../../src/reports/build.ts';
+import { compactRollups } from '../../src/reports/compact.ts';
+import { recipientsCsvStream } from '../../src/reports/csv.ts';
+import { csvSafeSql } from '../../src/db/sql/report-recipients-csv.ts';
+import { reportSchema, type Report } from '../../src/reports/schema.ts';
+import { buildTimeline } from '../../src/reports/timeline.ts';
+import { listCampaignSummaries } from '../../src/reports/summaries.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedReportData, truthFromMessages, type Seeded } from './seed.ts';
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+/** Every figure of the report against plain SQL over the messages. */
+async function expectReportMatchesMessages(db: TestDatabase, report: Report, campaignId: number, runId: number | null = null) {
+  const truth = await truthFromMessages(db.pool, campaignId, runId);
+  const byStatus = Object.fromEntries(Object.entries(report.byStatus).filter(([, n]) => n > 0));
+  expect(byStatus).toEqual(truth.byStatus);
+  const t = truth.totals;
+  expect(report.totals).toMatchObject({
+    messages: t.messages,
+    sent: t.sent,
+    delivered: t.delivered,
+    read: t.read,
+    fallback: t.fallback,
+    autoReportedSpam: t.auto_spam,
+    markedSpam: t.marked_spam,
+    spamFlagged: t.spam,
+    failed: truth.byStatus.failed ?? 0,
+    cancelled: truth.byStatus.cancelled ?? 0,
+    skippedOptedOut: truth.byStatus.skipped ?? 0,
+    replies: truth.replies.replies,
+    repliers: truth.replies.repliers,
+    optOuts: truth.replies.opt_outs,
+  });
+  expect(report.failureReasons).toEqual(truth.reasons);
+  expect(report.timing.firstSentAt).toBe(t.first_sent?.toISOString() ?? null);
+  expect(report.timing.lastSentAt).toBe(t.last_sent?.toISOString() ?? null);
+  const lines = report.lines.filter((l) => l.line !== null).map((l) => ({ line: l.line, sent: l.sent, failed: l.failed, spam: l.spamFlags }));
+  expect(lines.sort((a, b) => a.line!.localeCompare(b.line!))).toEqual(truth.lines);
+  if (report.timing.deliveryLatencyMs.method === 'exact') {
+    for (const p of ['p50', 'p95'] as const) {
+      if (t[p] === null) expect(report.timing.deliveryLatencyMs[p]).toBeNull();
+      else expect(report.timing.deliveryLatencyMs[p]).toBeCloseTo(t[p], 6);
+    }
+  }
+  return truth;
+}
+
+describe('campaign report', () => {
+  let db: TestDatabase;
+  let s: Seeded;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    s = await seedReportData(db.pool);
+  });
+
+  it('agrees with plain SQL over the messages, for the campaign and for each run', async () => {
+    const report = reportSchema.parse(await buildReport(db.pool, s.campaignName));
+    await expectReportMatchesMessages(db, report, s.campaignId);
+    // The seed's shape, spelled out, so that a seed that silently produced nothing fails.
+    expect(report.byStatus).toEqual({ queued: 1, sending: 2, sent: 9, delivered: 12, read: 8, failed: 5, cancelled: 2, skipped: 1 });
+    expect(report.totals).toMatchObject({ messages: 40, sent: 30, delivered: 20, read: 8, fallback: 3, spamFlagged: 3, replies: 7, repliers: 6, optOuts: 2 });
+    expect(report.failureReasons[0]).toEqual({ reason: 'invalid number', count: 3 });
+    expect(report.rates.delivery).toBeCloseTo(20 / 30);
+    expect(report.rates.read).toBeCloseTo(8 / 20);
+    expect(report.rates.reply).toBeCloseTo(6 / 30);
+    expect(report.rates.optOut).toBeCloseTo(2 / 30);
+    expect(report.rateDefinitions.delivery).toBe('delivered (or read) / sent');
+    expect(report.timing.deliveryLatencyMs).toMatchObject({ method: 'exact', samples: 20 });
+    const span = Date.parse(report.timing.lastSentAt!) - Date.parse(report.timing.firstSentAt!);
+    expect(span).toBeGreaterThan(500_000); // 30 sends about 20 s apart
+    expect(report.timing.messagesPerMinute).toBeCloseTo(30 / (span / 60_000), 6);
+    expect(report.recentReplies.map((r) => r.body)).toEqual(['late link', 'stop', '-1 for this', '@mention me', 'STOP', 'When does it end?', 'Thanks!']);
+    expect(report.runs).toHaveLength(1);
+
+    for (const runId of s.runIds.slice(1)) {
+      const runReport = await buildReport(db.pool, s.cronCampaignId, { runId });
+      await expectReportMatchesMessages(db, runReport, s.cronCampaignId, runId);
+    }
+    const cron = await buildReport(db.pool, String(s.cronCampaignId));
+    await expectReportMatchesMessages(db, cron, s.cronCampaignId);
+    expect(cron.runs.map((r) => [r.id, r.messages, r.delivered, r.replies])).toEqual([
+      [s.runIds[2], 40, 0, 0],
+      [s.runIds[1], 40, 40, 3],
+    ]);
+  });
+
+  it('counts new contacts per line since midnight in the campaign time zone', async () => {
+    const report = await buildReport(db.pool, s.campaignId);
+    const truth = await db.pool.query(
+      `SELECT sticky_line AS line, count(*)::int AS n FROM contacts
+        WHERE sticky_line_assigned_at >= date_trunc('day', now() AT TIME ZONE 'America/New_York') AT TIME ZONE 'America/New_York'
+        GROUP BY 1`,
+    );
+    const expected = new Map(truth.rows.map((r: { line: string; n: number }) => [r.line, r.n]));
+    expect(report.lines.length).toBeGreaterThan(0);
+    for (const l of report.lines) expect(l.newContactsToday).toBe(l.line ? (expected.get(l.line) ?? 0) : 0);
+  });
+
+  it('finds a campaign by name or id and refuses unknown ones and foreign runs', async () => {
+    expect((await buildReport(db.pool, s.campaignId)).campaign.name).toBe(s.campaignName);
+    await expect(buildReport(db.pool, 'no-such-campaign')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(buildReport(db.pool, s.campaignId, { runId: s.runIds[1] })).rejects.toThrow(/has no run/);
+    const empty = await buildReport(db.pool, s.otherCampaignId);
+    expect(empty.totals.messages).toBe(0);
+    expect(empty.rates.delivery).toBeNull();
+    expect(empty.timing.deliveryLatencyMs).toEqual({ samples: 0, p50: null, p95: null, method: 'exact' });
+  });
+
+  it('histogram percentiles stay within the 2% bucket width of percentile_cont', async () => {
+    const exact = await buildReport(db.pool, s.campaignId);
+    const hist = await buildReport(db.pool, s.campaignId, { exactLatencyLimit: 0 });
+    expect(hist.timing.deliveryLatencyMs.method).toBe('histogram');
+    expect(hist.timing.deliveryLatencyMs.samples).toBe(exact.timing.deliveryLatencyMs.samples);
+    for (const p of ['p50', 'p95'] as const) {
+      const e = exact.timing.deliveryLatencyMs[p]!;
+      expect(Math.abs(hist.timing.deliveryLatencyMs[p]! - e) / e).toBeLessThan(0.02);
+    }
+  });
+
+  it('the timeline sums to the events in the messages', async () => {
+    const tl = await buildTimeline(db.pool, s.campaignId);
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    const report = await buildReport(db.pool, s.campaignId);
+    expect(sum(tl.sent)).toBe(report.totals.sent);
+    expect(sum(tl.delivered)).toBe(report.totals.delivered);
+    expect(sum(tl.replies)).toBe(report.totals.replies);
+    const failedAt = await db.pool.query(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND kind = 'campaign' AND failed_at IS NOT NULL`, [s.campaignId]);
+    expect(sum(tl.failed)).toBe(failedAt.rows[0].n);
+    expect(tl.minutes.every((m, i) => i === 0 || m - tl.minutes[i - 1]! === 60)).toBe(true);
+  });
+
+  it('the campaigns list shows the same progress and rates as the reports', async () => {
+    const list = await listCampaignSummaries(db.pool);
+    const report = await buildReport(db.pool, s.campaignId);
+    const row = list.find((c) => c.id === s.campaignId)!;
+    expect(row).toMatchObject({ messages: 40, pending: 3, sent: 30, delivered: 20, failed: 5, repliers: 6 });
+    expect(row.deliveryRate).toBe(report.rates.delivery);
+    expect(row.replyRate).toBe(report.rates.reply);
+    expect(row.progress).toBeCloseTo(37 / 40);
+  });
+
+  it('exports one CSV row per recipient message with its history, formulas escaped', async () => {
+    const text = await readAll(await recipientsCsvStream(db.pool, s.campaignId));
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(40);
+    const byStatus = rows.reduce<Record<string, number>>((a, r) => ({ ...a, [r.status!]: (a[r.status!] ?? 0) + 1 }), {});
+    const report = await buildReport(db.pool, s.campaignId);
+    expect(byStatus).toEqual(Object.fromEntries(Object.entries(report.byStatus).filter(([, n]) => n > 0)));
+    // Every value a spreadsheet would evaluate starts with a quote.
+    for (const r of rows) for (const v of Object.values(r)) expect(v).not.toMatch(/^[=+\-@\t\r]/);
+    expect(rows[0]!.phone).toMatch(/^'\+1555/);
+    expect(rows.some((r) => r.failure_reason === `'=HYPERLINK("http://evil")`)).toBe(true);
+    const replied = rows.filter((r) => r.replied === 't');
+    expect(replied).toHaveLength(report.totals.repliers);
+    expect(rows.filter((r) => r.opted_out_by_reply === 't')).toHaveLength(report.totals.optOuts);
+    const delivered = rows.find((r) => r.status === 'read')!;
+    expect(Date.parse(delivered.delivered_at!)).toBeGreaterThan(Date.parse(delivered.sent_at!));
+    expect(delivered.read_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const perRun = parse(await readAll(await recipientsCsvStream(db.pool, s.cronCampaignId)), { columns: true }) as Record<string, string>[];
+    expect(perRun).toHaveLength(80);
+    const oneRun = parse(await readAll(await recipientsCsvStream(db.pool, s.cronCampaignId, s.runIds[1]!)), { columns: true }) as Record<string, string>[];
+    expect(oneRun).toHaveLength(40);
+    expect(oneRun.filter((r) => r.replied === 't')).toHaveLength(3);
+  });
+});
+
+describe('report rollups under concurrent writers', () => {
+  let db: TestDatabase;
+  let s: Seeded;
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolSize: 8 });
+    s = await seedReportData(db.pool, 'busy');
+  });
+
+  it('two transactions moving messages between the same counters in opposite orders do not deadlock', async () => {
+    const ids = (await db.pool.query(`SELECT id FROM outbound_messages WHERE run_id = $1 ORDER BY id LIMIT 4`, [s.runIds[2]])).rows.map((r: { id: number }) => Number(r.id));
+    const [a1, a2, b1, b2] = ids as [number, number, number, number];
+    const [l1, l2] = s.lines as [string, string];
+    await db.pool.query(
+      `UPDATE outbound_messages m SET status = 'sent', sent_at = now(), channel = 'imessage', from_line = v.line
+         FROM unnest($1::bigint[], $2::text[]) v(id, line) WHERE m.id = v.id`,
+      [[a1, a2, b1, b2], [l1, l2, l2, l1]],
+    );
+    const deliver = (c: pg.PoolClient, id: number) =>
+      c.query(`UPDATE outbound_messages SET status = 'delivered', delivered_at = now() WHERE id = $1`, [id]);
+    const A = await db.pool.connect();
+    const B = await db.pool.connect();
+    try {
+      // A takes the (sent, l1) → (delivered, l1) counters, B the l2 ones; then
+      // each moves a message of the other line. Counter rows shared between
+      // writers would make this the textbook deadlock; the messages
+      // themselves are all distinct.
+      // Without the shards this would hang on a counter row or fail with a deadlock; fail fast instead.
+      for (const c of [A, B]) await c.query(`SET lock_timeout = '5s'`);
+      await A.query('BEGIN');
+      await B.query('BEGIN');
+      await deliver(A, a1);
+      await deliver(B, b1);
+      await Promise.all([deliver(A, a2), deliver(B, b2)]);
+      await A.query('COMMIT');
+      await B.query('COMMIT');
+    } finally {
+      for (const c of [A, B]) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        await c.query('RESET lock_timeout').catch(() => undefined);
+      }
+      A.release();
+      B.release();
+    }
+    const report = await buildReport(db.pool, s.cronCampaignId, { runId: s.runIds[2] });
+    await expectReportMatchesMessages(db, report, s.cronCampaignId, s.runIds[2]!);
+    const shards = await db.pool.query(`SELECT count(DISTINCT shard)::int AS n FROM report_counts WHERE run_id = $1`, [s.runIds[2]]);
+    expect(shards.rows[0].n).toBeGreaterThan(2);
+  });
+
+  it('compaction folds the rows of closed connections into shard 0 and changes no figure', async () => {
+    // A connection of its own, closed afterwards: its rows become foldable.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    await client.query(`UPDATE outbound_messages SET status = 'cancelled', cancelled_at = now() WHERE campaign_id = $1 AND status = 'queued'`, [s.campaignId]);
+    await client.query(`DELETE FROM inbound_messages WHERE body = 'late link'`);
+    await client.end();
+    const deadline = Date.now() + 10_000;
+    while ((await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount) {
+      if (Date.now() > deadline) throw new Error(`backend ${pid} did not go away`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const before = await buildReport(db.pool, s.campaignId);
+    await expectReportMatchesMessages(db, before, s.campaignId);
+    const moved = await compactRollups(db.pool);
+    expect(moved.counts).toBeGreaterThan(0);
+    const left = await db.pool.query(`SELECT count(*)::int AS n FROM report_counts WHERE shard = $1`, [pid]);
+    expect(left.rows[0].n).toBe(0);
+    const after = await buildReport(db.pool, s.campaignId);
+    expect({ ...after, generatedAt: '' }).toEqual({ ...before, generatedAt: '' });
+    expect(await compactRollups(db.pool, s.campaignId)).toEqual({ counts: 0, series: 0 });
+  });
+
+  it('deleting a campaign deletes its messages and its rollups', async () => {
+    await db.pool.query('DELETE FROM campaigns WHERE id = $1', [s.cronCampaignId]);
+    for (const table of ['report_counts', 'report_series', 'report_replies']) {
+      const n = await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE campaign_id = $1`, [s.cronCampaignId]);
+      expect(n.rows[0].n).toBe(0);
+    }
+  });
+});
+
+describe('CSV formula escaping', () => {
+  it('quotes exactly the values a spreadsheet would evaluate', async () => {
+    const db = await createTestDatabase({ poolSize: 1 });
+    const values = ['=1+1', '+15551234567', '-2', '@SUM(A1)', '\tx', '\rx', 'plain', '', 'a=b', ' =1'];
+    const res = await db.pool.query(`SELECT ${csvSafeSql('v')} AS out FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`, [values]);
+    expect(res.rows.map((r: { out: string }) => r.out)).toEqual(["'=1+1", "'+15551234567", "'-2", "'@SUM(A1)", "'\tx", "'\rx", 'plain', '', 'a=b', ' =1']);
+  });
+});
