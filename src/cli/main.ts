@@ -1,5 +1,15 @@
 import { Command, CommanderError } from 'commander';
+import { registerCampaignCommands } from './commands/campaign.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerImportCommand } from './commands/import.ts';
+import { registerImessageCommands } from './commands/imessage.ts';
+import { registerSimulatorCommand } from './commands/simulator.ts';
+import { registerRepliesCommand } from './commands/replies.ts';
+import { registerReportCommand } from './commands/report.ts';
+import { registerRetryFailedCommand } from './commands/retry-failed.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { ExitCode } from './exit-codes.ts';
 import { describeError } from './run-command.ts';
 
@@ -10,6 +20,17 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDbCommands(program);
+  registerServeCommand(program);
+  registerDemoCommand(program);
+  registerCampaignCommands(program);
+  registerImportCommand(program);
+  registerImessageCommands(program);
+  registerSimulatorCommand(program);
+  registerRepliesCommand(program);
+  registerRunCommand(program);
+  // After the `campaign` command (if any): retry-failed registers under it.
+  registerRetryFailedCommand(program);
+  registerReportCommand(program);
   // Every subcommand inherits the strict parsing and exit override.
   const harden = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

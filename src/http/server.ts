@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -19,7 +19,8 @@ export async function buildHttpServer(opts: HttpServerOptions, routes: RouteModu
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: true,
+    // Per-request lines would dominate the logs at webhook rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   app.setErrorHandler((err: Error, req, reply) => {

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from './app.ts';
+import { createDispatchWorker } from './dispatch/compose.ts';
+import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
+import { campaignRoutes } from './http/routes/campaigns.ts';
+import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
+import { dashboardRoutes } from './http/routes/dashboard.ts';
+import { recipientRoutes } from './http/routes/recipients.ts';
+import { reportRoutes } from './http/routes/reports.ts';
+import { buildHttpServer } from './http/server.ts';
+import { createImessageClient, type ImessageClient } from './provider/client.ts';
+import { createRollupCompactor } from './reports/compact.ts';
+import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from './webhooks/pipeline.ts';
+
+export interface ServiceOptions {
+  host?: string;
+  port?: number;
+  /** Run the dispatcher in this process (default true when an API key is configured). */
+  worker?: boolean;
+  workerOptions?: Partial<WorkerOptions>;
+  onDispatchEvent?: (e: DispatchEvent) => void;
+  /** Tuning of the webhook side (poll intervals of the delivery reconciler...), for the demo and tests. */
+  webhooks?: Pick<WebhookPipelineOptions, 'reconciler' | 'processor' | 'care'>;
+}
+
+export interface Service {
+  readonly url: string;
+  readonly http: FastifyInstance;
+  readonly worker?: Worker;
+  readonly webhooks: WebhookPipeline;
+  /** Stop taking requests and claims, drain the webhook side and the worker. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `bluecast serve`: the HTTP server (API, dashboard, webhook receiver) and the
+ * worker (scheduler, dispatcher, webhook processor, delivery reconciler) in
+ * one process, wired from the App.
+ */
+export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
+  const { config, logger, db } = app;
+  const client: ImessageClient | undefined = config.CONTIGUITY_API_KEY
+    ? createImessageClient({ baseUrl: config.CONTIGUITY_BASE_URL, apiKey: config.CONTIGUITY_API_KEY, timeoutMs: config.REQUEST_TIMEOUT_MS, logger })
+    : undefined;
+  if (!client) logger.warn('CONTIGUITY_API_KEY is not set: nothing will be sent, delivery states will not be polled');
+
+  const webhooks = createWebhookPipeline({
+    pool: db.pool,
+    logger,
+    secrets: config.WEBHOOK_SECRET,
+    client,
+    ...opts.webhooks,
+  });
+  const apiToken = config.BLUECAST_API_TOKEN;
+  const http = await buildHttpServer({ logger }, [
+    webhooks.routes,
+    campaignRoutes({ db, apiToken }),
+    recipientRoutes({ db, apiToken }),
+    reportRoutes({ pool: db.pool, apiToken }),
+    dashboardApiRoutes({ db, apiToken }),
+    dashboardRoutes({ pool: db.pool, apiToken }),
+  ]);
+  const url = await http.listen({ host: opts.host ?? config.HOST, port: opts.port ?? config.PORT });
+
+  const runWorker = (opts.worker ?? true) && client !== undefined;
+  const worker = runWorker ? createDispatchWorker(app, { sender: client, options: opts.workerOptions, onEvent: opts.onDispatchEvent }) : undefined;
+  // Report counters are written per connection; folding them keeps reports small.
+  const compactor = createRollupCompactor({ pool: db.pool, logger });
+  webhooks.start();
+  worker?.start();
+  compactor.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    http,
+    worker,
+    webhooks,
+    stop() {
+      stopping ??= (async () => {
+        // Claims stop first and the receiver keeps answering while sends finish,
+        // so that webhooks about the last sends are still stored.
+        await worker?.stop();
+        await http.close();
+        await webhooks.stop();
+        await compactor.stop();
+      })();
+      return stopping;
+    },
+  };
+}
