@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type pg from 'pg';
 import { takeLineToken } from '../db/sql/lines.ts';
 import type { Clock } from './clock.ts';
@@ -12,14 +13,31 @@ export interface Pacer {
   take(line: string, ratePerSecond: number, burst: number): Promise<number>;
 }
 
-/** Buckets in the database (sender_lines): every worker on the database paces a line together. */
-export function createSharedPacer(pool: pg.Pool): Pacer {
+/**
+ * Buckets in the database (sender_lines): every worker on the database paces a
+ * line together. In this process, one take per line is in flight at a time
+ * (the others queue here, in order) and a few in all: concurrent takes of one
+ * line would only wait on the bucket's row lock inside PostgreSQL, each
+ * holding a pool connection that claims and result writes need.
+ */
+export function createSharedPacer(pool: pg.Pool, maxConcurrentTakes = 4): Pacer {
+  const limit = pLimit(maxConcurrentTakes);
+  const tails = new Map<string, Promise<unknown>>();
+  const takeOnce = async (line: string, ratePerSecond: number, burst: number) => {
+    for (;;) {
+      const wait = await takeLineToken(pool, { line, ratePerSecond, burst });
+      if (wait >= 0) return wait;
+    }
+  };
   return {
-    async take(line, ratePerSecond, burst) {
-      for (;;) {
-        const wait = await takeLineToken(pool, { line, ratePerSecond, burst });
-        if (wait >= 0) return wait;
-      }
+    take(line, ratePerSecond, burst) {
+      const run = (tails.get(line) ?? Promise.resolve()).then(() => limit(() => takeOnce(line, ratePerSecond, burst)));
+      const tail = run.catch(() => undefined);
+      tails.set(line, tail);
+      void tail.then(() => {
+        if (tails.get(line) === tail) tails.delete(line);
+      });
+      return run;
     },
   };
 }

@@ -56,7 +56,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   backoff: DEFAULT_BACKOFF,
   drainMs: 8_000,
   unavailablePauseMaxMs: 10_000,
-  holdMs: 250,
+  holdMs: 500,
   tickSchedule: '* * * * * *',
   clockSkewMs: 5_000,
 };
@@ -520,9 +520,17 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (const id of [...hot]) {
       const free = opts.maxInFlight - inFlight.size;
       const l = limiters.get(id);
-      const room = l ? hold.limit(id, l.concurrency) - held(id) : 0;
-      // Wait for half a round of room: claims of one row each would cost a statement per message.
-      if (!l || room < Math.max(1, l.concurrency / 2) || free < room) continue;
+      if (!l) continue;
+      const limit = hold.limit(id, l.concurrency);
+      // Never more than the in-flight budget has room for: a campaign whose
+      // hold is larger than the budget must still be fed (the discovery claim
+      // below leaves it out).
+      const room = Math.min(limit - held(id), free);
+      // Wait for half a round (or half the hold) of room: claims of a few rows
+      // each would cost a statement per few messages. With nothing in flight
+      // the room is at least this, so a hot campaign is never left unfed.
+      const enough = Math.max(1, Math.min(opts.batchSize, Math.floor(opts.maxInFlight / 2), Math.max(l.concurrency / 2, limit / 2)));
+      if (room < enough) continue;
       const asked = Math.min(room, opts.batchSize);
       const got = await claim(asked, { campaignId: id });
       claimed += got;

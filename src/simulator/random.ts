@@ -1,3 +1,5 @@
+import { randomFillSync } from 'node:crypto';
+
 /*
  * Deterministic randomness: the same seed gives the same recipients with
  * iMessage, the same repliers and the same failures, run after run.
@@ -33,4 +35,21 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
   };
+}
+
+/*
+ * Unpredictable ids (message, request and event ids), cut from a pool of
+ * random bytes refilled 4 KiB at a time: one randomBytes call per id was a
+ * visible share of the simulator's CPU at thousands of sends a second.
+ */
+let pool = Buffer.alloc(0);
+let used = 0;
+export function randomToken(bytes: number, encoding: 'hex' | 'base64url'): string {
+  if (used + bytes > pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(4096));
+    used = 0;
+  }
+  const s = pool.toString(encoding, used, used + bytes);
+  used += bytes;
+  return s;
 }

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { WebhookEmitter } from './emitter.ts';
 import { mergeFaults, NO_FAULTS, type Faults, type FaultsInput } from './faults.ts';
 import type { ResolvedSimulatorOptions } from './options.ts';
 import { LinePacer } from './pacing.ts';
-import { seededRandom } from './random.ts';
+import { randomToken, seededRandom } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import { checkRead, checkReaction, checkSend, checkTyping, isE164 } from './validate.ts';
 import { SMS_FAILURE, statusAt, trackingAt, type SimMessage, type World } from './world.ts';
@@ -22,7 +21,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const reqId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
+const reqId = (prefix: string) => `${prefix}_${randomToken(8, 'hex')}`;
 
 export interface BuildDeps {
   opts: ResolvedSimulatorOptions;
@@ -98,7 +97,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
 
   const sec = (ms: number) => Math.floor(ms / 1000);
   const emit = (type: string, data: Record<string, unknown>) =>
-    emitter?.emit({ id: `evt_${randomBytes(9).toString('base64url')}`, type, timestamp: sec(Date.now()), api_version: opts.apiVersion, data });
+    emitter?.emit({ id: `evt_${randomToken(9, 'base64url')}`, type, timestamp: sec(Date.now()), api_version: opts.apiVersion, data });
 
   /** Everything that happens to a send later: carrier receipts for SMS, a reply from some recipients. */
   function follow(msg: SimMessage): void {

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { ResolvedSimulatorOptions } from './options.ts';
-import { unitHash } from './random.ts';
+import { randomToken, unitHash } from './random.ts';
 
 export type Channel = 'imessage' | 'sms';
 
@@ -100,7 +99,7 @@ export class World {
     let channel: Channel = 'imessage';
     let fellBack = false;
     let failed = false;
-    const id0 = randomBytes(12).toString('base64url');
+    const id0 = randomToken(12, 'base64url');
     if (!this.hasImessage(p.to)) {
       if (!when.includes('imessage_unsupported')) {
         return { ok: false, status: 400, error: `${p.to} cannot receive iMessages and no SMS fallback was requested (fallback.when: imessage_unsupported)` };
@@ -170,7 +169,7 @@ export class World {
   /** Record an incoming message (person → line) in the conversation. */
   receive(person: string, line: string, body: string, channel: Channel, at: number): SimMessage {
     const msg: SimMessage = {
-      id: `${channel === 'imessage' ? 'imsg' : 'text'}_${randomBytes(12).toString('base64url')}`,
+      id: `${channel === 'imessage' ? 'imsg' : 'text'}_${randomToken(12, 'base64url')}`,
       direction: 'in',
       to: line,
       from: person,

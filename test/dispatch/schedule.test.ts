@@ -119,4 +119,18 @@ describe('scheduler and send window against the database', () => {
     const perLine = await db.pool.query(`SELECT from_line, count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND status = 'sent' GROUP BY 1 ORDER BY 1`, [c.id]);
     expect(perLine.rows).toEqual([{ from_line: '+14155550110', n: 3 }, { from_line: '+14155550111', n: 3 }]);
   });
+
+  it('messages claimed just after the window closed wait for the next opening, then go out', async () => {
+    // 2026-03-11 16:30Z is 09:30 in Los Angeles (PDT): inside the 09:00–10:00 window when the run is enqueued.
+    const clock = manualClock(new Date('2026-03-11T16:30:00Z'));
+    const phones = Array.from({ length: 4 }, (_, i) => phone(20 + i, '310'));
+    const c = await seedCampaign(db.pool, { phones, window: [9 * 60, 10 * 60], scheduleAt: new Date('2026-03-11T16:00:00Z') });
+    const worker = testWorker(db.pool, providerClient(sim), { clock, options: { batchSize: 4 } });
+    await worker.tick();
+    clock.set(new Date('2026-03-11T17:30:00Z')); // 10:30 in Los Angeles: the window has closed
+    expect(await worker.runOnce()).toMatchObject({ claimed: 4, sent: 0, deferred: 4 });
+    clock.set(new Date('2026-03-12T16:00:01Z')); // 09:00 the next day
+    expect(await worker.runOnce()).toMatchObject({ sent: 4 });
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 4 });
+  });
 });

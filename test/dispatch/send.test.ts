@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { messageStatuses, phone, providerClient, seedCampaign, testWorker } from './fixtures.ts';
@@ -75,5 +76,25 @@ describe('dispatch: one run end to end against the simulator', () => {
     const [s] = sim.sent().filter((x) => x.to === phones[0]);
     expect(s).toMatchObject({ fast_track: true, attachments: ['https://example.com/flyer.png'] });
     expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 1 });
+  });
+
+  it('feeds a campaign whose concurrency is above half the in-flight budget until every message is out', async () => {
+    const phones = Array.from({ length: 60 }, (_, i) => phone(i, '808'));
+    const c = await seedCampaign(db.pool, { phones, concurrency: 8 });
+    const s = await testWorker(db.pool, providerClient(sim), { options: { maxInFlight: 10, batchSize: 10 } }).runOnce();
+    expect(s.sent).toBe(60);
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 60 });
+    expect(sim.sent().filter((x) => phones.includes(x.to))).toHaveLength(60);
+  });
+
+  it('the shared pacer: of many concurrent takes on a line exactly the burst gets a token; lines are independent', async () => {
+    const pacer = createSharedPacer(db.pool);
+    const takes = await Promise.all(Array.from({ length: 30 }, (_, i) => pacer.take(i % 2 ? '+14155550901' : '+14155550900', 2, 5)));
+    for (const line of [0, 1]) {
+      const mine = takes.filter((_, i) => i % 2 === line);
+      expect(mine.filter((w) => w === 0)).toHaveLength(5);
+      // The others learn when the next token is due: within 1/rate.
+      for (const w of mine.filter((x) => x > 0)) expect(w).toBeLessThanOrEqual(500);
+    }
   });
 });
