@@ -104,7 +104,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
   const pacer = opts.pacer ?? createSharedPacer(opts.pool);
   const clock = opts.clock ?? systemClock;
   const maxPacingWaitMs = opts.maxPacingWaitMs ?? 20_000;
-  const pacingMarginMs = opts.pacingMarginMs ?? 100;
+  const pacingMarginMs = opts.pacingMarginMs ?? 250;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const retryPollMs = opts.retryPollMs ?? 1_000;
   const leaseMs = opts.leaseMs ?? 120_000;
@@ -155,11 +155,14 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
       return { status: 'sent', providerMessageId: message_id };
     } catch (err) {
       const tries = m.attempts + 1;
-      if (err instanceof ProviderError && err.retryable && !err.ambiguous && tries < m.maxAttempts) {
+      // Refused, and surely not sent: the one case worth another try later.
+      const refusedForNow = err instanceof ProviderError && err.retryable && !err.ambiguous;
+      if (refusedForNow && tries < m.maxAttempts) {
         return { status: 'retry', delayMs: retryDelayMs(tries, backoff, err.retryAfterMs), error: err.message, attempted: true };
       }
-      const why = err instanceof ProviderError && err.ambiguous ? `outcome unknown, not sent again: ${err.message}` : errorText(err);
-      return { status: 'failed', error: err instanceof ProviderError && err.retryable && !err.ambiguous ? `${why} (after ${tries} tries)` : why };
+      if (refusedForNow) return { status: 'failed', error: `${err.message} (after ${tries} tries)` };
+      if (err instanceof ProviderError && err.ambiguous) return { status: 'failed', error: `outcome unknown, not sent again: ${err.message}` };
+      return { status: 'failed', error: errorText(err) };
     }
   }
 

@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimMessages } from '../../src/db/sql/claim-messages.ts';
+import { insertCareMessage } from '../../src/db/sql/care-messages.ts';
+import { systemClock } from '../../src/dispatch/clock.ts';
+import { acquireToken, createSharedPacer } from '../../src/dispatch/pacing.ts';
+import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, until, type Receiver } from './helpers.ts';
+import { startRecordingProxy, type RecordedCall } from './sim.ts';
+
+const AUTO_REPLY = 'Thanks {{first_name|friend}}, we will get back to you shortly.';
+const PACING = { ratePerSecond: 1, burst: 5 };
+/** The line of the retry tests, so that they do not wait on the tokens the pacing test used up. */
+const LINE2 = '+14155550101';
+
+const isSend = (c: RecordedCall) => c.method === 'POST' && c.path === '/send/imessage';
+
+/** Care calls to one person, in the order the provider received them. */
+const careCalls = (calls: RecordedCall[], person: string) =>
+  calls.filter((c) => c.body?.to === person).map((c) => {
+    if (c.path === '/send/imessage/read') return 'read';
+    if (c.path === '/send/imessage/typing') return `typing ${String(c.body?.action)}`;
+    if (isSend(c)) return `send "${String(c.body?.message)}"`;
+    return `${c.method} ${c.path}`;
+  });
+
+describe('conversation care: pacing on the line and durable retries', () => {
+  let db: TestDatabase;
+  let rx: Receiver;
+  let sim: SimulatorHandle;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let client: ImessageClient & { close(): void };
+  let phone = 16505550300;
+  const nextPerson = () => `+${++phone}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    proxy = await startRecordingProxy();
+    // The client's own retries stay on (as in production); the proxy sees each of them.
+    client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 20 } });
+    rx = await startReceiver(db.pool, {
+      client,
+      care: { typingPauseMs: () => 20, retryPollMs: 50, backoff: { baseMs: 100, maxMs: 200 }, concurrency: 16 },
+    });
+    sim = await startSimulator({
+      webhookUrl: `${rx.url}/webhooks/contiguity`,
+      secret: SECRET,
+      lines: [LINE],
+      imessageRatio: 1,
+      replyRatio: 0,
+      pacing: PACING,
+      timing: { deliveryMs: 40, readMs: 40, replyMs: 150 },
+    });
+    proxy.setTarget(sim.url);
+  });
+  afterAll(async () => {
+    await rx?.close();
+    client?.close();
+    await sim?.stop();
+    await proxy?.close();
+  });
+
+  it('auto-replies to many replies at once on one line take the line’s tokens: no 429, each sent once, in order per conversation', async () => {
+    const campaignId = await seedCampaign(db.pool, {
+      care_read_receipt: true,
+      care_auto_reply: AUTO_REPLY,
+      sender_lines: [LINE],
+      rate_per_line: PACING.ratePerSecond,
+      burst_per_line: PACING.burst,
+    });
+    const people = Array.from({ length: 8 }, () => nextPerson());
+    for (const [i, person] of people.entries()) {
+      const r = await seedRecipient(db.pool, campaignId, person, { first_name: `P${i}` });
+      await seedMessage(db.pool, { campaignId, ...r, to: person });
+    }
+    // The campaign has just used the line's burst, through the shared bucket, as the dispatcher does.
+    const pacer = createSharedPacer(db.pool);
+    for (let i = 0; i < PACING.burst; i++) {
+      const wait = await acquireToken(pacer, systemClock, { line: LINE, ...PACING, maxWaitMs: 10_000 });
+      expect(wait).toBe(0);
+      await client.send({ to: nextPerson(), from: LINE, message: `campaign message ${i}` });
+    }
+
+    // Every person answers at once.
+    const answers = await Promise.all(people.map((p) => rx.post(incoming(p, 'Tell me more'))));
+    expect(answers.map((a) => a.status)).toEqual(people.map(() => 200));
+    await until(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply' AND status = 'sent'`).then((n) => n === people.length), 20_000, 'every auto-reply');
+    await rx.pipeline.care!.idle();
+
+    // The provider never had to refuse a send: care waited for the bucket instead.
+    const sends = proxy.calls.filter(isSend);
+    expect(sends.filter((c) => c.status !== 200)).toEqual([]);
+    expect(sends).toHaveLength(PACING.burst + people.length);
+    for (const [i, person] of people.entries()) {
+      const text = `Thanks P${i}, we will get back to you shortly.`;
+      expect(careCalls(proxy.calls, person)).toEqual(['read', 'typing start', `send "${text}"`, 'typing stop']);
+      expect(sim.sent().filter((s) => s.to === person).map((s) => s.body)).toEqual([text]);
+    }
+    const rows = await db.pool.query(`SELECT status, attempts, last_error FROM outbound_messages WHERE kind = 'auto_reply' AND campaign_id = $1`, [campaignId]);
+    expect(rows.rows).toEqual(people.map(() => ({ status: 'sent', attempts: 1, last_error: null })));
+  });
+
+  it('a care message the provider refuses for now is kept and sent later, once; the dispatcher never claims it', async () => {
+    // Attempts to spare: the retries go on while the provider fails.
+    const campaignId = await seedCampaign(db.pool, { opt_out_confirmation: 'You are unsubscribed.', sender_lines: [LINE2], max_attempts: 50 });
+    const person = nextPerson();
+    const r = await seedRecipient(db.pool, campaignId, person);
+    await seedMessage(db.pool, { campaignId, ...r, to: person, from: LINE2 });
+
+    sim.setFaults({ errorRate: 1 });
+    try {
+      expect((await rx.post(incoming(person, 'STOP', { to: LINE2 }))).status).toBe(200);
+      const waiting = await until(
+        async () => (await db.pool.query(`SELECT id, status, error_retryable, attempts, last_error FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person])).rows[0],
+        5_000,
+        'the refused confirmation to be recorded',
+      );
+      expect(waiting).toMatchObject({ status: 'failed', error_retryable: true });
+      expect(waiting.last_error).toMatch(/HTTP 500/);
+      // Waiting for its retry, it is no work for the dispatcher.
+      const claimed = await claimMessages(db.pool, { workerId: 'test-dispatcher', limit: 100, leaseMs: 60_000, now: new Date(Date.now() + 3_600_000) });
+      expect(claimed.map((c) => c.id)).not.toContain(waiting.id);
+    } finally {
+      sim.clearFaults();
+    }
+
+    const row = await until(
+      async () => (await db.pool.query(`SELECT status, error_retryable, last_error, lease_owner, provider_message_id FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND status = 'sent'`, [person])).rows[0],
+      10_000,
+      'the confirmation to be sent on a retry',
+    );
+    expect(row).toMatchObject({ status: 'sent', error_retryable: null, last_error: null, lease_owner: null });
+    await rx.pipeline.care!.idle();
+    expect(sim.sent().filter((s) => s.to === person)).toEqual([expect.objectContaining({ id: row.provider_message_id, body: 'You are unsubscribed.', from: LINE2 })]);
+  });
+
+  it('retries are bounded by the campaign’s attempts: then the message is failed for good, with the reason', async () => {
+    const campaignId = await seedCampaign(db.pool, { opt_out_confirmation: 'Bye.', sender_lines: [LINE2], max_attempts: 2 });
+    const person = nextPerson();
+    const r = await seedRecipient(db.pool, campaignId, person);
+    await seedMessage(db.pool, { campaignId, ...r, to: person, from: LINE2 });
+
+    sim.setFaults({ errorRate: 1 });
+    try {
+      expect((await rx.post(incoming(person, 'unsubscribe', { to: LINE2 }))).status).toBe(200);
+      const row = await until(
+        async () => (await db.pool.query(`SELECT status, attempts, error_retryable, last_error, lease_expires_at FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND error_retryable = false`, [person])).rows[0],
+        10_000,
+        'the confirmation to fail for good',
+      );
+      expect(row).toMatchObject({ status: 'failed', attempts: 2, error_retryable: false, lease_expires_at: null });
+      expect(row.last_error).toMatch(/HTTP 500.*after 2 tries/);
+    } finally {
+      sim.clearFaults();
+    }
+    expect(sim.sent().filter((s) => s.to === person)).toEqual([]);
+  });
+
+  it('rows left by a stopped process: a due one is sent, one abandoned mid-send is never sent again, an auto-reply to someone who opted out since is skipped', async () => {
+    const campaignId = await seedCampaign(db.pool, { sender_lines: [LINE2] });
+    const seed = async () => {
+      const person = nextPerson();
+      const r = await seedRecipient(db.pool, campaignId, person);
+      return { person, ...r };
+    };
+    const due = await seed();
+    const abandoned = await seed();
+    const optedOut = await seed();
+    // Written as a first try would leave them, due in a minute (so that no care worker takes them yet).
+    const waiting = (p: { person: string; contactId: number; recipientId: number }, body: string) =>
+      insertCareMessage(db.pool, {
+        kind: 'auto_reply',
+        campaignId,
+        recipientId: p.recipientId,
+        contactId: p.contactId,
+        toPhone: p.person,
+        fromLine: LINE2,
+        body,
+        result: { status: 'retry', delayMs: 60_000, error: 'provider HTTP 503', attempted: true },
+      });
+    const ids = { due: await waiting(due, 'due one'), abandoned: await waiting(abandoned, 'abandoned one'), optedOut: await waiting(optedOut, 'opted-out one') };
+    await db.pool.query(`UPDATE contacts SET opted_out = true WHERE id = $1`, [optedOut.contactId]);
+    // Now due; and a worker had claimed one of them and died during its send: its lease ran out with its owner still on it.
+    await db.pool.query(
+      `UPDATE outbound_messages SET lease_expires_at = now() - interval '1 second', lease_owner = CASE WHEN id = $2 THEN 'care:dead' END
+        WHERE id = ANY($1::bigint[])`,
+      [Object.values(ids), ids.abandoned],
+    );
+
+    await until(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) AND lease_expires_at IS NULL`, [Object.values(ids)]).then((n) => n === 3), 5_000, 'the three rows to be settled');
+    await rx.pipeline.care!.idle();
+    const rows = await db.pool.query(`SELECT id, status, error_retryable, last_error FROM outbound_messages WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
+    const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));
+    expect(byId.get(ids.due)).toMatchObject({ status: 'sent', last_error: null });
+    expect(byId.get(ids.abandoned)).toMatchObject({ status: 'failed', error_retryable: false, last_error: expect.stringMatching(/outcome unknown/) });
+    expect(byId.get(ids.optedOut)).toMatchObject({ status: 'skipped', last_error: 'recipient opted out' });
+    const bodies = sim.sent().map((s) => s.body);
+    expect(bodies.filter((b) => b === 'due one')).toHaveLength(1);
+    expect(bodies).not.toContain('abandoned one');
+    expect(bodies).not.toContain('opted-out one');
+  });
+});
