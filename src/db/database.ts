@@ -32,6 +32,11 @@ export function openDatabase(url: string, opts: { max?: number; applicationName?
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one (a transaction between statements, or even mid-statement:
+  // pg emits 'error' on the client when its connection ends, and the pool only
+  // listens while the client is idle). The loss still fails the statement in
+  // flight or the next one ("not queryable"), and release() discards the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closing: Promise<void> | undefined;
   return {

@@ -69,6 +69,25 @@ describe('HTTP: recipients upload and campaigns API', async () => {
     expect(none.status).toBe(404);
   });
 
+  it('an upload refused before its end is answered, and the next request (same keep-alive client) is answered too', async () => {
+    const c = await makeCampaign(db);
+    // Refused at line 2, with most of the 3 MB body still unread.
+    const big = `phone,first_name\n+14155552671,${'x'.repeat(3 * 1024 * 1024)}\n`;
+    const refused = await fetch(`${url}/api/campaigns/${c.id}/recipients`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: big });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/a row is larger than/);
+    // The unread rest of the body would leave the connection stuck (and the server's close() waiting for it).
+    expect(refused.headers.get('connection')).toBe('close');
+    const next = await fetch(`${url}/api/campaigns/${c.id}/recipients`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body: 'phone\n+14155552671\n',
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(next.status).toBe(201);
+    expect((await recipientsOf(db, c.id)).map((r) => r.phone)).toEqual(['+14155552671']);
+  });
+
   it('campaigns API: create, list, show, pause/resume/cancel with 409 on an illegal move', async () => {
     const created = await fetch(`${url}/api/campaigns`, {
       method: 'POST',

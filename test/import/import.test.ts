@@ -128,6 +128,15 @@ describe('CSV import: problems with the whole file are one clear error, and noth
     await refused(`${A},Ann\n${B},Bob\n`, /line 1: the file has no header row \(the first line looks like data/);
   });
 
+  it('a NUL in the header: refused, and the imports row is still marked failed (with U+FFFD in its place)', async () => {
+    const c = await makeCampaign(db);
+    const err = await runImport(db, c, `pho\u0000ne,name\n${A},Ann\n`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportFileError);
+    expect(await recipientsOf(db, c.id)).toEqual([]);
+    const imp = await db.pool.query('SELECT status, error FROM imports WHERE campaign_id = $1', [c.id]);
+    expect(imp.rows).toEqual([{ status: 'failed', error: (err as Error).message.replaceAll('\u0000', '\uFFFD') }]);
+  });
+
   it('no phone column', async () => {
     await refused('name,city\nAnn,SF\n', /line 1: no phone column: name it phone, phone_number, mobile, number .* the header has: name, city/);
   });

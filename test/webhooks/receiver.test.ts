@@ -117,6 +117,21 @@ describe('POST /webhooks/contiguity', () => {
     expect(r.rows[0]!.payload.data.body).toBe('nul\uFFFDhere');
   });
 
+  it('keeps an event with lone surrogate escapes in values and keys (which jsonb refuses); paired ones stay as they are', async () => {
+    // JSON.stringify writes a lone surrogate as the escape "\ud800", as a provider's encoder may.
+    const ev = event('fuzz.surrogates', { body: 'a\ud800b\udfffc', ['k\udc00']: '\ud83d\ude00 ok' });
+    expect((await rx.post(ev)).status).toBe(200);
+    const r = await db.pool.query<{ payload: { data: Record<string, string> } }>('SELECT payload FROM webhook_events WHERE provider_event_id = $1', [ev.id]);
+    expect(r.rows[0]!.payload.data).toEqual({ body: 'a\uFFFDb\uFFFDc', 'k\uFFFD': '😀 ok' });
+  });
+
+  it('keeps an event whose id and type hold U+0000 (text columns refuse it)', async () => {
+    const ev = event('fuzz.\u0000type', { n: 1 }, `evt_nul_\u0000_${Date.now()}`);
+    expect((await rx.post(ev)).status).toBe(200);
+    const r = await db.pool.query<{ type: string }>('SELECT type FROM webhook_events WHERE provider_event_id = $1', [ev.id.replace('\u0000', '\uFFFD')]);
+    expect(r.rows).toEqual([{ type: 'fuzz.\uFFFDtype' }]);
+  });
+
   it('many concurrent events are all stored before their answers', async () => {
     const events = Array.from({ length: 300 }, (_, i) => event('text.delivery.confirmed', { from: '+14155550100', to: '+15555550199', message_id: `imsg_bulk_${i}`, timestamp: 1 }));
     const answers = await Promise.all(events.map((e) => rx.post(e)));

@@ -138,9 +138,11 @@ export async function completeImport(client: pg.ClientBase, importId: number, co
 
 /** After a rollback: the import is on record as failed, with why. */
 export async function failImport(pool: pg.Pool, importId: number, error: string): Promise<void> {
+  // The reason may quote the file, and a text column cannot hold U+0000: the
+  // UPDATE would fail and leave the import `running` for ever.
   await pool.query(`UPDATE imports SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'running'`, [
     importId,
-    error.slice(0, 2000),
+    error.replaceAll('\u0000', '\uFFFD').slice(0, 2000),
   ]);
 }
 

@@ -67,12 +67,21 @@ export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
       const campaign = await findCampaignForImport(deps.db.pool, id);
       const limited = body.pipe(limitBytes(maxBytes));
       body.on('error', (err) => limited.destroy(err));
-      const summary = await importRecipients(deps.db, campaign, limited, {
-        fileName: query.filename ?? 'upload.csv',
-        phoneColumn: query.phone_column,
-        region: query.region,
-        rejectionSample: deps.rejectedInAnswer ?? 100,
-      });
+      let summary;
+      try {
+        summary = await importRecipients(deps.db, campaign, limited, {
+          fileName: query.filename ?? 'upload.csv',
+          phoneColumn: query.phone_column,
+          region: query.region,
+          rejectionSample: deps.rejectedInAnswer ?? 100,
+        });
+      } catch (err) {
+        // Refused before the end of the upload: the rest of the body will not be
+        // read, so this connection cannot carry another request (and would hold
+        // up the server's close); end it once the answer is out.
+        if (!body.readableEnded) reply.header('connection', 'close');
+        throw err;
+      }
       const { rejected, ...rest } = summary;
       return reply.code(201).send({ ...rest, rejected, rejectedShown: rejected.length });
     });

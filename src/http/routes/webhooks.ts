@@ -18,11 +18,23 @@ export interface WebhookRouteDeps {
 
 export const WEBHOOK_PATH = '/webhooks/contiguity';
 
-// jsonb cannot hold U+0000; such an event (legal JSON) is stored with the character replaced.
-const NUL_ESCAPE = /\\u0000/i;
+// jsonb cannot hold U+0000 nor a lone surrogate (\ud800 without its pair), in
+// values or in keys, and a text column cannot hold U+0000; such an event (legal
+// JSON, validly signed) is stored with U+FFFD in their place. Refusing it
+// instead would make the provider retry it for ever. Only escapes produce
+// them: decoded UTF-8 never does.
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storableText = (s: string) => s.replace(UNSTORABLE, '\uFFFD');
+function storable(v: unknown): unknown {
+  if (typeof v === 'string') return storableText(v);
+  if (Array.isArray(v)) return v.map(storable);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), storable(x)]));
+  return v;
+}
 function storableJson(text: string): string {
-  if (!NUL_ESCAPE.test(text)) return text;
-  return JSON.stringify(JSON.parse(text), (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v));
+  if (!UNSTORABLE_ESCAPE.test(text)) return text;
+  return JSON.stringify(storable(JSON.parse(text)));
 }
 
 /**
@@ -64,7 +76,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         return reply.code(400).send({ error: 'not a webhook event', issues: err.issues });
       }
       try {
-        await deps.inbox.store({ providerEventId: event.id, type: event.type, payload: storableJson(text) });
+        // The id and type go to text columns, which cannot hold U+0000 either.
+        await deps.inbox.store({ providerEventId: storableText(event.id), type: storableText(event.type), payload: storableJson(text) });
       } catch (err) {
         // Not stored, so not acknowledged: the sender may try again.
         log.error({ err, eventId: event.id }, 'webhook event could not be stored');
