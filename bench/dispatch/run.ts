@@ -95,6 +95,9 @@ async function clientOnly(sim: SimulatorHandle, n: number, concurrency: number):
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** Figures for bench/run-all.ts, printed as one machine-readable line at the end. */
+const benchRows: { name: string; measured: number; unit: string; reference: number | null; referenceLabel: string; target: string; met: boolean | null }[] = [];
+
 function row(label: string, measured: number, reference: number, unit: string, refLabel: string) {
   console.log(`${label.padEnd(44)} ${measured.toFixed(1).padStart(9)} ${unit}   ${refLabel} ${reference.toFixed(1).padStart(9)} ${unit}   ratio ${(measured / reference).toFixed(3)}`);
 }
@@ -118,6 +121,7 @@ try {
     console.log(`a. zero latency, pacing off: enqueued ${N} in ${r.enqueueS.toFixed(2)} s (${(N / r.enqueueS).toFixed(0)}/s); sent ${r.sent}, failed ${r.failed} in ${r.sendS.toFixed(2)} s`);
     row('a. dispatched end to end', rate, 1000, 'msg/s', 'target');
     row('a. dispatched vs the client alone (no DB)', rate, ref, 'msg/s', 'client');
+    benchRows.push({ name: 'dispatch a: zero latency, pacing off', measured: rate, unit: 'msg/s', reference: ref, referenceLabel: 'provider client alone', target: '≥ 1000 msg/s', met: rate >= 1000 });
     await sim.stop();
   }
 
@@ -130,6 +134,8 @@ try {
     console.log(`b. 100 ms latency, concurrency 64: sent ${r.sent}, failed ${r.failed} in ${r.sendS.toFixed(2)} s`);
     row('b. dispatched end to end', r.sent / r.sendS, 640, 'msg/s', 'bound ');
     row('b. client alone (no DB), same concurrency', ref, 640, 'msg/s', 'bound ');
+    const rateB = r.sent / r.sendS;
+    benchRows.push({ name: 'dispatch b: 100 ms latency, concurrency 64', measured: rateB, unit: 'msg/s', reference: 640, referenceLabel: 'bound', target: '≥ 576 msg/s (90% of 640)', met: rateB >= 576 });
     await sim.stop();
   }
 
@@ -172,9 +178,13 @@ try {
     console.log(`c. pacing: ${lines.length} lines at ${rate}/s burst ${burst}: sent ${rows[0]!.n}/${n} in ${r.sendS.toFixed(2)} s, per line ${Math.min(...perLine)}–${Math.max(...perLine)}; simulator 429s ${r.retried}`);
     row('c. aggregate rate', rows[0]!.n / r.sendS, lines.length * rate + (lines.length * burst) / r.sendS, 'msg/s', 'allowed');
     console.log(`c. pacing violations (bucket replay at arrival, ${toleranceMs} ms clock tolerance): ${violations}   (must be 0); most sends within 1/rate on a line: ${maxBurstSeen} (burst ${burst})`);
+    const allowed = lines.length * rate + (lines.length * burst) / r.sendS;
+    benchRows.push({ name: 'dispatch c: pacing, aggregate rate', measured: rows[0]!.n / r.sendS, unit: 'msg/s', reference: allowed, referenceLabel: 'allowed', target: '≤ allowed', met: rows[0]!.n / r.sendS <= allowed * 1.01 });
+    benchRows.push({ name: 'dispatch c: pacing violations', measured: violations, unit: '', reference: null, referenceLabel: '', target: '0', met: violations === 0 });
     await sim.stop();
   }
   await db.close();
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'dispatch', rows: benchRows })}`);
 } finally {
   await server.stop();
   await rm(dir, { recursive: true, force: true });

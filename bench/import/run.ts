@@ -128,6 +128,12 @@ try {
   console.log(`ratio (import / bare \\copy):  ${ratio.toFixed(2)}x   target ≤ 3x: ${ratio <= 3 ? 'met' : 'NOT met'}`);
   console.log(`ratio (import / \\copy + FKs): ${(ours.seconds / withFks).toFixed(2)}x`);
   console.log(`peak RSS of the import: ${ours.maxRssMB.toFixed(0)} MB   target < 300 MB: ${ours.maxRssMB < 300 ? 'met' : 'NOT met'}`);
+  // For bench/run-all.ts: one machine-readable line.
+  const benchRows = [
+    { name: `import: ${rows.toLocaleString('en-US')} rows`, measured: ours.seconds, unit: 's', reference: bare, referenceLabel: 'psql \\copy', target: '≤ 3x \\copy', met: ratio <= 3 },
+    { name: 'import: peak RSS', measured: ours.maxRssMB, unit: 'MB', reference: null, referenceLabel: '', target: '< 300 MB', met: ours.maxRssMB < 300 },
+  ];
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'import', rows: benchRows })}`);
 } finally {
   await server.stop();
   if (!args.includes('--keep')) await rm(dir, { recursive: true, force: true });

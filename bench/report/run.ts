@@ -149,6 +149,13 @@ try {
     console.log('cost of the rollup triggers to writers (same rows, same indexes, table without triggers as the reference):');
     console.log(`  INSERT of ${N.toLocaleString('en-US')} queued/sent rows in one statement   ${(insertMs / 1000).toFixed(2)} s vs ${(bareInsertMs / 1000).toFixed(2)} s (${(insertMs / bareInsertMs).toFixed(2)}x)`);
     console.log(`  single-row status UPDATE (x${singles})             ${(updateMs * 1000).toFixed(0)} µs vs ${(bareUpdateMs * 1000).toFixed(0)} µs each (${(updateMs / bareUpdateMs).toFixed(2)}x)`);
+    // For bench/run-all.ts: one machine-readable line.
+    const benchRows = [
+      { name: `report: ${N.toLocaleString('en-US')} messages, p95`, measured: rs.p95, unit: 'ms', reference: cs.p95, referenceLabel: 'count(*) p95', target: '< 100 ms', met: rs.p95 < 100 },
+      { name: 'report: rollup triggers, bulk INSERT', measured: insertMs / 1000, unit: 's', reference: bareInsertMs / 1000, referenceLabel: 'no triggers', target: '', met: null },
+      { name: 'report: rollup triggers, 1-row UPDATE', measured: updateMs * 1000, unit: 'µs', reference: bareUpdateMs * 1000, referenceLabel: 'no triggers', target: '', met: null },
+    ];
+    console.log(`BENCH_JSON ${JSON.stringify({ bench: 'report', rows: benchRows })}`);
   } finally {
     await db.close();
   }

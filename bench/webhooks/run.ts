@@ -191,6 +191,13 @@ async function main() {
   console.log('');
   for (const c of checks) console.log(c);
   console.log(ok ? '\nintegrity: every 2xx stored, duplicates processed once ✓' : '\nintegrity: FAILED');
+  // For bench/run-all.ts: one machine-readable line.
+  const benchRows = [
+    { name: 'webhooks: capacity, flat out', measured: flatW, unit: 'events/s', reference: flatB, referenceLabel: 'bare fastify', target: '≥ 3000 events/s', met: flatW >= 3000 },
+    { name: `webhooks: p99 at ${RATE}/s`, measured: rateW.p99, unit: 'ms', reference: rateB.p99, referenceLabel: 'bare fastify', target: `< 50 ms, ≥ ${Math.round(RATE * 0.97)}/s sustained`, met: rateW.p99 < 50 && rateW.requestsPerSecond >= RATE * 0.97 },
+    { name: 'webhooks: integrity (2xx stored, dupes once)', measured: ok ? 1 : 0, unit: '', reference: null, referenceLabel: '', target: 'all', met: ok },
+  ];
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'webhooks', rows: benchRows })}`);
 
   await rm(scratch, { recursive: true, force: true });
   await db.close();

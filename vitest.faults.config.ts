@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+// The reliability suite: `npm run test:faults`. Kept out of the default run:
+// it kills processes, restarts PostgreSQL and holds a 30 s provider outage.
+// Files run one at a time so that timings (leases, outages) are not starved
+// of the two cores by another file.
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    globalSetup: ['test/setup/global-postgres.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+    pool: 'forks',
+    reporters: ['default', './test/setup/totals-reporter.ts'],
+  },
+});
