@@ -121,7 +121,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const campaign = existing ?? (await createCampaign(app.db, def, file));
     say(existing ? `campaign "${campaign.name}" exists (#${campaign.id}): reusing it` : `created campaign "${campaign.name}" (#${campaign.id}) from ${displayPath(file)}`);
 
-    if (campaign.csvPath) {
+    if (campaign.status === 'completed' || campaign.status === 'cancelled') {
+      // A finished campaign takes no recipients and sends nothing again.
+      say(`campaign is ${campaign.status}: nothing to import or send`);
+    } else if (campaign.csvPath) {
       const target = await findCampaignForImport(app.db.pool, campaign.id);
       const summary = await importFile(app, target, campaign.csvPath, {});
       printImportSummary(summary);
