@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { allowedFrom } from './delivery-status.ts';
 import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
+import { ProviderError } from '../provider/errors.ts';
 
 /** The provider operations the reconciler uses. */
 export type TrackingClient = Pick<ImessageClient, 'get' | 'history'>;
@@ -108,7 +109,7 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     return entry ? observeHistoryEntry(entry) : null;
   }
 
-  async function apply(m: DuePoll, o: Observation | null): Promise<boolean> {
+  async function apply(m: DuePoll, o: Observation | null, stopPolling = false): Promise<boolean> {
     let changed = false;
     if (o) {
       const target = { providerMessageId: m.provider_message_id, messageId: m.id };
@@ -125,7 +126,7 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     const t = now();
     await recordPoll(opts.pool, {
       id: m.id,
-      nextPollAt: o && isFinal(o) ? null : nextPollAt(policy, m.poll_attempts + 1, m.sent_at, t),
+      nextPollAt: stopPolling || (o && isFinal(o)) ? null : nextPollAt(policy, m.poll_attempts + 1, m.sent_at, t),
       channel: o?.channel ?? null,
       fallbackUsed: o?.fallbackUsed ?? false,
       autoReportedSpam: o?.autoReportedSpam ?? false,
@@ -137,16 +138,19 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
 
   async function pollOne(m: DuePoll, summary: ReconcileSummary): Promise<void> {
     let o: Observation | null;
+    let unknown = false;
     try {
       o = await observe(m);
     } catch (err) {
       if (controller.signal.aborted) return; // shutting down: the lease runs out and someone polls again
       summary.errors++;
-      log.warn({ err, id: m.id, providerMessageId: m.provider_message_id }, 'delivery poll failed');
+      // The provider does not know this id (another account, a simulator since restarted): asking again cannot help.
+      unknown = err instanceof ProviderError && err.status === 404;
+      log[unknown ? 'info' : 'warn']({ err, id: m.id, providerMessageId: m.provider_message_id }, unknown ? 'provider does not know the message; polling stops' : 'delivery poll failed');
       o = null; // counts as a poll: the backoff keeps a broken message from being asked about forever
     }
     summary.polled++;
-    if (await apply(m, o)) summary.changed++;
+    if (await apply(m, o, unknown)) summary.changed++;
   }
 
   async function runOnce(): Promise<ReconcileSummary> {

@@ -80,6 +80,20 @@ describe('delivery reconciler against the simulator', () => {
     expect((await row(id)).poll_attempts).toBe(before);
   });
 
+  it('stops polling a message the provider does not know (404), after one poll', async () => {
+    const to = pick(true, 900);
+    const r = await seedRecipient(db.pool, campaignId, to);
+    const id = await seedMessage(db.pool, { campaignId, ...r, to, body: 'Never sent here', providerMessageId: 'imsg_unknown_to_the_provider', sentAt: new Date() });
+    await until(async () => {
+      await reconciler.runOnce();
+      return (await row(id)).poll_attempts > 0;
+    }, 10_000, 'a poll');
+    const m = await row(id);
+    expect(m).toMatchObject({ status: 'sent', poll_attempts: 1, next_poll_at: null });
+    await reconciler.runOnce();
+    expect((await row(id)).poll_attempts).toBe(1);
+  });
+
   it('records the SMS fallback of a recipient without iMessage', async () => {
     const to = pick(false, 200);
     const id = await sendAndRecord(to, 'Fall back please');
