@@ -219,7 +219,9 @@ export function createTransport(opts: TransportOptions): Transport {
           if (!(err instanceof ProviderError) || n >= opts.retry.maxRetries || !shouldRetry(err, mode)) throw err;
           if (err.retryAfterMs !== undefined && err.retryAfterMs > maxRetryAfter) throw err;
           const delay = err.retryAfterMs ?? backoffDelay(n, opts.retry);
-          opts.logger?.warn({ op: spec.op, attempt: n + 1, delayMs: delay, status: err.status, kind: err.kind, reason: err.providerMessage }, 'provider call failed; retrying');
+          // A 429 is the provider pacing us, routine when a line runs at its rate; faults are worth a warning.
+          const level = err.status === 429 ? 'debug' : 'warn';
+          opts.logger?.[level]({ op: spec.op, attempt: n + 1, delayMs: delay, status: err.status, kind: err.kind, reason: err.providerMessage }, 'provider call failed; retrying');
           await abortableSleep(delay, call.signal);
         }
       }
