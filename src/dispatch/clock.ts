@@ -1,3 +1,5 @@
+import { sleep } from '../lib/sleep.ts';
+
 /** Time as the dispatcher sees it; tests inject their own to control "now". */
 export interface Clock {
   now(): Date;
@@ -5,20 +7,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { sleep };
 
 export const systemClock: Clock = {
   now: () => new Date(),

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger.ts';
 import { ProviderError, isRetryableStatus } from './errors.ts';
 import { envelopeSchema, errorDataSchema } from './schemas.ts';
 import { createWire, WireError, type WireResponse } from './wire.ts';
+import { sleep } from '../lib/sleep.ts';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -69,21 +70,6 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 function shouldRetry(err: ProviderError, mode: RetryMode): boolean {
   if (mode === 'none' || !err.retryable) return false;
   return mode === 'all' || !err.ambiguous;
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function errorFromAnswer(status: number, text: string, retryAfter: string | null): ProviderError {
@@ -222,7 +208,7 @@ export function createTransport(opts: TransportOptions): Transport {
           // A 429 is the provider pacing us, routine when a line runs at its rate; faults are worth a warning.
           const level = err.status === 429 ? 'debug' : 'warn';
           opts.logger?.[level]({ op: spec.op, attempt: n + 1, delayMs: delay, status: err.status, kind: err.kind, reason: err.providerMessage }, 'provider call failed; retrying');
-          await abortableSleep(delay, call.signal);
+          await sleep(delay, call.signal);
         }
       }
     },
