@@ -74,20 +74,7 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     claimMessages: ({ campaignId, ...p }) =>
       campaignId === undefined ? claim.claimMessages(pool, p) : claim.claimCampaignMessages(pool, { ...p, campaignId }),
     campaignStatuses: (ids) => claim.campaignStatuses(pool, ids),
-    async lineTransaction(fn) {
-      const c = await pool.connect();
-      try {
-        await lines.beginLineAssignment(c);
-        const result = await fn(lineTx(c));
-        await c.query('COMMIT');
-        return result;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
+    lineTransaction: (fn) => inTransaction(pool, (c) => fn(lineTx(c)), lines.beginLineAssignment),
     setRequestedLines: (workerId, assignments) => lines.setRequestedLines(pool, { workerId, assignments }),
     markSent: (p) => results.markSent(pool, p),
     markRetryOrFail: (p) => results.markRetryOrFail(pool, p),

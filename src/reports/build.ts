@@ -3,6 +3,7 @@ import { reportCampaign, type ReportCampaignRow } from '../db/sql/report-campaig
 import { reportCounts, type ReportCountRow } from '../db/sql/report-counts.ts';
 import { reportExactLatency } from '../db/sql/report-exact-latency.ts';
 import { reportLineNewContacts } from '../db/sql/report-line-new-contacts.ts';
+import { inTransaction } from '../db/sql/queryable.ts';
 import type { Queryable } from '../db/sql/report-queryable.ts';
 import { reportRecentReplies } from '../db/sql/report-recent-replies.ts';
 import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.ts';
@@ -109,21 +110,10 @@ function lineReports(rows: ReportCountRow[], newContacts: Map<string, number>): 
   return lines.sort((a, b) => b.sent - a.sent || (a.line ?? '').localeCompare(b.line ?? ''));
 }
 
-async function inSnapshot<T>(pool: pg.Pool, fn: (db: Queryable) => Promise<T>): Promise<T> {
+function inSnapshot<T>(pool: pg.Pool, fn: (db: Queryable) => Promise<T>): Promise<T> {
   // One snapshot for every statement: the sections of a report agree with
   // each other even while the worker and the webhooks keep writing.
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, fn, (c) => c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
 }
 
 /**

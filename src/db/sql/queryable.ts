@@ -6,11 +6,19 @@ import type pg from 'pg';
  */
 export type Queryable = pg.Pool | pg.PoolClient;
 
-/** Run `fn` in a transaction on a client of its own; rolls back on any error. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` in a transaction on a client of its own; rolls back on any error.
+ * `begin` opens it: a plain BEGIN, or one that also sets the isolation level or
+ * takes a lock in the same round trip.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin: (client: pg.PoolClient) => Promise<unknown> = (c) => c.query('BEGIN'),
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await begin(client);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
