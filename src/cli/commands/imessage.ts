@@ -107,29 +107,22 @@ export function registerImessageCommands(program: Command): void {
     .option('--from <number>', 'leased line, E.164')
     .action((o: { to?: string; from?: string }) => withClient((c) => c.read({ to: o.to as string, from: o.from as string })));
 
-  im.command('history')
-    .description('a conversation between a recipient and a line')
-    .option('--to <number>', 'recipient, E.164')
-    .option('--from <number>', 'leased line, E.164')
-    .option('--limit <n>', 'messages to return, 1..200 (default 20)')
-    .option('--tracking', 'include tracking timelines')
-    .action((o: { to?: string; from?: string; limit?: string; tracking?: boolean }) =>
-      withClient((c) =>
-        c.history({ to: o.to as string, from: o.from as string, ...(o.limit !== undefined ? { limit: num(o.limit) as number } : {}), ...(o.tracking ? { tracking: true } : {}) }),
-      ),
-    );
-
-  im.command('text-history')
-    .description('the SMS/MMS conversation between a recipient and a line (where SMS fallbacks show up)')
-    .option('--to <number>', 'recipient, E.164')
-    .option('--from <number>', 'leased line, E.164')
-    .option('--limit <n>', 'messages to return, 1..200 (default 20)')
-    .option('--tracking', 'include tracking timelines')
-    .action((o: { to?: string; from?: string; limit?: string; tracking?: boolean }) =>
-      withClient((c) =>
-        c.textHistory({ to: o.to as string, from: o.from as string, ...(o.limit !== undefined ? { limit: num(o.limit) as number } : {}), ...(o.tracking ? { tracking: true } : {}) }),
-      ),
-    );
+  // The iMessage and the SMS/MMS thread take the same flags; only the call differs.
+  type ThreadFlags = { to?: string; from?: string; limit?: string; tracking?: boolean };
+  const threadCommand = (name: string, description: string, call: (c: ImessageClient, p: Parameters<ImessageClient['history']>[0]) => Promise<unknown>) =>
+    im.command(name)
+      .description(description)
+      .option('--to <number>', 'recipient, E.164')
+      .option('--from <number>', 'leased line, E.164')
+      .option('--limit <n>', 'messages to return, 1..200 (default 20)')
+      .option('--tracking', 'include tracking timelines')
+      .action((o: ThreadFlags) =>
+        withClient((c) =>
+          call(c, { to: o.to as string, from: o.from as string, ...(o.limit !== undefined ? { limit: num(o.limit) as number } : {}), ...(o.tracking ? { tracking: true } : {}) }),
+        ),
+      );
+  threadCommand('history', 'a conversation between a recipient and a line', (c, p) => c.history(p));
+  threadCommand('text-history', 'the SMS/MMS conversation between a recipient and a line (where SMS fallbacks show up)', (c, p) => c.textHistory(p));
 
   im.command('get')
     .description('one message by id')
