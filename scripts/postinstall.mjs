@@ -4,6 +4,8 @@
 //    so restore them ourselves (idempotent).
 // 2. Generate the Prisma client. The CLI wants a schema-engine binary path even
 //    though generate never executes it, and it cannot download one offline.
+// 3. Apply patches/ to dependencies (patch-package): libphonenumber-js compiles
+//    a RegExp on every match, which halved the import's validation speed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync, lstatSync } from 'node:fs';
 import path from 'node:path';
@@ -50,5 +52,19 @@ function generatePrismaClient() {
   }
 }
 
+function applyPatches() {
+  const cli = path.join(root, 'node_modules', 'patch-package', 'index.js');
+  if (!existsSync(cli)) {
+    console.error('postinstall: patch-package missing; run npm install');
+    process.exit(1);
+  }
+  const res = spawnSync(process.execPath, [cli, '--error-on-fail'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (res.status !== 0) {
+    process.stdout.write(res.stdout ?? '');
+    process.exit(res.status ?? 1);
+  }
+}
+
 hydrateEmbeddedPostgres();
+applyPatches();
 if (process.argv[2] !== '--symlinks-only') generatePrismaClient();

@@ -51,8 +51,8 @@ async function seed(pool: pg.Pool, name: string, n: number, s: { concurrency: nu
   const phones = Array.from({ length: n }, (_, i) => phoneOf(i + n * id));
   await pool.query(
     `WITH c AS (INSERT INTO contacts (phone) SELECT unnest($1::text[]) ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id, phone)
-     INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variables)
-     SELECT $2, c.id, c.phone, jsonb_build_object('first_name', 'P' || right(c.phone, 3)) FROM c`,
+     INSERT INTO campaign_recipients (campaign_id, phone, variables)
+     SELECT $2, c.phone, jsonb_build_object('first_name', 'P' || right(c.phone, 3)) FROM c`,
     [phones, id],
   );
   return id;

@@ -96,9 +96,9 @@ try {
   const refFile = path.join(dir, 'normalised.tsv');
   await psql(
     url,
-    `\\copy (SELECT campaign_id, contact_id, phone, variables, timezone, import_id, source_line FROM campaign_recipients WHERE campaign_id = ${campaign.id} ORDER BY source_line) TO '${refFile}'`,
+    `\\copy (SELECT campaign_id, phone, variables, timezone, import_id, source_line FROM campaign_recipients WHERE campaign_id = ${campaign.id} ORDER BY source_line) TO '${refFile}'`,
   );
-  const cols = '(campaign_id, contact_id, phone, variables, timezone, import_id, source_line)';
+  const cols = '(campaign_id, phone, variables, timezone, import_id, source_line)';
 
   // 1. A table with the same columns and indexes (no foreign keys): the bare physical limit.
   await psql(url, 'CREATE TABLE ref_recipients (LIKE campaign_recipients INCLUDING DEFAULTS INCLUDING INDEXES)');
@@ -115,7 +115,7 @@ try {
   const fkFile = path.join(dir, 'normalised-fk.tsv');
   await psql(
     url,
-    `\\copy (SELECT ${second.rows[0]!.id}, contact_id, phone, variables, timezone, import_id, source_line FROM campaign_recipients WHERE campaign_id = ${campaign.id} ORDER BY source_line) TO '${fkFile}'`,
+    `\\copy (SELECT ${second.rows[0]!.id}, phone, variables, timezone, import_id, source_line FROM campaign_recipients WHERE campaign_id = ${campaign.id} ORDER BY source_line) TO '${fkFile}'`,
   );
   await psql(url, 'CHECKPOINT');
   t0 = performance.now();

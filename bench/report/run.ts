@@ -52,13 +52,13 @@ try {
          FROM generate_series(1, $1) g`,
       [N],
     );
-    await q(`INSERT INTO campaign_recipients (campaign_id, contact_id, phone) SELECT 1, id, phone FROM contacts`);
+    await q(`INSERT INTO campaign_recipients (campaign_id, phone) SELECT 1, phone FROM contacts`);
     // Statuses by g % 100; sends 100 ms apart; delivery 0.3–10 s after the send.
     const insertMessages = (table: string) =>
       q(`INSERT INTO ${table} (campaign_id, run_id, recipient_id, contact_id, to_phone, body, status, channel, from_line,
                                requested_line, sent_at, delivered_at, read_at, failed_at, last_error, fallback_used,
                                auto_reported_spam, lease_owner, lease_expires_at, provider_message_id)
-         SELECT 1, 1, r.id, r.contact_id, r.phone, 'Hello',
+         SELECT 1, 1, r.id, ct.id, r.phone, 'Hello',
                 s.status::message_status,
                 CASE WHEN s.sent THEN (CASE WHEN k >= 97 THEN 'sms' ELSE 'imessage' END)::channel END,
                 CASE WHEN s.sent OR k BETWEEN 80 AND 84 THEN '+1555010' || lpad((r.id % 10)::text, 4, '0') END,
@@ -73,6 +73,7 @@ try {
                 CASE WHEN s.status = 'sending' THEN now() END,
                 CASE WHEN s.sent THEN 'pm-${table}-' || r.id END
            FROM campaign_recipients r
+           JOIN contacts ct ON ct.phone = r.phone
           CROSS JOIN LATERAL (SELECT (r.id % 100)::int AS k) kk
           CROSS JOIN LATERAL (
             SELECT st AS status, st IN ('sent', 'delivered', 'read') OR (st = 'failed' AND k = 84) AS sent,

@@ -83,9 +83,9 @@ async function main() {
     `WITH c AS (
        INSERT INTO contacts (phone) SELECT DISTINCT p FROM unnest($2::text[]) p RETURNING id, phone),
      r AS (
-       INSERT INTO campaign_recipients (campaign_id, contact_id, phone) SELECT $1, id, phone FROM c RETURNING id, contact_id, phone)
+       INSERT INTO campaign_recipients (campaign_id, phone) SELECT $1, phone FROM c RETURNING id, phone)
      INSERT INTO outbound_messages (campaign_id, recipient_id, contact_id, to_phone, from_line, body, status, provider_message_id, sent_at, channel)
-     SELECT $1, r.id, r.contact_id, r.phone, $3, 'hi', 'sent', 'imsg_bench_' || (substr(r.phone, 9)::int), now(), 'imessage' FROM r`,
+     SELECT $1, r.id, c.id, r.phone, $3, 'hi', 'sent', 'imsg_bench_' || (substr(r.phone, 9)::int), now(), 'imessage' FROM r JOIN c ON c.phone = r.phone`,
     [campaign!.id, Array.from({ length: MESSAGES }, (_, k) => benchPhone(k)), LINE],
   );
 

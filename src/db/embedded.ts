@@ -168,6 +168,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       '-c listen_addresses=127.0.0.1',
       "-c unix_socket_directories=''",
       '-c max_connections=200',
+      // Above the stock 128 MB / 1 GB: a million-row import touches ~400 MB of
+      // table and index pages and writes more WAL than 1 GB between checkpoints.
+      '-c shared_buffers=512MB',
+      '-c max_wal_size=4GB',
       ...(opts.ephemeral ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
     ];
     const logFile = path.join(dataDir, 'server.log');

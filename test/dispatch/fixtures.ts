@@ -78,12 +78,11 @@ export async function seedCampaign(pool: pg.Pool, s: CampaignSeed = {}): Promise
   );
   const id = rows[0]!.id;
   const phones = s.phones ?? Array.from({ length: s.recipients ?? 10 }, (_, i) => phone(i));
+  // Recipients only, as an import leaves them: the run creates the contacts.
   await pool.query(
-    `WITH c AS (
-       INSERT INTO contacts (phone) SELECT unnest($1::text[]) ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id, phone)
-     INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variables, timezone)
-     SELECT $2, c.id, c.phone, jsonb_build_object('first_name', 'P' || right(c.phone, 4)), tz.timezone
-       FROM c JOIN unnest($1::text[], $3::text[]) AS tz(phone, timezone) ON tz.phone = c.phone`,
+    `INSERT INTO campaign_recipients (campaign_id, phone, variables, timezone)
+     SELECT $2, p.phone, jsonb_build_object('first_name', 'P' || right(p.phone, 4)), p.timezone
+       FROM unnest($1::text[], $3::text[]) AS p(phone, timezone)`,
     [phones, id, phones.map((_, i) => s.timezones?.[i] ?? null)],
   );
   return { id, name, phones };

@@ -32,6 +32,14 @@ describe('dispatch: one run end to end against the simulator', () => {
          FROM outbound_messages m JOIN contacts ct ON ct.id = m.contact_id WHERE m.campaign_id = $1 AND m.status = 'sent'`,
       [c.id],
     );
+    // The import left no contacts; enqueueing the run created one per number,
+    // and kept the opted-out one it found.
+    const contacts = await db.pool.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE m.contact_id = ct.id)::int AS linked
+         FROM outbound_messages m JOIN contacts ct ON ct.phone = m.to_phone WHERE m.campaign_id = $1`,
+      [c.id],
+    );
+    expect(contacts.rows[0]).toEqual({ n: 40, linked: 40 });
     const byTo = new Map(sent.map((s) => [s.to, s]));
     for (const r of rows) {
       const s = byTo.get(r.to_phone)!;

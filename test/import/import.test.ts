@@ -184,6 +184,16 @@ describe('CSV import: duplicates, opt-outs, idempotence, all-or-nothing', async 
     return out;
   }
 
+  it('two uploads into one campaign at once, sharing numbers: both commit, each number once, the shared ones counted as duplicates', async () => {
+    const c = await makeCampaign(db);
+    const small = { flushRows: 50, jobBytes: 2000 };
+    const [x, y] = await Promise.all([runImport(db, c, rows(300, 0), small), runImport(db, c, rows(300, 150), small)]);
+    expect(x.imported + y.imported).toBe(450);
+    expect(x.duplicates + y.duplicates).toBe(150);
+    expect([x.imported, y.imported].sort()).toEqual([150, 300]);
+    expect(await recipientsOf(db, c.id)).toHaveLength(450);
+  });
+
   it('a failure after part of the file was merged leaves no recipients and no contacts', async () => {
     const c = await makeCampaign(db);
     const contactsBefore = (await db.pool.query('SELECT count(*)::int AS n FROM contacts')).rows[0].n;

@@ -44,13 +44,13 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
   );
   const phone = (g: number) => `+1555${prefix.length}${String(g).padStart(6, '0')}`;
   await q(
-    `INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variables)
-     SELECT $1, id, phone, jsonb_build_object('first_name', 'R' || id) FROM contacts WHERE phone = ANY($2::text[])`,
+    `INSERT INTO campaign_recipients (campaign_id, phone, variables)
+     SELECT $1, phone, jsonb_build_object('first_name', 'R' || id) FROM contacts WHERE phone = ANY($2::text[])`,
     [campaignId, Array.from({ length: 40 }, (_, g) => phone(g))],
   );
   await q(
-    `INSERT INTO campaign_recipients (campaign_id, contact_id, phone)
-     SELECT $1, id, phone FROM contacts WHERE phone = ANY($2::text[])`,
+    `INSERT INTO campaign_recipients (campaign_id, phone)
+     SELECT $1, phone FROM contacts WHERE phone = ANY($2::text[])`,
     [cronCampaignId, Array.from({ length: 40 }, (_, g) => phone(g + 20))],
   );
   const runs = await q(
@@ -66,15 +66,15 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
   // Enqueue: one multi-row INSERT per run, like the dispatcher's set-based enqueue.
   await q(
     `INSERT INTO outbound_messages (campaign_id, run_id, recipient_id, contact_id, to_phone, body, requested_line, queued_at)
-     SELECT r.campaign_id, $2, r.id, r.contact_id, r.phone, 'Hi', c.sticky_line, now() - interval '2 hours'
-       FROM campaign_recipients r JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = $1`,
+     SELECT r.campaign_id, $2, r.id, c.id, r.phone, 'Hi', c.sticky_line, now() - interval '2 hours'
+       FROM campaign_recipients r JOIN contacts c ON c.phone = r.phone WHERE r.campaign_id = $1`,
     [campaignId, runIds[0]],
   );
   for (const run of [runIds[1], runIds[2]]) {
     await q(
       `INSERT INTO outbound_messages (campaign_id, run_id, recipient_id, contact_id, to_phone, body, queued_at)
-       SELECT r.campaign_id, $2, r.id, r.contact_id, r.phone, 'News', now() - interval '1 hour'
-         FROM campaign_recipients r WHERE r.campaign_id = $1`,
+       SELECT r.campaign_id, $2, r.id, c.id, r.phone, 'News', now() - interval '1 hour'
+         FROM campaign_recipients r JOIN contacts c ON c.phone = r.phone WHERE r.campaign_id = $1`,
       [cronCampaignId, run],
     );
   }

@@ -119,8 +119,8 @@ export async function seedRecipient(pool: pg.Pool, campaignId: number, phone: st
   );
   const contactId = c.rows[0]!.id;
   const r = await pool.query<{ id: number }>(
-    `INSERT INTO campaign_recipients (campaign_id, contact_id, phone, variables) VALUES ($1, $2, $3, $4) RETURNING id`,
-    [campaignId, contactId, phone, variables],
+    `INSERT INTO campaign_recipients (campaign_id, phone, variables) VALUES ($1, $2, $3) RETURNING id`,
+    [campaignId, phone, variables],
   );
   return { contactId, recipientId: r.rows[0]!.id };
 }

@@ -5,15 +5,15 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import type { Database } from '../../db/database.ts';
 import {
-  analyzeStaging,
   completeImport,
   copyIntoStaging,
+  countStagedOptedOut,
   createStagingTable,
   failImport,
   insertImport,
-  insertStagedContacts,
   insertStagedRecipients,
   insertStagedRejections,
+  lockCampaignImports,
   setImportWorkMem,
   truncateStaging,
   type ImportCounts,
@@ -74,7 +74,7 @@ export interface ImportSummary extends ImportCounts {
   threads: number;
   elapsedMs: number;
   /** Where the time went (ms): database statements, and waiting for the database with parsed rows ready. */
-  timings: { copy: number; contacts: number; recipients: number; other: number; waitingForDb: number };
+  timings: { copy: number; recipients: number; other: number; waitingForDb: number };
 }
 
 const DEFAULTS = {
@@ -124,6 +124,7 @@ export async function importRecipients(
     const id = (importId = await insertImport(db.pool, campaign.id, opts.fileName));
     const conn = (client = await db.pool.connect());
     await conn.query('BEGIN');
+    await lockCampaignImports(conn, campaign.id);
     await setImportWorkMem(conn);
     await createStagingTable(conn);
 
@@ -132,7 +133,7 @@ export async function importRecipients(
     const unfilled = new Map<string, { count: number; lines: number[] }>();
     let staged = 0;
 
-    const timings = { copy: 0, contacts: 0, recipients: 0, other: 0, waitingForDb: 0 };
+    const timings = { copy: 0, recipients: 0, other: 0, waitingForDb: 0 };
     const timed = async <T>(key: keyof typeof timings, fn: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
       try {
@@ -148,16 +149,13 @@ export async function importRecipients(
         copy.end();
         await finished(copy);
       });
-      await timed('other', async () => {
-        await analyzeStaging(conn);
-        if (hasRejections) await insertStagedRejections(conn, id);
-      });
-      await timed('contacts', () => insertStagedContacts(conn));
-      const res = await timed('recipients', () => insertStagedRecipients(conn, campaign.id, id));
+      if (hasRejections) await timed('other', () => insertStagedRejections(conn, id));
+      const imported = await timed('recipients', () => insertStagedRecipients(conn, campaign.id, id));
+      const optedOut = await timed('other', () => countStagedOptedOut(conn));
       await timed('other', () => truncateStaging(conn));
-      counts.imported += res.imported;
-      counts.optedOut += res.optedOut;
-      counts.duplicates += valid - res.optedOut - res.imported;
+      counts.imported += imported;
+      counts.optedOut += optedOut;
+      counts.duplicates += valid - optedOut - imported;
       staged += rows;
       await opts.hooks?.afterFlush?.(staged);
     };

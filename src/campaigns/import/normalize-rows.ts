@@ -7,19 +7,10 @@ import type { ColumnPlan } from './columns.ts';
  * (libphonenumber is ~10 µs a number). Pure: it runs in worker threads for
  * large files and in-thread for small ones, with the same results.
  *
- * Input is a batch of parsed records in a flat layout (cheap to post to a
- * worker); output is the batch as COPY text for the staging table, valid and
- * rejected rows alike, so one COPY stream carries everything.
+ * Rows are added one by one as csv-parse yields them; the output is the job's
+ * rows as COPY text for the staging table, valid and rejected rows alike, so
+ * one COPY stream carries everything.
  */
-
-export interface RecordBatch {
-  /** Physical line number where each record starts. */
-  lines: number[];
-  /** Cells in each record. */
-  counts: number[];
-  /** All cells of all records, in order. */
-  cells: string[];
-}
 
 export interface Rejection {
   line: number;
@@ -59,21 +50,21 @@ export function toCsvLine(cells: readonly string[]): string {
   return cells.map(csvCell).join(',');
 }
 
-function reject(cells: string[], start: number, count: number, line: number, reason: string): Rejection {
+function reject(cells: readonly string[], line: number, reason: string): Rejection {
   // NUL cannot be stored in PostgreSQL text; the raw copy drops it.
-  const raw = toCsvLine(cells.slice(start, start + count)).replace(/\0/g, '');
+  const raw = toCsvLine(cells).replace(/\0/g, '');
   return { line, reason, raw: raw.length > 4000 ? `${raw.slice(0, 4000)}…` : raw };
 }
 
 /** Why a row cannot be imported, or undefined when its cells are acceptable (phone aside). */
-function cellProblem(plan: ColumnPlan, cells: string[], start: number, width: number): { reason: string; emptyColumn?: string } | undefined {
-  for (let c = 0; c < width; c++) {
-    const v = cells[start + c]!;
+function cellProblem(plan: ColumnPlan, cells: readonly string[]): { reason: string; emptyColumn?: string } | undefined {
+  for (let c = 0; c < plan.width; c++) {
+    const v = cells[c]!;
     if (v.length > plan.maxFieldLength) return { reason: `cell "${plan.names[c]}" is ${v.length} characters long (limit ${plan.maxFieldLength})` };
     if (v.indexOf('\0') >= 0) return { reason: `cell "${plan.names[c]}" contains a NUL character` };
   }
   for (const c of plan.requiredIndexes) {
-    if (cells[start + c]!.trim() === '') {
+    if (cells[c]!.trim() === '') {
       return {
         reason: `column "${plan.names[c]}" is empty and the message has no default for {{${plan.keys[c]}}}`,
         emptyColumn: plan.names[c]!,
@@ -83,26 +74,31 @@ function cellProblem(plan: ColumnPlan, cells: string[], start: number, width: nu
   return undefined;
 }
 
-export function normalizeBatch(plan: ColumnPlan, batch: RecordBatch): NormalizedBatch {
-  const { cells, counts, lines } = batch;
-  const width = plan.width;
-  const rejected: Rejection[] = [];
-  let copy = '';
-  let valid = 0;
-  let start = 0;
-  for (let r = 0; r < counts.length; r++) {
-    const count = counts[r]!;
-    const line = lines[r]!;
-    const rowStart = start;
-    start += count;
+// Cells that JSON can take as they are, between quotes.
+const JSON_PLAIN = /^[^"\\\u0000-\u001f]*$/;
+
+/** Accumulates one job's rows as staging COPY text. */
+export class StagingRows {
+  private copy = '';
+  private rows = 0;
+  private valid = 0;
+  private readonly rejected: Rejection[] = [];
+
+  constructor(private readonly plan: ColumnPlan) {}
+
+  add(cells: readonly string[], line: number): void {
+    const plan = this.plan;
+    const width = plan.width;
+    const count = cells.length;
+    this.rows++;
 
     let reason: string | undefined;
     let emptyColumn: string | undefined;
     // A trailing delimiter gives one extra, empty cell: that is not an extra value.
-    if (count !== width && !(count === width + 1 && cells[rowStart + width] === '')) {
+    if (count !== width && !(count === width + 1 && cells[width] === '')) {
       reason = `expected ${width} cells, found ${count}`;
     } else {
-      const problem = cellProblem(plan, cells, rowStart, width);
+      const problem = cellProblem(plan, cells);
       reason = problem?.reason;
       emptyColumn = problem?.emptyColumn;
     }
@@ -110,12 +106,12 @@ export function normalizeBatch(plan: ColumnPlan, batch: RecordBatch): Normalized
     let phone = '';
     let timezone = '\\N';
     if (reason === undefined) {
-      const res = normalizePhone(cells[rowStart + plan.phoneIndex]!, plan.region);
+      const res = normalizePhone(cells[plan.phoneIndex]!, plan.region);
       if (res.ok) phone = res.e164;
       else reason = res.reason;
     }
     if (reason === undefined && plan.timezoneIndex >= 0) {
-      const tz = cells[rowStart + plan.timezoneIndex]!.trim();
+      const tz = cells[plan.timezoneIndex]!.trim();
       if (tz !== '') {
         const canonical = canonicalTimeZone(tz);
         if (canonical) timezone = copyEscape(canonical);
@@ -124,26 +120,31 @@ export function normalizeBatch(plan: ColumnPlan, batch: RecordBatch): Normalized
     }
 
     if (reason !== undefined) {
-      const rej = reject(cells, rowStart, count, line, reason);
+      const rej = reject(cells, line, reason);
       if (emptyColumn !== undefined) rej.emptyColumn = emptyColumn;
-      rejected.push(rej);
-      copy += `${line}\t\\N\t\\N\t\\N\t${copyEscape(rej.reason)}\t${copyEscape(rej.raw)}\n`;
-      continue;
+      this.rejected.push(rej);
+      this.copy += `${line}\t\\N\t\\N\t\\N\t${copyEscape(rej.reason)}\t${copyEscape(rej.raw)}\n`;
+      return;
     }
 
-    // Variables as JSON text built directly: keys are pre-encoded in the plan.
+    // Variables as JSON text built directly: keys are pre-encoded in the plan,
+    // and most cells need no escaping at all.
     let json = '{';
     for (let c = 0; c < width; c++) {
       const key = plan.variableKeys[c];
       if (key === null) continue;
       if (json.length > 1) json += ',';
-      json += key + JSON.stringify(cells[rowStart + c]);
+      const v = cells[c]!;
+      json += JSON_PLAIN.test(v) ? `${key}"${v}"` : key + JSON.stringify(v);
     }
     json += '}';
     // JSON escapes control characters, so only its backslashes need COPY escaping.
     if (json.indexOf('\\') >= 0) json = json.replace(/\\/g, '\\\\');
-    copy += `${line}\t${phone}\t${json}\t${timezone}\t\\N\t\\N\n`;
-    valid++;
+    this.copy += `${line}\t${phone}\t${json}\t${timezone}\t\\N\t\\N\n`;
+    this.valid++;
   }
-  return { copy: encoder.encode(copy), rows: counts.length, valid, rejected };
+
+  finish(): NormalizedBatch {
+    return { copy: encoder.encode(this.copy), rows: this.rows, valid: this.valid, rejected: this.rejected };
+  }
 }

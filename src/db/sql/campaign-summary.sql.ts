@@ -38,7 +38,7 @@ export async function recipientCounts(prisma: PrismaClient, campaignId: number):
            count(*) FILTER (WHERE ct.opted_out)::int AS opted_out,
            count(*) FILTER (WHERE r.replied_at IS NOT NULL)::int AS replied,
            count(*) FILTER (WHERE r.timezone IS NOT NULL)::int AS with_timezone
-      FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id
+      FROM campaign_recipients r LEFT JOIN contacts ct ON ct.phone = r.phone
      WHERE r.campaign_id = ${campaignId}`;
   return rows[0]!;
 }

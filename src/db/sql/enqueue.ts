@@ -11,16 +11,41 @@ export interface RecipientRow {
 
 /**
  * One chunk of a campaign's audience in id order (keyset pagination: each chunk
- * costs the same however far in we are), with the contact's opt-out state so
- * that opted-out recipients are recorded as skipped rather than left out.
+ * costs the same however far in we are), with each number's contact and its
+ * opt-out state, so that opted-out recipients are recorded as skipped rather
+ * than left out. Numbers written to for the first time get their contact here
+ * (imports do not create contacts); the CTE's new rows are not visible to the
+ * outer scan of contacts, hence the coalesce over both.
  */
 export async function readRecipientChunk(db: Queryable, campaignId: number, afterId: number, limit: number): Promise<RecipientRow[]> {
+  for (;;) {
+    const rows = await readChunkOnce(db, campaignId, afterId, limit);
+    // A contact committed by another transaction after this statement's
+    // snapshot was taken is neither created nor seen: read again, with a
+    // newer snapshot (READ COMMITTED), which sees it.
+    if (rows.every((r) => r.contact_id !== null)) return rows;
+  }
+}
+
+async function readChunkOnce(db: Queryable, campaignId: number, afterId: number, limit: number): Promise<RecipientRow[]> {
   const { rows } = await db.query<RecipientRow>(
-    `SELECT r.id, r.contact_id, r.phone, r.variables, r.timezone, c.opted_out
-       FROM campaign_recipients r JOIN contacts c ON c.id = r.contact_id
-      WHERE r.campaign_id = $1 AND r.id > $2
-      ORDER BY r.id
-      LIMIT $3`,
+    `WITH chunk AS (
+       SELECT r.id, r.phone, r.variables, r.timezone FROM campaign_recipients r
+        WHERE r.campaign_id = $1 AND r.id > $2
+        ORDER BY r.id
+        LIMIT $3
+     ), created AS (
+       INSERT INTO contacts (phone)
+       SELECT phone FROM chunk ORDER BY phone
+       ON CONFLICT (phone) DO NOTHING
+       RETURNING id, phone, opted_out
+     )
+     SELECT ch.id, coalesce(n.id, c.id) AS contact_id, ch.phone, ch.variables, ch.timezone,
+            coalesce(n.opted_out, c.opted_out) AS opted_out
+       FROM chunk ch
+       LEFT JOIN created n ON n.phone = ch.phone
+       LEFT JOIN contacts c ON c.phone = ch.phone
+      ORDER BY ch.id`,
     [campaignId, afterId, limit],
   );
   return rows;

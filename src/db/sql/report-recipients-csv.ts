@@ -40,10 +40,10 @@ export function reportRecipientsCsvSql(campaignId: number, runId: number | null)
            (m.auto_reported_spam OR m.marked_spam) AS spam_flagged,
            coalesce(rr.replies > 0, false) AS replied,
            coalesce(rr.opt_outs > 0, false) AS opted_out_by_reply,
-           c.opted_out AS opted_out,
+           coalesce(c.opted_out, false) AS opted_out,
            ${iso('c.opted_out_at')} AS opted_out_at
       FROM campaign_recipients r
-      JOIN contacts c ON c.id = r.contact_id
+      LEFT JOIN contacts c ON c.phone = r.phone
       LEFT JOIN outbound_messages m ON m.recipient_id = r.id AND m.kind = 'campaign' AND m.campaign_id = ${campaignId}${runFilter}
       LEFT JOIN report_replies rr ON rr.campaign_id = ${campaignId} AND rr.recipient_id = r.id AND rr.run_id IS NOT DISTINCT FROM m.run_id
      WHERE r.campaign_id = ${campaignId}${runId === null ? '' : ` AND m.id IS NOT NULL`}
