@@ -120,6 +120,22 @@ describe('scheduler and send window against the database', () => {
     expect(perLine.rows).toEqual([{ from_line: '+14155550110', n: 3 }, { from_line: '+14155550111', n: 3 }]);
   });
 
+  it('a first contact waiting for a retry keeps its slot under the cap on the line it was given', async () => {
+    const line = '+14155550112';
+    const waiting = phone(0, '405');
+    const c = await seedCampaign(db.pool, { phones: [waiting], senderLines: [line], newContactsPerHour: 1 });
+    // As a failed first attempt leaves it: back in the queue, its line kept, its contact not yet sticky.
+    const contact = await db.pool.query(`INSERT INTO contacts (phone) VALUES ($1) RETURNING id`, [waiting]);
+    await db.pool.query(
+      `INSERT INTO outbound_messages (campaign_id, contact_id, to_phone, body, status, requested_line, attempts, next_attempt_at)
+       VALUES ($1, $2, $3, 'Hi', 'queued', $4, 1, now() + interval '1 minute')`,
+      [c.id, contact.rows[0].id, waiting, line],
+    );
+    const store = createPgDispatchStore(db.pool);
+    const load = await store.lineTransaction((tx) => tx.lineNewContactLoad([line], new Date()));
+    expect(load.map((l) => ({ line: l.line, hour: Number(l.last_hour), day: Number(l.last_day) }))).toEqual([{ line, hour: 1, day: 1 }]);
+  });
+
   it('messages claimed just after the window closed wait for the next opening, then go out', async () => {
     // 2026-03-11 16:30Z is 09:30 in Los Angeles (PDT): inside the 09:00–10:00 window when the run is enqueued.
     const clock = manualClock(new Date('2026-03-11T16:30:00Z'));

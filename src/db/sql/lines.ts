@@ -11,9 +11,10 @@ export interface LineLoad {
  * New contacts each pool line took on in the last hour and day: contacts whose
  * sticky line was assigned in the window (the (sticky_line,
  * sticky_line_assigned_at) index answers it, one range scan per line for both
- * windows), plus first-contact sends now in flight on the line, which will
- * become such contacts if they succeed, so that a burst of claims cannot
- * overshoot a cap. Run under the line-assignment lock.
+ * windows), plus the line's reservations: first-contact messages given the
+ * line and not finished, in flight or waiting for a retry or a window, which
+ * will become such contacts if they succeed. Counting only those in flight
+ * let a retried one go over the cap. Run under the line-assignment lock.
  */
 export async function lineNewContactLoad(db: Queryable, p: { lines: string[]; now: Date }): Promise<LineLoad[]> {
   const { rows } = await db.query<LineLoad>({
@@ -27,7 +28,7 @@ export async function lineNewContactLoad(db: Queryable, p: { lines: string[]; no
               WHERE c.sticky_line = p.line AND c.sticky_line_assigned_at > $2::timestamptz - interval '1 day') a
        CROSS JOIN LATERAL (
              SELECT count(*) AS n FROM outbound_messages m JOIN contacts c ON c.id = m.contact_id
-              WHERE m.status = 'sending' AND m.requested_line = p.line AND c.sticky_line IS NULL) f`,
+              WHERE m.status IN ('queued', 'sending') AND m.requested_line = p.line AND c.sticky_line IS NULL) f`,
     values: [p.lines, p.now],
   });
   return rows;
