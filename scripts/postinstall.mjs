@@ -35,34 +35,30 @@ function hydrateEmbeddedPostgres() {
   }
 }
 
-function generatePrismaClient() {
-  const cli = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
+/** Run a dependency's CLI with node; its failure is the install's. */
+function runDependencyCli(what, file, args, env = process.env) {
+  const cli = path.join(root, 'node_modules', ...file.split('/'));
   if (!existsSync(cli)) {
-    console.error('postinstall: prisma CLI missing; run npm install');
+    console.error(`postinstall: ${what} missing; run npm install`);
     process.exit(1);
   }
-  const env = { ...process.env };
-  if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
-  env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
-  env.CHECKPOINT_DISABLE = '1';
-  const res = spawnSync(process.execPath, [cli, 'generate', '--no-hints'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const res = spawnSync(process.execPath, [cli, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   if (res.status !== 0) {
     process.stdout.write(res.stdout ?? '');
     process.exit(res.status ?? 1);
   }
 }
 
+function generatePrismaClient() {
+  const env = { ...process.env };
+  if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
+  env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
+  env.CHECKPOINT_DISABLE = '1';
+  runDependencyCli('prisma CLI', 'prisma/build/index.js', ['generate', '--no-hints'], env);
+}
+
 function applyPatches() {
-  const cli = path.join(root, 'node_modules', 'patch-package', 'index.js');
-  if (!existsSync(cli)) {
-    console.error('postinstall: patch-package missing; run npm install');
-    process.exit(1);
-  }
-  const res = spawnSync(process.execPath, [cli, '--error-on-fail'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (res.status !== 0) {
-    process.stdout.write(res.stdout ?? '');
-    process.exit(res.status ?? 1);
-  }
+  runDependencyCli('patch-package', 'patch-package/index.js', ['--error-on-fail']);
 }
 
 hydrateEmbeddedPostgres();

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { compactReportCounts, compactReportSeries } from '../db/sql/report-compact.ts';
 import type { Logger } from '../lib/logger.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 
 /** Fold the rollup rows of backends that have gone away (all campaigns, or one). */
 export async function compactRollups(pool: pg.Pool, campaignId: number | null = null): Promise<{ counts: number; series: number }> {
@@ -22,31 +23,16 @@ export interface RollupCompactor {
  * it; this only bounds their cost. Meant to run beside the worker.
  */
 export function createRollupCompactor(deps: { pool: pg.Pool; logger: Logger; intervalMs?: number }): RollupCompactor {
-  const interval = deps.intervalMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const tick = () => {
-    running = compactRollups(deps.pool)
-      .then((moved) => {
-        if (moved.counts + moved.series > 0) deps.logger.debug({ component: 'report-compactor', ...moved }, 'rollups compacted');
-      })
-      .catch((err: unknown) => deps.logger.warn({ component: 'report-compactor', err }, 'rollup compaction failed'))
-      .finally(() => {
-        running = undefined;
-        if (!stopped) timer = setTimeout(tick, interval);
-      });
-  };
-  return {
-    start() {
-      if (timer || running || stopped) return;
-      timer = setTimeout(tick, interval);
+  const loop = createPollLoop({
+    round: async () => {
+      const moved = await compactRollups(deps.pool);
+      if (moved.counts + moved.series > 0) deps.logger.debug({ component: 'report-compactor', ...moved }, 'rollups compacted');
     },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running;
+    intervalMs: deps.intervalMs ?? 60_000,
+    onError: (err) => {
+      deps.logger.warn({ component: 'report-compactor', err }, 'rollup compaction failed');
     },
-  };
+    delayFirst: true,
+  });
+  return { start: () => loop.start(), stop: () => loop.stop() };
 }

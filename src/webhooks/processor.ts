@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { claimWebhookEvents, markWebhookEventsProcessed, recordWebhookEventFailures, type ClaimedWebhookEvent } from '../db/sql/webhook-events.ts';
 import type { Logger } from '../lib/logger.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 import type { CareTask } from './care-plan.ts';
 import type { BatchHandler, EventHandler } from './handlers.ts';
 import type { EventOutcome, StoredEvent } from './stored-event.ts';
@@ -53,12 +54,6 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
   const retryCapSeconds = (opts.retryCapMs ?? 300_000) / 1000;
   const maxWaitAttempts = opts.maxWaitAttempts ?? 6;
 
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
-  let stopping: Promise<void> | undefined;
   // One batch at a time in this process; other processes share the table through SKIP LOCKED.
   let current: Promise<number> = Promise.resolve(0);
 
@@ -142,59 +137,23 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
     return next;
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (woken || !running) {
-        woken = false;
-        resolve();
-        return;
-      }
-      wakeUp = () => {
-        wakeUp = undefined;
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        resolve();
-      };
-      timer = setTimeout(() => wakeUp?.(), ms);
-    });
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0;
-    while (running) {
-      try {
-        woken = false;
-        await drain();
-        failures = 0;
-        await sleep(pollIntervalMs);
-      } catch (err) {
-        // The database is away (restart, failover): back off, never exit.
-        failures++;
-        log.error({ err }, 'webhook processing failed');
-        await sleep(Math.min(pollIntervalMs * 2 ** failures, 30_000));
-      }
-    }
-  }
+  const loop = createPollLoop({
+    round: drain,
+    intervalMs: pollIntervalMs,
+    onError: (err, failures) => {
+      // The database is away (restart, failover): back off, never exit.
+      log.error({ err }, 'webhook processing failed');
+      return Math.min(pollIntervalMs * 2 ** failures, 30_000);
+    },
+  });
 
   return {
-    start() {
-      if (running || stopping) return;
-      running = true;
-      loop = run();
+    start: () => loop.start(),
+    async stop() {
+      await loop.stop();
+      await current.catch(() => undefined);
     },
-    stop() {
-      stopping ??= (async () => {
-        running = false;
-        wakeUp?.();
-        await loop;
-        await current.catch(() => undefined);
-      })();
-      return stopping;
-    },
-    wake() {
-      woken = true;
-      wakeUp?.();
-    },
+    wake: () => loop.wake(),
     drain,
   };
 }

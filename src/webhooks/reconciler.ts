@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { transitionDelivery } from '../db/sql/delivery-state.ts';
 import { claimDuePolls, recordPoll, scheduleNewPolls, type DuePoll } from '../db/sql/delivery-polls.ts';
 import type { Logger } from '../lib/logger.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { allowedFrom } from './delivery-status.ts';
 import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
@@ -163,43 +164,18 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     }
   }
 
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  let stopping: Promise<void> | undefined;
-
-  async function run() {
-    while (running) {
-      try {
-        await runOnce();
-      } catch (err) {
-        log.error({ err }, 'delivery reconciliation failed');
-      }
-      if (!running) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, intervalMs);
-      });
-    }
-  }
+  const loop = createPollLoop({
+    round: runOnce,
+    intervalMs,
+    onError: (err) => {
+      log.error({ err }, 'delivery reconciliation failed');
+    },
+    onStop: () => controller.abort(),
+  });
 
   return {
-    start() {
-      if (running || stopping) return;
-      running = true;
-      loop = run();
-    },
-    stop() {
-      stopping ??= (async () => {
-        running = false;
-        if (timer) clearTimeout(timer);
-        wake?.();
-        controller.abort();
-        await loop;
-      })();
-      return stopping;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
     runOnce,
   };
 }

@@ -9,9 +9,9 @@ import copyStreams from 'pg-copy-streams';
  * COPYed into a temporary staging table in batches; after each batch,
  * set-based statements move them into campaign_recipients and
  * import_rejections, and the staging table is emptied. Contacts are not
- * written: a run creates them when it enqueues (see sql/enqueue.ts). COPY is the cheapest
- * way into PostgreSQL, and the set-based merge lets unique constraints (not
- * application code) decide what is a duplicate.
+ * written: a run creates them when it enqueues (see sql/enqueue.ts). COPY is
+ * the cheapest way into PostgreSQL, and the set-based merge lets unique
+ * constraints (not application code) decide what is a duplicate.
  */
 
 export const STAGING_TABLE = 'import_staging';
@@ -70,6 +70,10 @@ export async function insertStagedRejections(client: pg.ClientBase, importId: nu
   return res.rowCount ?? 0;
 }
 
+// A staged row whose number has opted out. The insert skips exactly the rows
+// the count counts, or the derived duplicate count would be wrong.
+const STAGED_OPTED_OUT = `EXISTS (SELECT 1 FROM contacts c WHERE c.phone = s.phone AND c.opted_out)`;
+
 /**
  * Staged rows become recipients, except numbers whose contact has opted out
  * (a hash of the opted-out few, through their partial index). The unique
@@ -88,7 +92,7 @@ export async function insertStagedRecipients(client: pg.ClientBase, campaignId: 
      SELECT $1::int, s.phone, s.variables, s.timezone, $2::int, s.line
        FROM ${STAGING_TABLE} s
       WHERE s.phone IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.phone = s.phone AND c.opted_out)
+        AND NOT ${STAGED_OPTED_OUT}
       ORDER BY s.phone, s.line
      ON CONFLICT (campaign_id, phone) DO NOTHING`,
     [campaignId, importId],
@@ -100,7 +104,7 @@ export async function insertStagedRecipients(client: pg.ClientBase, campaignId: 
 export async function countStagedOptedOut(client: pg.ClientBase): Promise<number> {
   const res = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM ${STAGING_TABLE} s
-      WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.phone = s.phone AND c.opted_out)`,
+      WHERE ${STAGED_OPTED_OUT}`,
   );
   return res.rows[0]!.n;
 }
