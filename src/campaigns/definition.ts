@@ -14,7 +14,6 @@ import { compileTemplate } from './template.ts';
 import { canonicalTimeZone, isValidTimeZone } from './timezone.ts';
 import { tapbackSchema } from '../provider/schemas.ts';
 
-export { isValidTimeZone };
 
 /**
  * A campaign definition: the one schema behind `bluecast campaign create`'s

@@ -27,8 +27,3 @@ export function dueCronOccurrence(expression: string, zone: string, after: Date,
   if (latest.getTime() <= after.getTime()) return null;
   return { scheduledFor: latest, catchUp: first.getTime() < latest.getTime() };
 }
-
-/** The next fire time after `after` (for logs and the progress line). */
-export function nextCronOccurrence(expression: string, zone: string, after: Date): Date {
-  return CronExpressionParser.parse(expression, { currentDate: after, tz: zone }).next().toDate();
-}

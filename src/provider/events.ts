@@ -77,3 +77,8 @@ export const eventEnvelopeSchema = z.object({
   api_version: z.string(),
   data: z.unknown().refine((d) => d !== undefined, 'is required'),
 });
+
+/** Provider timestamps are unix seconds; tolerate milliseconds rather than land in 1970 or 50000 AD. */
+export function providerTime(ts: number): Date {
+  return new Date(ts > 1e12 ? ts : ts * 1000);
+}

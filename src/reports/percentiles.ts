@@ -12,10 +12,6 @@ export function bucketLowerMs(bucket: number): number {
   return Math.pow(LATENCY_BASE, bucket) - 1;
 }
 
-export function latencyBucket(ms: number): number {
-  return Math.floor(Math.log(1 + Math.max(0, ms)) / Math.log(LATENCY_BASE));
-}
-
 export function histogramPercentile(buckets: { bucket: number; n: number }[], p: number): number | null {
   const sorted = buckets.filter((b) => b.n > 0).sort((a, b) => a.bucket - b.bucket);
   const total = sorted.reduce((s, b) => s + b.n, 0);

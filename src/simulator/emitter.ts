@@ -1,4 +1,4 @@
-import { signatureHeader } from '../provider/webhooks.ts';
+import { SIGNATURE_HEADER, signatureHeader } from '../provider/webhooks.ts';
 import { createWire, WireError } from '../provider/wire.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -98,7 +98,7 @@ export class WebhookEmitter {
         {
           'content-type': 'application/json',
           // Signed per attempt so that a late retry still carries a fresh timestamp.
-          'contiguity-signature': signatureHeader(body, this.opts.secret, Math.floor(Date.now() / 1000)),
+          [SIGNATURE_HEADER]: signatureHeader(body, this.opts.secret, Math.floor(Date.now() / 1000)),
         },
         body,
         ctl.signal,

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { sleep } from '../lib/sleep.ts';
 import type { WebhookEmitter } from './emitter.ts';
 import { mergeFaults, NO_FAULTS, type Faults, type FaultsInput } from './faults.ts';
 import type { ResolvedSimulatorOptions } from './options.ts';
@@ -20,7 +21,6 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const reqId = (prefix: string) => `${prefix}_${randomToken(8, 'hex')}`;
 
 export interface BuildDeps {
@@ -207,24 +207,34 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     };
   };
 
-  const history = async (req: ThreadRequest, reply: FastifyReply) => {
+  /** One page of a thread on one channel, and each entry's fields that both histories show. */
+  const threadPage = (req: ThreadRequest, reply: FastifyReply, channel: SimMessage['channel']) => {
     const q = threadParams(req, reply);
-    if (!q) return reply;
+    if (!q) return null;
     const now = Date.now();
     const withTracking = tracking(req.query);
-    // The iMessage history shows the iMessage channel only; SMS fallbacks live in the text history.
-    const all = world.conversation(q.to, q.from).filter((m) => m.channel === 'imessage');
-    const page = all.slice(-q.limit);
-    const conversation = page.map((m) => ({
+    const all = world.conversation(q.to, q.from).filter((m) => m.channel === channel);
+    const entry = (m: SimMessage) => ({
       to: m.to,
       from: m.from,
       message: m.body,
       timestamp: m.sentAt,
-      read: m.readAt && now >= m.readAt ? m.readAt : 0,
       delivery: delivery(m, now),
-      risk: { auto_reported_as_spam: m.autoSpam, marked_as_spam: m.markedSpam && m.readAt > 0 && now >= m.readAt },
       attachments: m.attachments,
       ...(withTracking ? { tracking: trackingAt(m, now) } : {}),
+    });
+    return { q, now, total: all.length, page: all.slice(-q.limit), entry };
+  };
+
+  const history = async (req: ThreadRequest, reply: FastifyReply) => {
+    // The iMessage history shows the iMessage channel only; SMS fallbacks live in the text history.
+    const t = threadPage(req, reply, 'imessage');
+    if (!t) return reply;
+    const { q, now } = t;
+    const conversation = t.page.map((m) => ({
+      ...t.entry(m),
+      read: m.readAt && now >= m.readAt ? m.readAt : 0,
+      risk: { auto_reported_as_spam: m.autoSpam, marked_as_spam: m.markedSpam && m.readAt > 0 && now >= m.readAt },
     }));
     return ok(req, reply, {
       conversation,
@@ -233,7 +243,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
         filtered: false,
         chat_marked_as_spam: conversation.some((c) => c.risk.marked_as_spam),
         limit: q.limit,
-        total: all.length,
+        total: t.total,
         count: conversation.length,
       },
     });
@@ -247,26 +257,14 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
    * iMessage line) and SMS that came in. No read times or spam flags, as documented.
    */
   const textHistory = async (req: ThreadRequest, reply: FastifyReply) => {
-    const q = threadParams(req, reply);
-    if (!q) return reply;
-    const now = Date.now();
-    const withTracking = tracking(req.query);
-    const all = world.conversation(q.to, q.from).filter((m) => m.channel === 'sms');
-    const page = all.slice(-q.limit);
-    const conversation = page.map((m) => ({
-      to: m.to,
-      from: m.from,
-      message: m.body,
-      timestamp: m.sentAt,
-      delivery: delivery(m, now),
-      attachments: m.attachments,
-      ...(withTracking ? { tracking: trackingAt(m, now) } : {}),
-    }));
+    const t = threadPage(req, reply, 'sms');
+    if (!t) return reply;
+    const conversation = t.page.map(t.entry);
     return ok(req, reply, {
       conversation,
       // Tapbacks are an iMessage feature: a text thread has none.
       reactions: [],
-      chat: { limit: q.limit, total: all.length, count: conversation.length },
+      chat: { limit: t.q.limit, total: t.total, count: conversation.length },
     });
   };
   app.get('/conversations/history/text/:to/:from/:limit', textHistory);

@@ -20,9 +20,6 @@ export const DELIVERY_TRANSITIONS: Record<DeliveryState, readonly string[]> = {
   failed: ['sent'],
 };
 
-/** States the reconciler still asks about: the provider may know more. */
-export const POLLABLE_STATES = ['sent', 'delivered'] as const;
-
 export function allowedFrom(to: DeliveryState): readonly string[] {
   return DELIVERY_TRANSITIONS[to];
 }

@@ -11,6 +11,7 @@ import {
   textIncomingMmsData,
   textIncomingSmsData,
 } from '../provider/events.ts';
+import { providerTime } from '../provider/events.ts';
 import { planCare } from './care-plan.ts';
 import { allowedFrom } from './delivery-status.ts';
 import { classifyKeyword } from './keywords.ts';
@@ -27,11 +28,6 @@ function dataOf<S extends z.ZodType>(schema: S, event: StoredEvent): z.output<S>
   const r = schema.safeParse(data);
   if (r.success) return r.data;
   return `invalid ${event.type} data: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
-}
-
-/** Provider timestamps are unix seconds; tolerate milliseconds rather than land in 1970 or 50000 AD. */
-export function providerTime(ts: number): Date {
-  return new Date(ts > 1e12 ? ts : ts * 1000);
 }
 
 const INCOMING_CHANNEL = {
@@ -139,7 +135,7 @@ async function handleSubstitution(tx: Queryable, event: StoredEvent): Promise<Ev
   const d = dataOf(numbersSubstitutionData, event);
   if (typeof d === 'string') return { kind: 'done', note: d };
   const ok = await recordLineSubstitution(tx, { providerMessageId: d.message_id, originalNumber: d.original_number, usedNumber: d.used_number });
-  return ok ? { kind: 'done' } : { kind: 'wait', reason: `no outbound message with provider id ${d.message_id} (yet)` };
+  return ok ? { kind: 'done' } : waitFor(d.message_id);
 }
 
 /** Routes a stored event to its effect; unknown and irrelevant types are acknowledged with nothing to do. */

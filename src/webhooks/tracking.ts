@@ -1,4 +1,5 @@
 import type { HistoryData, MessageData } from '../provider/client.ts';
+import { providerTime } from '../provider/events.ts';
 
 /** What the provider knows about one sent message, in our terms. */
 export interface Observation {
@@ -14,8 +15,6 @@ export interface Observation {
   markedSpam: boolean;
   fromLine: string | null;
 }
-
-const msToDate = (ms: number) => new Date(ms > 1e12 ? ms : ms * 1000);
 
 function isoToDate(s: string): Date | null {
   const d = new Date(s);
@@ -92,7 +91,7 @@ export function findHistoryEntry(history: HistoryData, body: string, sentAt: Dat
   for (const e of history.conversation) {
     if (e.message !== body) continue;
     if (from && e.from !== from) continue;
-    const gap = Math.abs(msToDate(e.timestamp).getTime() - target);
+    const gap = Math.abs(providerTime(e.timestamp).getTime() - target);
     if (gap < bestGap) {
       best = e;
       bestGap = gap;
@@ -113,8 +112,8 @@ export function observeHistoryEntry(e: HistoryEntry): Observation {
     attachments: e.attachments,
     tracking: e.tracking,
   });
-  if (e.read) base.readAt = msToDate(e.read);
-  if (e.delivery.status === 'delivered' && e.delivery.timestamp) base.deliveredAt = msToDate(e.delivery.timestamp);
+  if (e.read) base.readAt = providerTime(e.read);
+  if (e.delivery.status === 'delivered' && e.delivery.timestamp) base.deliveredAt = providerTime(e.delivery.timestamp);
   if (base.state === 'read' && base.deliveredAt === null) base.deliveredAt = base.readAt;
   base.autoReportedSpam ||= e.risk.auto_reported_as_spam;
   base.markedSpam ||= e.risk.marked_as_spam;

@@ -4,6 +4,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import type { Database } from '../../db/database.ts';
+import type { CampaignImportRow } from '../../db/sql/campaign-lookup.sql.ts';
 import {
   completeImport,
   copyIntoStaging,
@@ -29,14 +30,7 @@ import { inThreadNormalizer, workerNormalizer, type BatchNormalizer } from './no
 import { Utf8Check } from './utf8-check.ts';
 
 /** What an import needs to know about its campaign (a Prisma Campaign fits). */
-export interface ImportTarget {
-  id: number;
-  name: string;
-  message: string;
-  variants: string[];
-  defaultRegion: string;
-  status: string;
-}
+export type ImportTarget = Omit<CampaignImportRow, 'csvPath'>;
 
 export interface ImportOptions {
   /** Shown in messages and stored on the imports row. */

@@ -37,7 +37,7 @@ const encoder = new TextEncoder();
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 /** Escape a value for COPY's text format. */
-export function copyEscape(s: string): string {
+function copyEscape(s: string): string {
   if (!COPY_SPECIAL.test(s)) return s;
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }

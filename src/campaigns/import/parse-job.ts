@@ -27,7 +27,7 @@ export interface ParsedRecord {
 }
 
 /** Line breaks inside a record's quoted cells: each moves the physical line count on. */
-export function innerLineBreaks(record: string[]): number {
+function innerLineBreaks(record: string[]): number {
   let n = 0;
   for (const cell of record) {
     if (cell.length === 0) continue;
@@ -47,7 +47,7 @@ export function innerLineBreaks(record: string[]): number {
 }
 
 /** Empty lines and rows of empty cells (",,," from spreadsheets) are not recipients. */
-export function isBlank(record: string[]): boolean {
+function isBlank(record: string[]): boolean {
   for (const cell of record) if (cell.trim() !== '') return false;
   return true;
 }
@@ -94,7 +94,7 @@ function failedAt(bytes: Uint8Array, startLine: number, err: unknown): { message
  * Calls `each` for every non-blank record of a job with the physical line it
  * starts on. Returns a parse error instead of throwing it.
  */
-export function forEachRecord(
+function forEachRecord(
   bytes: Uint8Array,
   startLine: number,
   each: (cells: string[], line: number) => void,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { findCampaignIdByName, listReplies, type ReplyRow } from '../../db/sql/replies.ts';
+import { listReplies, type ReplyRow } from '../../db/sql/replies.ts';
+import { reportCampaign } from '../../db/sql/report-campaign.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
@@ -27,7 +28,7 @@ export function registerRepliesCommand(program: Command): void {
     }, 1000)
     .action(async (name: string, opts: { json?: boolean; limit: number }) => {
       await withApp(async (app) => {
-        const campaign = await findCampaignIdByName(app.db.pool, name);
+        const campaign = await reportCampaign(app.db.pool, name);
         if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);
         const rows = await listReplies(app.db.pool, campaign.id, opts.limit);
         if (opts.json) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inTransaction } from '../../db/sql/queryable.ts';
-import { findCampaignId, reopenCompletedCampaign, reopenRuns, requeueFailedMessages } from '../../db/sql/retry-failed.ts';
+import { reportCampaign } from '../../db/sql/report-campaign.ts';
+import { reopenCompletedCampaign, reopenRuns, requeueFailedMessages } from '../../db/sql/retry-failed.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
@@ -21,7 +22,7 @@ export function registerRetryFailedCommand(program: Command): void {
     .action(async (name: string, opts: { json?: boolean }) => {
       await withApp(async (app) => {
         const result = await inTransaction(app.db.pool, async (tx) => {
-          const campaign = await findCampaignId(tx, name);
+          const campaign = await reportCampaign(tx, name);
           if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);
           const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: new Date() });
           const runs = await reopenRuns(tx, runIds);

@@ -14,7 +14,7 @@ import copyStreams from 'pg-copy-streams';
  * constraints (not application code) decide what is a duplicate.
  */
 
-export const STAGING_TABLE = 'import_staging';
+const STAGING_TABLE = 'import_staging';
 
 /** The imports row is written outside the transaction so a failed import is still on record. */
 export async function insertImport(pool: pg.Pool, campaignId: number, fileName: string): Promise<number> {
@@ -56,18 +56,17 @@ export async function setImportWorkMem(client: pg.ClientBase): Promise<void> {
   await client.query(`SET LOCAL work_mem = '64MB'`);
 }
 
-/** A COPY FROM STDIN stream into the staging table (text format, the column order of normalizeBatch). */
+/** A COPY FROM STDIN stream into the staging table (text format, the column order of StagingRows.add). */
 export function copyIntoStaging(client: pg.ClientBase): NodeJS.WritableStream & { on(e: 'finish', f: () => void): unknown } {
   return client.query(copyStreams.from(`COPY ${STAGING_TABLE} (line, phone, variables, timezone, reason, raw) FROM STDIN`));
 }
 
-export async function insertStagedRejections(client: pg.ClientBase, importId: number): Promise<number> {
-  const res = await client.query(
+export async function insertStagedRejections(client: pg.ClientBase, importId: number): Promise<void> {
+  await client.query(
     `INSERT INTO import_rejections (import_id, line, reason, raw)
      SELECT $1, line, reason, raw FROM ${STAGING_TABLE} WHERE reason IS NOT NULL`,
     [importId],
   );
-  return res.rowCount ?? 0;
 }
 
 // A staged row whose number has opted out. The insert skips exactly the rows

@@ -35,16 +35,3 @@ export async function listReplies(db: Queryable, campaignId: number, limit: numb
   });
   return res.rows;
 }
-
-/**
- * A campaign by name (or numeric id). Why this shape: the CLI takes what a
- * person types; names are unique, ids are a convenience.
- */
-export async function findCampaignIdByName(db: Queryable, nameOrId: string): Promise<{ id: number; name: string } | null> {
-  const res = await db.query<{ id: number; name: string }>({
-    name: 'replies.find_campaign',
-    text: `SELECT id, name FROM campaigns WHERE name = $1 OR id = $2 ORDER BY (name = $1) DESC LIMIT 1`,
-    values: [nameOrId, /^[0-9]{1,9}$/.test(nameOrId) ? Number(nameOrId) : null],
-  });
-  return res.rows[0] ?? null;
-}

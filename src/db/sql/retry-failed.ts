@@ -39,12 +39,3 @@ export async function reopenCompletedCampaign(db: Queryable, campaignId: number)
   );
   return (rowCount ?? 0) > 0;
 }
-
-/** Find a campaign by name or numeric id, for the CLI. */
-export async function findCampaignId(db: Queryable, nameOrId: string): Promise<{ id: number; name: string; status: string } | null> {
-  const { rows } = await db.query<{ id: number; name: string; status: string }>(
-    `SELECT id, name, status::text AS status FROM campaigns WHERE name = $1 OR id = $2 ORDER BY name = $1 DESC LIMIT 1`,
-    [nameOrId, /^\d{1,9}$/.test(nameOrId) ? Number(nameOrId) : null],
-  );
-  return rows[0] ?? null;
-}
