@@ -124,16 +124,23 @@ function inSnapshot<T>(pool: pg.Pool, fn: (db: Queryable) => Promise<T>): Promis
  */
 export async function buildReport(pool: pg.Pool, campaign: number | string, opts: BuildReportOptions = {}): Promise<Report> {
   const runId = opts.runId ?? null;
-  return inSnapshot(pool, async (db) => {
-    const c = await reportCampaign(db, campaign);
-    if (!c) throw new NotFoundError(`campaign ${JSON.stringify(String(campaign))} not found`);
-    return assemble(db, c, runId, opts);
-  });
+  return inSnapshot(pool, async (db) => assemble(db, await reportScope(db, campaign, runId), runId, opts));
+}
+
+/**
+ * What a report is about: the campaign (by id or name) and, when one is
+ * asked for, its run; NotFoundError otherwise. The CSV export checks this
+ * before sending a byte, without building the report.
+ */
+export async function reportScope(db: Queryable, campaign: number | string, runId: number | null): Promise<ReportCampaignRow> {
+  const c = await reportCampaign(db, campaign);
+  if (!c) throw new NotFoundError(`campaign ${JSON.stringify(String(campaign))} not found`);
+  if (runId !== null && (await reportRuns(db, c.id, runId, 1)).length === 0) throw new NotFoundError(`campaign ${c.name} has no run ${runId}`);
+  return c;
 }
 
 async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | null, opts: BuildReportOptions): Promise<Report> {
   const runs = await reportRuns(db, c.id, runId, opts.maxRuns ?? 200);
-  if (runId !== null && runs.length === 0) throw new NotFoundError(`campaign ${c.name} has no run ${runId}`);
   const counts = await reportCounts(db, c.id, runId);
   const replies = await reportReplies(db, c.id, runId);
   const t = tally(counts);

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../lib/errors.ts';
-import { buildReport } from '../../reports/build.ts';
+import { buildReport, reportScope } from '../../reports/build.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
 import { formatReport } from '../../reports/text.ts';
 import { withApp } from '../run-command.ts';
@@ -24,17 +24,17 @@ export function registerReportCommand(program: Command): void {
     .action(async (name: string, opts: { run?: number; json?: boolean; csv?: boolean }) => {
       await withApp(
         async (app) => {
-          // Resolve the campaign (and check the run) through the report itself,
-          // so that --csv fails with the same "not found" as the other forms.
-          const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null });
           if (opts.csv) {
-            const csv = await recipientsCsvStream(app.db.pool, report.campaign.id, opts.run ?? null);
+            // The same "not found" as the other forms, without building the report.
+            const c = await reportScope(app.db.pool, name, opts.run ?? null);
+            const csv = await recipientsCsvStream(app.db.pool, c.id, opts.run ?? null);
             await pipeline(csv, process.stdout, { end: false }).catch((err: NodeJS.ErrnoException) => {
               // `bluecast report x --csv | head` closes the pipe early: not a failure.
               if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
             });
             return;
           }
+          const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null });
           console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
         },
         { migrate: true },

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { createCampaign, findCampaign } from '../../campaigns/definition.ts';
 import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
+import { campaignParamsSchema } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface CampaignRouteDeps {
@@ -13,10 +13,9 @@ export interface CampaignRouteDeps {
   apiToken: string | undefined;
 }
 
-const paramsSchema = z.object({ id: z.string().min(1).max(200) });
 
 function idOf(params: unknown): string {
-  const res = paramsSchema.safeParse(params);
+  const res = campaignParamsSchema.safeParse(params);
   if (!res.success) throw new ValidationError([{ path: 'id', message: 'must be a campaign id or name' }], 'path');
   return res.data.id;
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { findCampaign } from '../../campaigns/definition.ts';
 import type { Database } from '../../db/database.ts';
-import { ConflictError, ValidationError } from '../../lib/errors.ts';
+import { ConflictError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
+import { parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface DashboardApiDeps {
@@ -25,11 +26,10 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
     app.post('/api/campaigns/:id/schedule', { onRequest: auth }, async (req) => {
-      const parsed = bodySchema.safeParse(req.body ?? {});
-      if (!parsed.success) throw new ValidationError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), 'body');
+      const body = parseInput(bodySchema, req.body ?? {}, 'body');
       const c = await findCampaign(deps.db.prisma, (req.params as { id: string }).id);
       if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
-      const at = parsed.data.at ? new Date(parsed.data.at) : new Date();
+      const at = body.at ? new Date(body.at) : new Date();
       const moved = await deps.db.prisma.campaign.updateMany({
         where: { id: c.id, status: 'draft' },
         data: { scheduleAt: at, status: 'scheduled' },

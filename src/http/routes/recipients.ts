@@ -5,6 +5,7 @@ import { importRecipients } from '../../campaigns/import/import-recipients.ts';
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
+import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface RecipientRouteDeps {
@@ -17,18 +18,11 @@ export interface RecipientRouteDeps {
   rejectedInAnswer?: number;
 }
 
-const paramsSchema = z.object({ id: z.string().min(1).max(200) });
 const querySchema = z.object({
   filename: z.string().min(1).max(255).optional(),
   phone_column: z.string().min(1).max(100).optional(),
   region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const res = schema.safeParse(value);
-  if (!res.success) throw new ValidationError(res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), where);
-  return res.data;
-}
 
 /** Ends the upload with a 413 once it passes `max` bytes (the body is never buffered whole). */
 function limitBytes(max: number): Transform {
@@ -58,8 +52,8 @@ export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
 
     app.post('/api/campaigns/:id/recipients', { onRequest: auth }, async (req, reply) => {
-      const { id } = parse(paramsSchema, req.params, 'path');
-      const query = parse(querySchema, req.query, 'query');
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const query = parseInput(querySchema, req.query, 'query');
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
         throw new ValidationError([{ path: 'body', message: `send the CSV as the request body with content-type text/csv` }]);

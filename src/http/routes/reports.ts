@@ -1,12 +1,11 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { reportCampaign } from '../../db/sql/report-campaign.ts';
-import { NotFoundError, ValidationError } from '../../lib/errors.ts';
-import { buildReport } from '../../reports/build.ts';
+import { buildReport, reportScope } from '../../reports/build.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
 import { listCampaignSummaries } from '../../reports/summaries.ts';
 import { buildTimeline } from '../../reports/timeline.ts';
 import { requireBearer } from '../auth.ts';
+import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface ReportRouteDeps {
@@ -15,7 +14,6 @@ export interface ReportRouteDeps {
   apiToken: string | undefined;
 }
 
-const paramsSchema = z.object({ id: z.string().min(1).max(200) });
 const querySchema = z.object({
   run: z
     .string()
@@ -23,12 +21,6 @@ const querySchema = z.object({
     .transform(Number)
     .optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const res = schema.safeParse(value);
-  if (!res.success) throw new ValidationError(res.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), where);
-  return res.data;
-}
 
 /** "attachment; filename=…" safe for any campaign name. */
 function attachmentName(name: string, runId: number | null): string {
@@ -47,34 +39,30 @@ function attachmentName(name: string, runId: number | null): string {
 export function reportRoutes(deps: ReportRouteDeps): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
-    const campaignOf = async (id: string) => {
-      const c = await reportCampaign(deps.pool, id);
-      if (!c) throw new NotFoundError(`campaign ${JSON.stringify(id)} not found`);
-      return c;
-    };
+    const campaignOf = (id: string) => reportScope(deps.pool, id, null);
 
     app.get('/api/campaigns/:id/report', { preHandler: auth }, async (req) => {
-      const { id } = parse(paramsSchema, req.params, 'path');
-      const { run } = parse(querySchema, req.query, 'query');
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const { run } = parseInput(querySchema, req.query, 'query');
       return buildReport(deps.pool, id, { runId: run ?? null });
     });
 
     app.get('/api/campaigns/:id/report/timeline', { preHandler: auth }, async (req) => {
-      const { id } = parse(paramsSchema, req.params, 'path');
-      const { run } = parse(querySchema, req.query, 'query');
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const { run } = parseInput(querySchema, req.query, 'query');
       const c = await campaignOf(id);
       return buildTimeline(deps.pool, c.id, run ?? null);
     });
 
     app.get('/api/campaigns/:id/report/csv', { preHandler: auth }, async (req, reply) => {
-      const { id } = parse(paramsSchema, req.params, 'path');
-      const { run } = parse(querySchema, req.query, 'query');
-      // Through the report so that an unknown run is a 404 before any byte is sent.
-      const report = await buildReport(deps.pool, id, { runId: run ?? null });
-      const stream = await recipientsCsvStream(deps.pool, report.campaign.id, run ?? null);
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const { run } = parseInput(querySchema, req.query, 'query');
+      // An unknown campaign or run is a 404 before any byte is sent.
+      const c = await reportScope(deps.pool, id, run ?? null);
+      const stream = await recipientsCsvStream(deps.pool, c.id, run ?? null);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', attachmentName(report.campaign.name, run ?? null))
+        .header('content-disposition', attachmentName(c.name, run ?? null))
         .header('cache-control', 'no-store')
         .send(stream);
     });
