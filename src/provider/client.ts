@@ -74,6 +74,15 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, where: string, pr
 
 const seg = encodeURIComponent;
 
+/** The path of one thread's history, iMessage or text. */
+function threadPath(kind: 'imessage' | 'text', q: { to: string; from: string; limit: number }): string {
+  return `/conversations/history/${kind}/${seg(q.to)}/${seg(q.from)}/${q.limit}`;
+}
+
+function trackingQuery(tracking: boolean | undefined): Record<string, string> | undefined {
+  return tracking ? { tracking: 'true' } : undefined;
+}
+
 /**
  * The provider's iMessage resource: one method per operation, inputs checked
  * before any request (a bad input rejects with ValidationError, never throws synchronously).
@@ -123,30 +132,12 @@ export function createImessageClient(opts: ImessageClientOptions): ImessageClien
 
     async history(p, o) {
       const q = parse(historyParamsSchema, p, 'imessage history');
-      return http.request(
-        {
-          op: 'history',
-          method: 'GET',
-          path: `/conversations/history/imessage/${seg(q.to)}/${seg(q.from)}/${q.limit}`,
-          query: q.tracking ? { tracking: 'true' } : undefined,
-          data: historyDataSchema,
-        },
-        o,
-      );
+      return http.request({ op: 'history', method: 'GET', path: threadPath('imessage', q), query: trackingQuery(q.tracking), data: historyDataSchema }, o);
     },
 
     async textHistory(p, o) {
       const q = parse(textHistoryParamsSchema, p, 'text history');
-      return http.request(
-        {
-          op: 'textHistory',
-          method: 'GET',
-          path: `/conversations/history/text/${seg(q.to)}/${seg(q.from)}/${q.limit}`,
-          query: q.tracking ? { tracking: 'true' } : undefined,
-          data: textHistoryDataSchema,
-        },
-        o,
-      );
+      return http.request({ op: 'textHistory', method: 'GET', path: threadPath('text', q), query: trackingQuery(q.tracking), data: textHistoryDataSchema }, o);
     },
 
     async get(id, o = {}) {
@@ -157,7 +148,7 @@ export function createImessageClient(opts: ImessageClientOptions): ImessageClien
           op: 'get',
           method: 'GET',
           path: `/conversations/history/message/${seg(mid)}`,
-          query: tracking ? { tracking: 'true' } : undefined,
+          query: trackingQuery(tracking),
           data: messageDataSchema,
         },
         call,

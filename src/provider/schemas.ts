@@ -128,23 +128,26 @@ export const availabilityDataSchema = z.object({ available: z.boolean() });
 
 export const trackingEntrySchema = z.object({ event: z.string(), title: z.string(), timestamp: z.string() });
 
+/** What an entry of either history (iMessage or text) carries. */
+const threadEntrySchema = z.object({
+  to: z.string(),
+  from: z.string(),
+  message: z.string(),
+  timestamp: z.number(),
+  delivery: z.object({ status: z.string(), delayed: z.boolean(), timestamp: z.number() }),
+  attachments: z.array(z.string()),
+  tracking: z.array(trackingEntrySchema).optional(),
+});
+const reactionSchema = z.object({ reaction: z.string(), on: z.string(), timestamp: z.number(), action: z.string(), from: z.string() });
+
 export const historyDataSchema = z.object({
   conversation: z.array(
-    z.object({
-      to: z.string(),
-      from: z.string(),
-      message: z.string(),
-      timestamp: z.number(),
+    threadEntrySchema.extend({
       read: z.number(),
-      delivery: z.object({ status: z.string(), delayed: z.boolean(), timestamp: z.number() }),
       risk: z.object({ auto_reported_as_spam: z.boolean(), marked_as_spam: z.boolean() }),
-      attachments: z.array(z.string()),
-      tracking: z.array(trackingEntrySchema).optional(),
     }),
   ),
-  reactions: z.array(
-    z.object({ reaction: z.string(), on: z.string(), timestamp: z.number(), action: z.string(), from: z.string() }),
-  ),
+  reactions: z.array(reactionSchema),
   chat: z
     .object({
       filtered: z.boolean(),
@@ -164,20 +167,8 @@ export type HistoryData = z.infer<typeof historyDataSchema>;
  * message id.
  */
 export const textHistoryDataSchema = z.object({
-  conversation: z.array(
-    z.object({
-      to: z.string(),
-      from: z.string(),
-      message: z.string(),
-      timestamp: z.number(),
-      delivery: z.object({ status: z.string(), delayed: z.boolean(), timestamp: z.number() }),
-      attachments: z.array(z.string()),
-      tracking: z.array(trackingEntrySchema).optional(),
-    }),
-  ),
-  reactions: z.array(
-    z.object({ reaction: z.string(), on: z.string(), timestamp: z.number(), action: z.string(), from: z.string() }),
-  ),
+  conversation: z.array(threadEntrySchema),
+  reactions: z.array(reactionSchema),
   chat: z.object({ limit: z.number(), total: z.number(), count: z.number() }).optional(),
 });
 export type TextHistoryData = z.infer<typeof textHistoryDataSchema>;

@@ -3,6 +3,7 @@ import { createDispatchWorker } from '../../dispatch/compose.ts';
 import { createProgressReporter } from '../../dispatch/progress.ts';
 import type { WorkerOptions } from '../../dispatch/worker.ts';
 import { withApp } from '../run-command.ts';
+import { untilSignal } from '../signals.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -48,18 +49,10 @@ export function registerRunCommand(program: Command): void {
           const progress = createProgressReporter({ pool: app.db.pool, logger: app.logger });
           const worker = createDispatchWorker(app, { options, onEvent: (e) => progress.onEvent(e) });
 
-          let signalled = false;
-          const onSignal = (sig: NodeJS.Signals) => {
-            if (signalled) {
-              // A second signal: the operator wants out now; leases cover what is left.
-              process.exit(130);
-            }
-            signalled = true;
+          const signals = untilSignal((sig) => {
             app.logger.info({ signal: sig }, 'stopping: no new claims, finishing in-flight sends');
             void worker.stop();
-          };
-          process.on('SIGTERM', onSignal);
-          process.on('SIGINT', onSignal);
+          });
           progress.start();
           try {
             if (flags.once) {
@@ -67,19 +60,13 @@ export function registerRunCommand(program: Command): void {
               await worker.stop();
               console.log(JSON.stringify(summary));
             } else {
-              const stopped = new Promise<void>((resolve) => {
-                const done = () => resolve();
-                process.once('SIGTERM', done);
-                process.once('SIGINT', done);
-              });
               worker.start();
-              await stopped;
+              await signals.promise;
               await worker.stop();
             }
           } finally {
             await progress.stop();
-            process.off('SIGTERM', onSignal);
-            process.off('SIGINT', onSignal);
+            signals.dispose();
           }
         },
         { migrate: true },
