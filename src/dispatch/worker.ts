@@ -493,7 +493,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const batch = dispatchBatch(rows);
     track(batch);
     await batch;
-    if (filter.campaignId === undefined && rows.length === limit) for (const r of rows) hot.add(r.campaign_id);
+    if (rows.length === limit) for (const r of rows) hot.add(r.campaign_id);
     return rows.length;
   }
 

@@ -23,7 +23,6 @@ export interface CareRunnerOptions {
   typingPauseMs?: () => number;
   /** Conversations cared for at once. */
   concurrency?: number;
-  sleep?: (ms: number) => Promise<void>;
   /** Per-line token buckets; by default the ones in the database that the dispatcher takes from. */
   pacer?: Pacer;
   clock?: Clock;
@@ -53,8 +52,6 @@ export interface CareRunner {
   start(): void;
   /** Run a task in the background (never throws; failures are logged). */
   submit(task: CareTask): void;
-  /** Try the care messages due now once; resolves with how many were claimed. */
-  retryDue(): Promise<number>;
   /** Resolves when no task or retry is running or waiting. */
   idle(): Promise<void>;
   /** Refuses new tasks, puts off those waiting for a token, waits for sends under way. Idempotent. */
@@ -74,7 +71,6 @@ interface CareSend {
 }
 
 const defaultPause = () => 1_200 + Math.floor(Math.random() * 1_800);
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Share of the lease after which a retry's send is abandoned (its outcome is then unknown). */
 const SEND_DEADLINE_SHARE = 0.8;
 const RETRY_BATCH = 20;
@@ -100,7 +96,6 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
   const log = opts.logger.child({ component: 'conversation-care' });
   const limit = pLimit(opts.concurrency ?? 8);
   const pause = opts.typingPauseMs ?? defaultPause;
-  const sleep = opts.sleep ?? defaultSleep;
   const pacer = opts.pacer ?? createSharedPacer(opts.pool);
   const clock = opts.clock ?? systemClock;
   const maxPacingWaitMs = opts.maxPacingWaitMs ?? 20_000;
@@ -213,7 +208,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
     if (autoReply) {
       await step('typing start', task, () => opts.client.typing({ ...thread, action: 'start' }));
       try {
-        await sleep(pause());
+        await clock.sleep(pause());
         // The token is taken after the pause, right before the send, so the
         // provider sees the sends spaced as the bucket spaced them; waiting
         // for it only keeps "typing…" up longer.
@@ -315,7 +310,6 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
       }
       void track(limit(() => run(task))).catch((err: unknown) => log.error({ err, inbound: task.inboundMessageId }, 'conversation care failed'));
     },
-    retryDue: () => track(retryDue()),
     idle,
     stop() {
       stopping ??= (async () => {
