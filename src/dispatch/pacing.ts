@@ -64,16 +64,23 @@ export function createLocalPacer(clock: Clock): Pacer {
  * Wait for a token on `line`, up to `maxWaitMs` in all. Returns 0 once a token
  * is taken, or the remaining wait when it would be longer than allowed (the
  * caller gives the message back rather than sit on its lease).
+ * `marginAfterWaitMs` delays a send whose token had to be waited for (never
+ * one from a full bucket): the provider's bucket for the line runs behind ours
+ * by the latency of the request that last found it full, so a token just due
+ * in ours may not be due in the provider's yet (429).
  */
 export async function acquireToken(
   pacer: Pacer,
   clock: Clock,
-  p: { line: string; ratePerSecond: number; burst: number; maxWaitMs: number; signal?: AbortSignal },
+  p: { line: string; ratePerSecond: number; burst: number; maxWaitMs: number; signal?: AbortSignal; marginAfterWaitMs?: number },
 ): Promise<number> {
   let waited = 0;
   for (;;) {
     const wait = await pacer.take(p.line, p.ratePerSecond, p.burst);
-    if (wait === 0) return 0;
+    if (wait === 0) {
+      if (waited > 0 && p.marginAfterWaitMs) await clock.sleep(p.marginAfterWaitMs, p.signal);
+      return 0;
+    }
     if (waited + wait > p.maxWaitMs) return wait;
     await clock.sleep(wait, p.signal);
     waited += wait;

@@ -29,12 +29,10 @@ export interface CareRunnerOptions {
   /** Longest wait for a line's token before the message is put off (durably) instead. */
   maxPacingWaitMs?: number;
   /**
-   * Extra delay before a send whose token had to be waited for. The provider's
-   * bucket for the line runs behind ours by the latency of the request that
-   * last found it full; when a later request travels faster, a token that is
-   * just due in our bucket is not yet due in the provider's (429). Delaying
-   * only the sends that waited (never those of a full bucket) absorbs that much
-   * latency difference without slowing the line: tokens stay spaced as before.
+   * Extra delay before a send whose token had to be waited for (acquireToken's
+   * marginAfterWaitMs): absorbs that much latency difference between our
+   * bucket and the provider's without slowing the line, as tokens stay spaced
+   * as before.
    */
   pacingMarginMs?: number;
   /** Delays between tries of a message the provider refused for now. */
@@ -119,23 +117,15 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
   async function attempt(m: CareSend, signal?: AbortSignal): Promise<CareResult> {
     if (!m.pacing.fastTrack) {
       let wait: number;
-      let waited = false;
-      const watched: Pacer = {
-        async take(line, rate, burst) {
-          const ms = await pacer.take(line, rate, burst);
-          if (ms > 0) waited = true;
-          return ms;
-        },
-      };
       try {
-        wait = await acquireToken(watched, clock, {
+        wait = await acquireToken(pacer, clock, {
           line: m.line,
           ratePerSecond: m.pacing.ratePerSecond,
           burst: m.pacing.burst,
           maxWaitMs: maxPacingWaitMs,
           signal: halt.signal,
+          marginAfterWaitMs: pacingMarginMs,
         });
-        if (wait === 0 && waited && pacingMarginMs > 0) await clock.sleep(pacingMarginMs, halt.signal);
       } catch (err) {
         if (halt.signal.aborted) return { status: 'retry', delayMs: 0, error: 'put off: shutting down while waiting for a token', attempted: false };
         // The bucket is in the database; if it cannot be read, neither can the row be written: try later.
