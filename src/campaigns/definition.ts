@@ -224,7 +224,11 @@ export function campaignData(def: CampaignDefinition): Prisma.CampaignCreateInpu
 
 /** Validate and insert; a taken name is a ConflictError. */
 export async function createCampaign(db: Pick<Database, 'prisma'>, input: unknown, where?: string): Promise<Campaign> {
-  const def = parseCampaignDefinition(input, where);
+  return insertCampaign(db, parseCampaignDefinition(input, where));
+}
+
+/** Insert a definition already validated; a taken name is a ConflictError. */
+export async function insertCampaign(db: Pick<Database, 'prisma'>, def: CampaignDefinition): Promise<Campaign> {
   try {
     return await db.prisma.campaign.create({ data: campaignData(def) });
   } catch (err) {

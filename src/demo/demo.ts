@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApp, type App } from '../app.ts';
-import { createCampaign, findCampaignForImport, loadCampaignFile } from '../campaigns/definition.ts';
+import { insertCampaign, loadCampaignFile } from '../campaigns/definition.ts';
 import type { Config } from '../config.ts';
 import { createProgressReporter } from '../dispatch/progress.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -118,15 +118,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const file = opts.definitionFile ?? DEMO_DEFINITION;
     const def = await loadCampaignFile(file);
     const existing = await app.db.prisma.campaign.findUnique({ where: { name: def.name } });
-    const campaign = existing ?? (await createCampaign(app.db, def, file));
+    const campaign = existing ?? (await insertCampaign(app.db, def));
     say(existing ? `campaign "${campaign.name}" exists (#${campaign.id}): reusing it` : `created campaign "${campaign.name}" (#${campaign.id}) from ${displayPath(file)}`);
 
     if (campaign.status === 'completed' || campaign.status === 'cancelled') {
       // A finished campaign takes no recipients and sends nothing again.
       say(`campaign is ${campaign.status}: nothing to import or send`);
     } else if (campaign.csvPath) {
-      const target = await findCampaignForImport(app.db.pool, campaign.id);
-      const summary = await importFile(app, target, campaign.csvPath, {});
+      const summary = await importFile(app, campaign, campaign.csvPath, {});
       printImportSummary(summary);
     }
 

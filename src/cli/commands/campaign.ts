@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createCampaign, findCampaign, parseCampaignDefinition, readCampaignFile } from '../../campaigns/definition.ts';
+import { findCampaign, insertCampaign, parseCampaignDefinition, readCampaignFile } from '../../campaigns/definition.ts';
 import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import { withApp } from '../run-command.ts';
@@ -97,7 +97,7 @@ export function registerCampaignCommands(program: Command): void {
       }
       const def = parseCampaignDefinition({ ...base, ...flagsToDefinition(flags) }, flags.file ?? 'campaign');
       await withApp(async (app) => {
-        const created = await createCampaign(app.db, { ...base, ...flagsToDefinition(flags) }, flags.file ?? 'campaign');
+        const created = await insertCampaign(app.db, def);
         const summary = def.csv && flags.import !== false ? await importFile(app, created, def.csv, {}) : undefined;
         if (flags.json) {
           console.log(JSON.stringify({ campaign: await describeCampaign(app.db.prisma, created), import: summary ?? null }, null, 2));
