@@ -70,7 +70,7 @@ function named(c: CampaignRef): Named {
 }
 
 /** Only read after a refused transition, to say why; never to decide. */
-async function currentStatus(prisma: PrismaClient, id: number): Promise<string> {
+export async function currentStatus(prisma: PrismaClient, id: number): Promise<string> {
   const row = await prisma.campaign.findUnique({ where: { id }, select: { status: true } });
   return row?.status ?? 'deleted';
 }
@@ -78,6 +78,15 @@ async function currentStatus(prisma: PrismaClient, id: number): Promise<string> 
 function refused(c: Named, verb: string, status: string, to: CampaignStatusValue): ConflictError {
   const allowed = campaignTransitions[to].join(' or ');
   return new ConflictError(`campaign "${c.name}" is ${status}; cannot ${verb} it (only a ${allowed} campaign can be ${verb === 'cancel' ? 'cancelled' : `${verb}d`})`);
+}
+
+/**
+ * draft → scheduled, to be sent once at `at` (the dashboard's "send", the
+ * demo). False when the campaign was not a draft: nothing changed.
+ */
+export async function scheduleDraft(prisma: PrismaClient, campaignId: number, at: Date): Promise<boolean> {
+  const moved = await prisma.campaign.updateMany({ where: { id: campaignId, status: 'draft' }, data: { status: 'scheduled', scheduleAt: at } });
+  return moved.count > 0;
 }
 
 export async function pauseCampaign(prisma: PrismaClient, ref: CampaignRef): Promise<CampaignStatusValue> {

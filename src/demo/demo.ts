@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApp, type App } from '../app.ts';
 import { insertCampaign, loadCampaignFile } from '../campaigns/definition.ts';
+import { scheduleDraft } from '../campaigns/status.ts';
 import type { Config } from '../config.ts';
 import { createProgressReporter } from '../dispatch/progress.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -130,7 +131,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     }
 
     // A one-off demo send: schedule the draft for now; a finished campaign is not sent again.
-    await app.db.prisma.campaign.updateMany({ where: { id: campaign.id, status: 'draft' }, data: { status: 'scheduled', scheduleAt: new Date() } });
+    await scheduleDraft(app.db.prisma, campaign.id, new Date());
 
     const reporter = createProgressReporter({ pool: app.db.pool, logger: app.logger, stream: process.stderr });
     progress.stop = () => reporter.stop();

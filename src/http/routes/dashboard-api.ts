@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { findCampaign } from '../../campaigns/definition.ts';
+import { currentStatus, scheduleDraft } from '../../campaigns/status.ts';
 import type { Database } from '../../db/database.ts';
 import { ConflictError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
@@ -30,13 +31,8 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
       const c = await findCampaign(deps.db.prisma, (req.params as { id: string }).id);
       if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
       const at = body.at ? new Date(body.at) : new Date();
-      const moved = await deps.db.prisma.campaign.updateMany({
-        where: { id: c.id, status: 'draft' },
-        data: { scheduleAt: at, status: 'scheduled' },
-      });
-      if (moved.count === 0) {
-        const now = await deps.db.prisma.campaign.findUnique({ where: { id: c.id }, select: { status: true } });
-        throw new ConflictError(`campaign "${c.name}" is ${now?.status ?? 'deleted'}; only a draft can be scheduled`);
+      if (!(await scheduleDraft(deps.db.prisma, c.id, at))) {
+        throw new ConflictError(`campaign "${c.name}" is ${await currentStatus(deps.db.prisma, c.id)}; only a draft can be scheduled`);
       }
       return { id: c.id, name: c.name, status: 'scheduled', scheduleAt: at.toISOString() };
     });
