@@ -68,6 +68,8 @@ export const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(100, 'must be at least 100').max(120_000, 'must be at most 120000'))
     .default(15_000),
+  /** A JSON file whose jurisdictions replace the shipped send rules' (see README "Legal send windows"). */
+  BLUECAST_RULES_FILE: optionalString,
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -10,6 +10,7 @@ import { registerRepliesCommand } from './commands/replies.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRetryFailedCommand } from './commands/retry-failed.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerRulesCommand } from './commands/rules.ts';
 import { ExitCode } from './exit-codes.ts';
 import { describeError } from './run-command.ts';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
   registerReportCommand(program);
+  registerRulesCommand(program);
   // Every subcommand inherits the strict parsing and exit override.
   const harden = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
