@@ -90,7 +90,17 @@ export const jurisdictionSchema = z
   })
   .strict();
 
-const jurisdictionCode = z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'a code such as "US" or "US-FL"');
+const CODE = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+const jurisdictionCode = z.string().regex(CODE, 'a code such as "US" or "US-FL"');
+
+/** A record keyed by jurisdiction code; zod's own record-key error does not say what a key should be. */
+function byJurisdiction<T extends z.ZodType>(value: T) {
+  return z.record(z.string(), value).superRefine((rec, ctx) => {
+    for (const key of Object.keys(rec)) {
+      if (!CODE.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'not a jurisdiction code: use one such as "US" or "US-FL"' });
+    }
+  });
+}
 
 /** Deployment-wide caps ("at most 4 per person per 7 days"): a source is the deployment's own policy. */
 const deploymentCap = capRule.extend({
@@ -104,7 +114,7 @@ export const rulesTableSchema = z
     holidayTypes: z.array(z.enum(['public', 'bank', 'school', 'optional', 'observance'])).min(1),
     /** Applied where a recipient's region is unknown (e.g. a non-US NANP number). */
     fallbackJurisdictions: z.array(jurisdictionCode),
-    jurisdictions: z.record(jurisdictionCode, jurisdictionSchema),
+    jurisdictions: byJurisdiction(jurisdictionSchema),
     deployment: z.object({ caps: z.array(deploymentCap) }).strict(),
   })
   .strict()
@@ -132,7 +142,7 @@ export const rulesOverrideSchema = z
     version: z.string().min(1).optional(),
     holidayTypes: rulesTableSchema.shape.holidayTypes.optional(),
     fallbackJurisdictions: rulesTableSchema.shape.fallbackJurisdictions.optional(),
-    jurisdictions: z.record(jurisdictionCode, jurisdictionSchema.nullable()).optional(),
+    jurisdictions: byJurisdiction(jurisdictionSchema.nullable()).optional(),
     deployment: rulesTableSchema.shape.deployment.optional(),
   })
   .strict();

@@ -8,6 +8,9 @@ import { rulesOverrideSchema, rulesTableSchema, type RulesTable } from './schema
 /** The table shipped with bluecast, versioned with the code. */
 export const SHIPPED_RULES_FILE = fileURLToPath(new URL('./data/send-rules.json', import.meta.url));
 
+export type RawRulesTable = z.input<typeof rulesTableSchema>;
+type RawOverride = z.input<typeof rulesOverrideSchema>;
+
 function issuesOf(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 }
@@ -51,26 +54,35 @@ export function parseRulesTable(data: unknown, where: string): RulesTable {
  * shipped jurisdiction whole (null removes it). The merged table is validated
  * again, so a fallback naming a removed jurisdiction is caught.
  */
-export function mergeRules(base: RulesTable, overrideData: unknown, where: string): RulesTable {
+export function mergeRules(baseData: RawRulesTable, overrideData: unknown, where: string): RulesTable {
   const o = rulesOverrideSchema.safeParse(overrideData);
   if (!o.success) throw new ValidationError(issuesOf(o.error), where);
-  const jurisdictions: Record<string, unknown> = { ...base.jurisdictions };
-  for (const [code, j] of Object.entries(o.data.jurisdictions ?? {})) {
+  // Merged as written (raw), then parsed once: parsed rules hold minutes, not "HH:MM".
+  const raw = overrideData as RawOverride;
+  const jurisdictions: Record<string, unknown> = { ...baseData.jurisdictions };
+  for (const [code, j] of Object.entries(raw.jurisdictions ?? {})) {
     if (j === null) delete jurisdictions[code];
     else jurisdictions[code] = j;
   }
   const merged = {
-    version: o.data.version ? `${base.version}+${o.data.version}` : base.version,
-    holidayTypes: o.data.holidayTypes ?? base.holidayTypes,
-    fallbackJurisdictions: o.data.fallbackJurisdictions ?? base.fallbackJurisdictions,
+    version: raw.version ? `${baseData.version}+${raw.version}` : baseData.version,
+    holidayTypes: raw.holidayTypes ?? baseData.holidayTypes,
+    fallbackJurisdictions: raw.fallbackJurisdictions ?? baseData.fallbackJurisdictions,
     jurisdictions,
-    deployment: o.data.deployment ?? base.deployment,
+    deployment: raw.deployment ?? baseData.deployment,
   };
   return parseRulesTable(merged, `${where} (merged over the shipped table)`);
 }
 
+/** The shipped table as written, checked: the base an override merges over. */
+export function shippedRulesData(): RawRulesTable {
+  const data = readJson(SHIPPED_RULES_FILE);
+  parseRulesTable(data, SHIPPED_RULES_FILE);
+  return data as RawRulesTable;
+}
+
 /** The table in force: shipped, or shipped + BLUECAST_RULES_FILE. */
 export function loadRulesTable(overrideFile?: string): RulesTable {
-  const base = parseRulesTable(readJson(SHIPPED_RULES_FILE), SHIPPED_RULES_FILE);
-  return overrideFile ? mergeRules(base, readJson(overrideFile), overrideFile) : base;
+  const base = shippedRulesData();
+  return overrideFile ? mergeRules(base, readJson(overrideFile), overrideFile) : parseRulesTable(base, SHIPPED_RULES_FILE);
 }
