@@ -81,6 +81,21 @@ export function minuteOfDayAt(ms: number, zone: string): number {
  * its first occurrence: the behaviour of Temporal's "compatible" disambiguation.
  */
 export function zonedInstant(date: CivilDate, minute: number, zone: string): number {
+  // Schedules of different recipient kinds ask for the same few boundaries
+  // (08:00, 20:00, midnight...) in the same few zones: computed once each.
+  const key = `${zone}|${date.iso}|${minute}`;
+  let hit = instants.get(key);
+  if (hit === undefined) {
+    hit = computeInstant(date, minute, zone);
+    if (instants.size >= 100_000) instants.clear();
+    instants.set(key, hit);
+  }
+  return hit;
+}
+
+const instants = new Map<string, number>();
+
+function computeInstant(date: CivilDate, minute: number, zone: string): number {
   const asUtc = Date.UTC(date.y, date.m - 1, date.d, 0, minute);
   const off1 = offsetAt(asUtc, zone);
   const t1 = asUtc - off1;
