@@ -2,7 +2,8 @@ import { holidaysOf } from './holidays.ts';
 import type { Location } from './location.ts';
 import { Schedule, type DayIntervals, type Layer } from './schedule.ts';
 import { WEEKDAYS, type HolidaysRule, type HoursRule, type RulesTable } from './schema.ts';
-import { civilDateAt, knownZone } from './zoned.ts';
+import { civilDateAt } from './zoned.ts';
+import { isValidTimeZone } from '../campaigns/timezone.ts';
 
 /** What a campaign says about when and how often it may reach a person. */
 export interface CampaignRules {
@@ -185,7 +186,7 @@ export class SendRules {
   }
 
   policy(loc: Location, campaign: CampaignRules): Policy {
-    const zones = loc.zones.length > 0 ? loc.zones.filter(knownZone) : [campaign.zone];
+    const zones = loc.zones.length > 0 ? loc.zones.filter(isValidTimeZone) : [campaign.zone];
     if (zones.length === 0) zones.push(campaign.zone);
     const jurisdictions = this.jurisdictionsFor(loc);
     const w = campaign.window;

@@ -34,16 +34,6 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** True when this runtime knows `zone`. */
-export function knownZone(zone: string): boolean {
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Wall clock of `ms` in `zone`, as if it were UTC (ms since epoch). */
 function wallClock(ms: number, zone: string): number {
   const p: Record<string, number> = {};
@@ -52,7 +42,7 @@ function wallClock(ms: number, zone: string): number {
 }
 
 /** The zone's UTC offset at `ms`, in ms (negative west of Greenwich). */
-export function offsetAt(ms: number, zone: string): number {
+function offsetAt(ms: number, zone: string): number {
   return wallClock(ms, zone) - ms;
 }
 
@@ -66,12 +56,6 @@ export function civil(y: number, m: number, d: number): CivilDate {
 export function civilDateAt(ms: number, zone: string): CivilDate {
   const w = new Date(wallClock(ms, zone));
   return civil(w.getUTCFullYear(), w.getUTCMonth() + 1, w.getUTCDate());
-}
-
-/** Local minute of day (fractional) in `zone` at `ms`. */
-export function minuteOfDayAt(ms: number, zone: string): number {
-  const w = wallClock(ms, zone);
-  return ((w % 86_400_000) + 86_400_000) % 86_400_000 / 60_000;
 }
 
 /**
