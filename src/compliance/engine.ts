@@ -38,7 +38,9 @@ export type Reason =
   | (ReasonBase & { kind: 'hours' | 'campaign-window'; zone: string })
   | (ReasonBase & { kind: 'holiday'; zone: string; holiday: string })
   | (ReasonBase & { kind: 'cap'; max: number; windowHours: number; count: number })
-  | (ReasonBase & { kind: 'send-by' });
+  | (ReasonBase & { kind: 'send-by' })
+  /** The rules together leave no allowed time within the look-ahead (e.g. a night-time campaign window in Florida). */
+  | (ReasonBase & { kind: 'no-allowed-time' });
 
 export type Decision =
   | { verdict: 'send' }
@@ -286,7 +288,10 @@ export class SendRules {
     const reasons = this.reasonsAt(policy, t, recent);
     if (opts.onCap === 'skip' && reasons.some((r) => r.kind === 'cap')) return { verdict: 'skip', reasons };
     const next = this.nextAllowed(policy, t, recent);
-    if (next === null) return sendBy !== undefined ? { verdict: 'expired', reasons: [...reasons, sendByReason()] } : { verdict: 'skip', reasons };
+    if (next === null) {
+      const never: Reason = { rule: 'no-allowed-time', jurisdiction: 'campaign', kind: 'no-allowed-time', until: null };
+      return { verdict: sendBy !== undefined ? 'expired' : 'skip', reasons: [...reasons, never] };
+    }
     if (sendBy !== undefined && next >= sendBy) return { verdict: 'expired', reasons: [...reasons, sendByReason()] };
     return { verdict: 'wait', until: new Date(next), reasons };
   }

@@ -204,7 +204,7 @@ describe("the campaign's window is intersected with the legal one, never widenin
     ['a wider campaign window still starts at Florida 08:00', { startMinute: 7 * 60, endMinute: 22 * 60 }, '2026-12-01T12:30:00Z', '2026-12-01T13:00:00.000Z', ['US-FL.hours', 'US.hours']],
     ['a narrower window (10:00-12:00) waits for 10:00 though the law allows 09:00', { startMinute: 600, endMinute: 720 }, '2026-12-01T14:00:00Z', '2026-12-01T15:00:00.000Z', ['campaign.window']],
     ['a narrower window closes at 12:00: next day 10:00', { startMinute: 600, endMinute: 720 }, '2026-12-01T17:00:00Z', '2026-12-02T15:00:00.000Z', ['campaign.window']],
-    ['a night window (22:00-06:00) never meets Florida hours: skipped, with the rules', { startMinute: 22 * 60, endMinute: 6 * 60 }, '2026-12-01T18:00:00Z', 'skip', ['campaign.window']],
+    ['a night window (22:00-06:00) never meets Florida hours: skipped, with the rules', { startMinute: 22 * 60, endMinute: 6 * 60 }, '2026-12-01T18:00:00Z', 'skip', ['campaign.window', 'no-allowed-time']],
   ])('%s', (_name, window, now, until, why) => {
     const d = decide(FL, now, { campaign: { window } });
     expect(untilOf(d)).toBe(until);
