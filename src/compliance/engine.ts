@@ -253,17 +253,18 @@ export class SendRules {
   reasonsAt(policy: Policy, t: number, recent: readonly RecentSend[] = []): Reason[] {
     const reasons: Reason[] = [];
     for (const l of policy.layers) {
-      for (const zone of policy.zones) {
-        if (policy.zoneSchedule(l, zone).isAllowed(t)) continue;
-        const until = policy.aloneSchedule(l).nextAllowed(t);
-        const base = { rule: l.rule, jurisdiction: l.jurisdiction, zone, until: until === null ? null : new Date(until) };
-        if (l.kind === 'holiday') {
-          // The holiday's name on the zone's date (its calendar is by local date).
-          const local = civilDateAt(t, zone);
-          reasons.push({ ...base, kind: 'holiday', holiday: l.holidayName?.(local.iso, local.y) ?? 'holiday' });
-        } else reasons.push({ ...base, kind: l.kind });
-        break; // one reason per rule: the first zone that blocks it
-      }
+      const alone = policy.aloneSchedule(l);
+      if (alone.isAllowed(t)) continue;
+      // One reason per rule, naming the first zone where it blocks.
+      const zones = policy.zones;
+      const zone = zones.length === 1 ? zones[0]! : (zones.find((z) => !policy.zoneSchedule(l, z).isAllowed(t)) ?? zones[0]!);
+      const next = alone.nextAllowed(t);
+      const until = next === null ? null : new Date(next);
+      if (l.kind === 'holiday') {
+        // The holiday's name on the zone's date (its calendar is by local date).
+        const local = civilDateAt(t, zone);
+        reasons.push({ rule: l.rule, jurisdiction: l.jurisdiction, kind: 'holiday', zone, until, holiday: l.holidayName?.(local.iso, local.y) ?? 'holiday' });
+      } else reasons.push({ rule: l.rule, jurisdiction: l.jurisdiction, kind: l.kind, zone, until });
     }
     for (const cap of policy.caps) {
       const u = capUntil(cap, t, recent);
