@@ -1,4 +1,15 @@
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type HolidaysClass from 'date-holidays';
+
+type Holidays = HolidaysClass;
+// date-holidays loads every country's calendar when imported (about a second
+// on a busy machine): loaded on first use, so that importing the rules (the
+// CLI, a worker that never meets a holiday rule) costs nothing.
+let HolidaysCtor: typeof HolidaysClass | undefined;
+function load(): typeof HolidaysClass {
+  HolidaysCtor ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysClass;
+  return HolidaysCtor;
+}
 
 type HolidayType = 'public' | 'bank' | 'school' | 'optional' | 'observance';
 
@@ -9,7 +20,8 @@ function calendar(code: string): Holidays {
   let hd = calendars.get(code);
   if (!hd) {
     const [country, state] = code.split('-');
-    hd = state ? new Holidays(country!, state) : new Holidays(country!);
+    const Ctor = load();
+    hd = state ? new Ctor(country!, state) : new Ctor(country!);
     // date-holidays answers for an unknown state with the country's calendar:
     // a typo would silently drop the state's own holidays.
     if (state && !hd.getStates(country!)?.[state]) throw new Error(`date-holidays has no calendar "${code}"`);

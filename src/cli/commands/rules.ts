@@ -1,15 +1,25 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Rule, RulesTable } from '../../compliance/schema.ts';
 import { loadConfig } from '../../config.ts';
-import { holidaysOf } from '../../compliance/holidays.ts';
-import { WEEKDAYS, type Rule, type RulesTable } from '../../compliance/schema.ts';
-import { loadRulesTable } from '../../compliance/table.ts';
 import { NotFoundError } from '../../lib/errors.ts';
+
+// The rules and their holiday calendars load only when this command runs:
+// registering it costs the other commands nothing.
+const compliance = async () => {
+  const [{ holidaysOf }, { WEEKDAYS }, { loadRulesTable }] = await Promise.all([
+    import('../../compliance/holidays.ts'),
+    import('../../compliance/schema.ts'),
+    import('../../compliance/table.ts'),
+  ]);
+  return { holidaysOf, WEEKDAYS, loadRulesTable };
+};
+type Compliance = Awaited<ReturnType<typeof compliance>>;
 
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 const ranges = (iv: readonly (readonly [number, number])[]) => (iv.length === 0 ? 'none' : iv.map(([s, e]) => `${hhmm(s)}-${hhmm(e)}`).join(', '));
 
 /** Allowed hours per weekday, consecutive equal days grouped: "Mon-Sat 08:00-20:00; Sun none". */
-function weekSummary(rule: Extract<Rule, { kind: 'hours' }>): { day: string; hours: string }[] {
+function weekSummary({ WEEKDAYS }: Compliance, rule: Extract<Rule, { kind: 'hours' }>): { day: string; hours: string }[] {
   const order = [1, 2, 3, 4, 5, 6, 0];
   const per = order.map((i) => {
     const iv = rule.allowed[WEEKDAYS[i]!] ?? rule.allowed.daily;
@@ -27,7 +37,7 @@ function weekSummary(rule: Extract<Rule, { kind: 'hours' }>): { day: string; hou
 }
 
 /** The calendar's counted holidays in the next twelve months. */
-function upcoming(rule: Extract<Rule, { kind: 'holidays' }>, table: RulesTable, now: Date): { date: string; name: string }[] {
+function upcoming({ holidaysOf }: Compliance, rule: Extract<Rule, { kind: 'holidays' }>, table: RulesTable, now: Date): { date: string; name: string }[] {
   const from = now.toISOString().slice(0, 10);
   const to = new Date(now.getTime() + 365 * 86_400_000).toISOString().slice(0, 10);
   const types = rule.types ?? table.holidayTypes;
@@ -38,11 +48,11 @@ function upcoming(rule: Extract<Rule, { kind: 'holidays' }>, table: RulesTable, 
   return out.sort((a, b) => a.date.localeCompare(b.date));
 }
 
-function describeRule(rule: Rule, table: RulesTable, now: Date) {
+function describeRule(c: Compliance, rule: Rule, table: RulesTable, now: Date) {
   const common = { id: rule.id, kind: rule.kind, appliesTo: rule.appliesTo, source: rule.source, asOf: rule.asOf };
-  if (rule.kind === 'hours') return { ...common, hours: weekSummary(rule) };
+  if (rule.kind === 'hours') return { ...common, hours: weekSummary(c, rule) };
   if (rule.kind === 'holidays') {
-    return { ...common, calendar: rule.calendar, holidayTypes: rule.types ?? table.holidayTypes, allowedOnHolidays: ranges(rule.allowed), upcoming: upcoming(rule, table, now) };
+    return { ...common, calendar: rule.calendar, holidayTypes: rule.types ?? table.holidayTypes, allowedOnHolidays: ranges(rule.allowed), upcoming: upcoming(c, rule, table, now) };
   }
   return { ...common, max: rule.max, windowHours: rule.windowHours };
 }
@@ -66,9 +76,10 @@ export function registerRulesCommand(program: Command): void {
       if (!/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(c)) throw new InvalidArgumentError('must be a code such as FL, US-FL or US');
       return c;
     })
-    .action((opts: { json?: boolean; jurisdiction?: string }) => {
+    .action(async (opts: { json?: boolean; jurisdiction?: string }) => {
       const config = loadConfig();
-      const table = loadRulesTable(config.BLUECAST_RULES_FILE);
+      const c = await compliance();
+      const table = c.loadRulesTable(config.BLUECAST_RULES_FILE);
       const now = new Date();
       let codes = Object.keys(table.jurisdictions);
       if (opts.jurisdiction) {
@@ -80,7 +91,7 @@ export function registerRulesCommand(program: Command): void {
       const jurisdictions = codes.map((code) => ({
         code,
         name: table.jurisdictions[code]!.name,
-        rules: table.jurisdictions[code]!.rules.map((r) => describeRule(r, table, now)),
+        rules: table.jurisdictions[code]!.rules.map((r) => describeRule(c, r, table, now)),
       }));
       const deployment = table.deployment.caps.map((c) => ({ id: c.id, max: c.max, windowHours: c.windowHours, appliesTo: c.appliesTo, source: c.source }));
       if (opts.json) {
