@@ -135,31 +135,24 @@ function capsFreeAt(caps: readonly PolicyCap[], t: number, recent: readonly Rece
   return free;
 }
 
-/** When `cap` stops blocking a send at `t`, or null when it does not block. */
-function capUntil(cap: PolicyCap, t: number, recent: readonly RecentSend[]): number | null {
-  let count = 0;
-  for (const s of recent) {
-    const at = s.at.getTime();
-    if ((cap.countsAll || !s.transactional) && at > t - cap.windowMs && at <= t) count++;
-  }
-  if (count < cap.max) return null;
+/** The times of the sends `cap` counts in its window ending at `t`. */
+function counted(cap: PolicyCap, t: number, recent: readonly RecentSend[]): number[] {
   const times: number[] = [];
   for (const s of recent) {
     const at = s.at.getTime();
     if ((cap.countsAll || !s.transactional) && at > t - cap.windowMs && at <= t) times.push(at);
   }
-  times.sort((a, b) => a - b);
-  // Sends drop out of the window one by one; after the (count-max+1)th oldest leaves, one more fits.
-  return times[count - cap.max]! + cap.windowMs;
+  return times;
 }
 
-function capCount(cap: PolicyCap, t: number, recent: readonly RecentSend[]): number {
-  let n = 0;
-  for (const s of recent) {
-    const at = s.at.getTime();
-    if ((cap.countsAll || !s.transactional) && at > t - cap.windowMs && at <= t) n++;
-  }
-  return n;
+/** When `cap` stops blocking a send at `t`, or null when it does not block. */
+function capUntil(cap: PolicyCap, t: number, recent: readonly RecentSend[]): number | null {
+  if (recent.length < cap.max) return null;
+  const times = counted(cap, t, recent);
+  if (times.length < cap.max) return null;
+  times.sort((a, b) => a - b);
+  // Sends leave the window oldest first; once (count - max + 1) have left, one more fits.
+  return times[times.length - cap.max]! + cap.windowMs;
 }
 
 /**
@@ -269,7 +262,7 @@ export class SendRules {
     for (const cap of policy.caps) {
       const u = capUntil(cap, t, recent);
       if (u === null) continue;
-      reasons.push({ rule: cap.rule, jurisdiction: cap.jurisdiction, kind: 'cap', max: cap.max, windowHours: cap.windowHours, count: capCount(cap, t, recent), until: new Date(u) });
+      reasons.push({ rule: cap.rule, jurisdiction: cap.jurisdiction, kind: 'cap', max: cap.max, windowHours: cap.windowHours, count: counted(cap, t, recent).length, until: new Date(u) });
     }
     return reasons;
   }
