@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeKeyword } from './consent/keywords.ts';
 import { ConfigError } from './lib/errors.ts';
 
 const optionalString = z
@@ -37,6 +38,22 @@ const port = z
   .transform(Number)
   .pipe(z.number().max(65535, 'must be a port number (0-65535)'));
 
+/** Comma-separated consent keywords; each must keep some letters once normalised. */
+const keywordList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .max(60, 'each keyword must be at most 60 characters')
+          .refine((k) => normalizeKeyword(k) !== '', 'each keyword needs letters or digits (emoji and punctuation are ignored in replies)'),
+      )
+      .min(1, 'must name at least one keyword')
+      .max(200, 'at most 200 keywords'),
+  );
+
 /** Every environment variable bluecast reads, validated in one place. */
 export const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
@@ -70,6 +87,10 @@ export const envSchema = z.object({
     .default(15_000),
   /** A JSON file whose jurisdictions replace the shipped send rules' (see README "Legal send windows"). */
   BLUECAST_RULES_FILE: optionalString,
+  /** Whole-message opt-out keywords added to the built-in ones (the FCC words are always on), e.g. BAJA,ALTO,PARAR. */
+  CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
+  /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */
+  CONSENT_OPT_IN_KEYWORDS: keywordList.optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;

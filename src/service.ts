@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from './app.ts';
+import { createKeywordClassifier } from './consent/keywords.ts';
 import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
@@ -49,6 +50,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     logger,
     secrets: config.WEBHOOK_SECRET,
     client,
+    keywords: createKeywordClassifier({ optOut: config.CONSENT_OPT_OUT_KEYWORDS, optIn: config.CONSENT_OPT_IN_KEYWORDS }),
     ...opts.webhooks,
   });
   const apiToken = config.BLUECAST_API_TOKEN;

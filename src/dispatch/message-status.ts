@@ -20,7 +20,9 @@ export const messageTransitions: Readonly<Record<MessageStatus, readonly Message
   queued: ['sending', 'skipped', 'cancelled'],
   // confirmed → sent; retryable/deferred/released/not found in history → queued;
   // out of attempts or permanent → failed; (the lease is the owner's right to decide)
-  sending: ['sent', 'queued', 'failed'],
+  // the contact opted out before the sender handed it off → skipped (opt-out
+  // processing, under the contact's row lock; see db/sql/consent.ts)
+  sending: ['sent', 'queued', 'failed', 'skipped'],
   // delivery reports and the delivery reconciler
   sent: ['delivered', 'read', 'failed'],
   delivered: ['read'],

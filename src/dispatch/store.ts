@@ -2,6 +2,7 @@ import type pg from 'pg';
 import * as runs from '../db/sql/campaign-runs.ts';
 import * as claim from '../db/sql/claim-messages.ts';
 import * as enqueue from '../db/sql/enqueue.ts';
+import * as handOff from '../db/sql/hand-off.ts';
 import * as lines from '../db/sql/lines.ts';
 import * as results from '../db/sql/message-results.ts';
 import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
@@ -41,6 +42,8 @@ export interface DispatchStore {
   campaignStatuses(ids: number[]): Promise<Map<number, string>>;
   lineTransaction<T>(fn: (tx: LineTx) => Promise<T>): Promise<T>;
   setRequestedLines(workerId: string, assignments: { id: number; line: string }[]): Promise<number>;
+  /** Right before the provider call: false when the contact opted out or the lease is lost (then nothing is sent). */
+  handOff(p: { workerId: string; id: number; now: Date }): Promise<boolean>;
   markSent(p: { workerId: string; now: Date; results: results.SentResult[] }): Promise<number>;
   markRetryOrFail(p: { workerId: string; id: number; now: Date; retryAt: Date; maxAttempts: number; error: string }): Promise<'queued' | 'failed' | 'cancelled' | null>;
   markFailed(p: { workerId: string; id: number; now: Date; error: string }): Promise<boolean>;
@@ -76,6 +79,7 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     campaignStatuses: (ids) => claim.campaignStatuses(pool, ids),
     lineTransaction: (fn) => inTransaction(pool, (c) => fn(lineTx(c)), lines.beginLineAssignment),
     setRequestedLines: (workerId, assignments) => lines.setRequestedLines(pool, { workerId, assignments }),
+    handOff: (p) => handOff.handOff(pool, p),
     markSent: (p) => results.markSent(pool, p),
     markRetryOrFail: (p) => results.markRetryOrFail(pool, p),
     markFailed: (p) => results.markFailed(pool, p),

@@ -374,6 +374,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     if (row.fast_track) params.fast_track = true;
 
+    // The consent check that counts: atomic with opt-out processing (see db/sql/hand-off.ts).
+    if (!(await store.handOff({ workerId, id: row.id, now: clock.now() }))) {
+      totals.skipped++;
+      emit({ type: 'skipped', messageId: row.id, campaignId: row.campaign_id });
+      return;
+    }
     // The campaign's concurrency bounds requests to the provider; recording the
     // outcome happens after the slot is freed (still tracked, so stop() waits for it).
     const deadline = sendDeadline(row);

@@ -23,3 +23,8 @@ export function isValidE164(value: string): boolean {
   const parsed = parsePhoneNumberFromString(value);
   return Boolean(parsed?.isValid() && parsed.number === value);
 }
+
+/** The country of an E.164 number (a line of ours), for parsing what arrives on it; undefined when unknown. */
+export function regionOf(e164: string): CountryCode | undefined {
+  return parsePhoneNumberFromString(e164.trim())?.country;
+}

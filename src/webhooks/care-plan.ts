@@ -1,5 +1,5 @@
 import { TAPBACKS, type Tapback } from '../provider/schemas.ts';
-import type { ConsentKeyword } from './keywords.ts';
+import type { ConsentKeyword } from '../consent/keywords.ts';
 
 /** Conversation care to do for one reply, decided inside the event's transaction, run after it commits. */
 export interface CareTask {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { applyConsent, insertConsentEvent, skipQueuedForContact } from '../db/sql/consent.ts';
+import { changeConsent, flipped } from '../consent/change.ts';
+import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
@@ -14,7 +15,7 @@ import {
 import { providerTime } from '../provider/events.ts';
 import { planCare } from './care-plan.ts';
 import { allowedFrom } from './delivery-status.ts';
-import { classifyKeyword } from './keywords.ts';
+import { normalizePhone, regionOf } from '../lib/phone.ts';
 import type { EventOutcome, StoredEvent } from './stored-event.ts';
 
 /** Applies one stored event inside the processor's transaction. */
@@ -42,48 +43,65 @@ const incomingSchema = {
   'text.incoming.mms': textIncomingMmsData,
 } as const;
 
-/** A reply: stored, linked to what it answers, consent keywords applied, care planned. */
-async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typeof INCOMING_CHANNEL): Promise<EventOutcome> {
+export interface HandlerOptions {
+  keywords: KeywordClassifier;
+}
+
+/**
+ * A reply: the sender parsed to E.164 (the region of our line it came to as
+ * the default) and matched to its contact, stored, linked to what it answers,
+ * consent keywords applied, care planned. A sender that is no phone number is
+ * stored unmatched (no contact is made of it) and nothing else is done.
+ */
+async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typeof INCOMING_CHANNEL, o: HandlerOptions): Promise<EventOutcome> {
   const d = dataOf(incomingSchema[type], event);
   if (typeof d === 'string') return { kind: 'done', note: d };
   const attachments = 'attachments' in d && Array.isArray(d.attachments) ? d.attachments.map((a: { url: string }) => a.url) : [];
   const at = providerTime(d.timestamp);
-  const keyword = classifyKeyword(d.body);
+  const channel = INCOMING_CHANNEL[type];
+  const classified = o.keywords.classify(d.body);
+  const sender = normalizePhone(d.from, regionOf(d.to) ?? 'US');
+  const reply = { webhookEventId: event.id, toLine: d.to, body: d.body, channel, attachments, sentAt: at };
+  if (!sender.ok) {
+    // Kept for the record; a keyword from it is for a person to look at.
+    await recordReply(tx, {
+      ...reply, fromPhone: d.from, contactId: null, campaignId: null, recipientId: null, outboundMessageId: null,
+      isOptOut: classified?.kind === 'opt_out', isOptIn: false, needsAttention: classified !== null && classified.kind !== 'opt_in',
+    });
+    return { kind: 'done', note: `unmatched sender: ${sender.reason}` };
+  }
+  const from = sender.e164;
   // A concurrent first insert of the same contact can hide the row from this statement's snapshot: ask twice.
-  const conv = (await resolveConversation(tx, d.from, d.to)) ?? (await resolveConversation(tx, d.from, d.to));
-  if (!conv) throw new Error(`could not find or create the contact ${d.from}`);
-  const contact = { id: conv.contact_id, opted_out: conv.opted_out };
+  const conv = (await resolveConversation(tx, from, d.to)) ?? (await resolveConversation(tx, from, d.to));
+  if (!conv) throw new Error(`could not find or create the contact ${from}`);
+  const contact = { id: Number(conv.contact_id), opted_out: conv.opted_out };
   const link = conv.outbound_message_id === null ? null : conv;
+  // START / YES bring back only a person who opted out; otherwise "yes" is an ordinary reply.
+  const keyword: ConsentKeyword | null =
+    classified?.kind === 'opt_out' || (classified?.kind === 'opt_in' && contact.opted_out) ? { kind: classified.kind, keyword: classified.keyword } : null;
   const { id: inboundId, firstReply } = await recordReply(tx, {
-    webhookEventId: event.id,
-    fromPhone: d.from,
-    toLine: d.to,
-    body: d.body,
-    channel: INCOMING_CHANNEL[type],
-    attachments,
-    sentAt: at,
+    ...reply,
+    fromPhone: from,
     contactId: contact.id,
     campaignId: link?.campaign_id ?? null,
     recipientId: link?.recipient_id ?? null,
     outboundMessageId: link?.outbound_message_id ?? null,
     isOptOut: keyword?.kind === 'opt_out',
     isOptIn: keyword?.kind === 'opt_in',
+    needsAttention: classified?.kind === 'possible_opt_out',
   });
   if (inboundId === null) return { kind: 'done', note: 'reply already stored' };
 
   let consentChanged = false;
   if (keyword) {
-    const r = await applyConsent(tx, { contactId: contact.id, kind: keyword.kind, at });
-    consentChanged = r.changed;
-    await insertConsentEvent(tx, {
-      contactId: contact.id,
+    const r = await changeConsent(tx, {
       kind: keyword.kind,
       keyword: keyword.keyword,
-      source: `${INCOMING_CHANNEL[type]} reply`,
-      inboundMessageId: inboundId,
-      at,
+      source: `${channel} reply`,
+      note: null,
+      changes: [{ contactId: contact.id, at, inboundMessageId: inboundId }],
     });
-    if (keyword.kind === 'opt_out' && r.applied) await skipQueuedForContact(tx, contact.id);
+    consentChanged = flipped(r, contact.id, keyword.kind);
   }
 
   const care = planCare({
@@ -91,7 +109,7 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
     contactId: contact.id,
     campaignId: link?.campaign_id ?? null,
     recipientId: link?.recipient_id ?? null,
-    person: d.from,
+    person: from,
     line: d.to,
     text: d.body,
     settings: link,
@@ -139,22 +157,34 @@ async function handleSubstitution(tx: Queryable, event: StoredEvent): Promise<Ev
 }
 
 /** Routes a stored event to its effect; unknown and irrelevant types are acknowledged with nothing to do. */
-export const applyEvent: EventHandler = async (tx, event) => {
-  switch (event.type) {
-    case 'imessage.incoming':
-    case 'text.incoming.sms':
-    case 'text.incoming.mms':
-      return handleIncoming(tx, event, event.type);
-    case 'text.delivery.confirmed':
-    case 'text.delivery.failed':
-      return handleDelivery(tx, event);
-    case 'numbers.substitution':
-      return handleSubstitution(tx, event);
-    default:
-      // Stored for the record (otp, e-mail, types added later); nothing here acts on them.
-      return { kind: 'done' };
-  }
-};
+export function createEventHandler(o: HandlerOptions): EventHandler {
+  return async (tx, event) => {
+    switch (event.type) {
+      case 'imessage.incoming':
+      case 'text.incoming.sms':
+      case 'text.incoming.mms':
+        return handleIncoming(tx, event, event.type, o);
+      case 'text.delivery.confirmed':
+      case 'text.delivery.failed':
+        return handleDelivery(tx, event);
+      case 'numbers.substitution':
+        return handleSubstitution(tx, event);
+      default:
+        // Stored for the record (otp, e-mail, types added later); nothing here acts on them.
+        return { kind: 'done' };
+    }
+  };
+}
+
+/** The handler with the built-in keyword lists. */
+export const applyEvent: EventHandler = createEventHandler({ keywords: createKeywordClassifier() });
+
+/** Whether an event is a reply that opts out: the receiver applies those before it acknowledges them. */
+export function isOptOutReply(keywords: KeywordClassifier, event: { type: string; data?: unknown }): boolean {
+  if (!(event.type in INCOMING_CHANNEL)) return false;
+  const body = (event.data as { body?: unknown } | null | undefined)?.body;
+  return typeof body === 'string' && keywords.classify(body)?.kind === 'opt_out';
+}
 
 /**
  * Delivery reports of a batch in two statements instead of one or two each:

@@ -3,7 +3,8 @@ import type { RouteModule } from '../http/server.ts';
 import { webhookRoutes } from '../http/routes/webhooks.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createCareRunner, type CareClient, type CareRunner, type CareRunnerOptions } from './care.ts';
-import { applyDeliveryBatch, applyEvent } from './handlers.ts';
+import { createKeywordClassifier, type KeywordClassifier } from '../consent/keywords.ts';
+import { applyDeliveryBatch, createEventHandler, isOptOutReply } from './handlers.ts';
 import { createEventInbox, type EventInbox, type EventInboxOptions } from './inbox.ts';
 import { createEventProcessor, type EventProcessor, type EventProcessorOptions } from './processor.ts';
 import { createDeliveryReconciler, type DeliveryReconciler, type DeliveryReconcilerOptions, type TrackingClient } from './reconciler.ts';
@@ -16,6 +17,8 @@ export interface WebhookPipelineOptions {
   /** The provider client; without it there is no conversation care and no reconciler. */
   client?: CareClient & TrackingClient;
   bodyLimit?: number;
+  /** Consent keywords (CONSENT_OPT_OUT_KEYWORDS / CONSENT_OPT_IN_KEYWORDS); the built-in lists by default. */
+  keywords?: KeywordClassifier;
   inbox?: Partial<Omit<EventInboxOptions, 'pool' | 'logger'>>;
   processor?: Partial<Omit<EventProcessorOptions, 'pool' | 'logger' | 'handler' | 'batchHandler' | 'onCare'>>;
   care?: Partial<Omit<CareRunnerOptions, 'pool' | 'logger' | 'client'>>;
@@ -41,11 +44,12 @@ export interface WebhookPipeline {
  */
 export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipeline {
   const care = opts.client ? createCareRunner({ ...opts.care, pool: opts.pool, logger: opts.logger, client: opts.client }) : undefined;
+  const keywords = opts.keywords ?? createKeywordClassifier();
   const processor = createEventProcessor({
     ...opts.processor,
     pool: opts.pool,
     logger: opts.logger,
-    handler: applyEvent,
+    handler: createEventHandler({ keywords }),
     batchHandler: applyDeliveryBatch,
     onCare: care ? (task) => care.submit(task) : undefined,
   });
@@ -55,7 +59,14 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     : undefined;
   let stopping: Promise<void> | undefined;
   return {
-    routes: webhookRoutes({ secrets: opts.secrets, inbox, logger: opts.logger, bodyLimit: opts.bodyLimit }),
+    routes: webhookRoutes({
+      secrets: opts.secrets,
+      inbox,
+      logger: opts.logger,
+      bodyLimit: opts.bodyLimit,
+      urgent: (event) => isOptOutReply(keywords, event),
+      applyNow: (id) => processor.processNow(id),
+    }),
     inbox,
     processor,
     care,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { claimWebhookEvents, markWebhookEventsProcessed, recordWebhookEventFailures, type ClaimedWebhookEvent } from '../db/sql/webhook-events.ts';
+import { claimWebhookEvents, lockWebhookEvent, markWebhookEventsProcessed, recordWebhookEventFailures, type ClaimedWebhookEvent } from '../db/sql/webhook-events.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createPollLoop } from '../lib/poll-loop.ts';
 import type { CareTask } from './care-plan.ts';
@@ -33,6 +33,8 @@ export interface EventProcessor {
   wake(): void;
   /** Process everything due now; resolves with the number of events handled. */
   drain(): Promise<number>;
+  /** Apply one stored event now, in a transaction of its own; true once it is processed (by this call or earlier). */
+  processNow(providerEventId: string): Promise<boolean>;
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
@@ -137,6 +139,36 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
     return next;
   }
 
+  async function processNow(providerEventId: string): Promise<boolean> {
+    const client = await opts.pool.connect();
+    let care: CareTask | undefined;
+    try {
+      await client.query('BEGIN');
+      const row = await lockWebhookEvent(client, providerEventId);
+      if (!row || row.processed) {
+        await client.query('COMMIT');
+        return row !== null;
+      }
+      const event: StoredEvent = { id: row.id, providerEventId: row.provider_event_id, type: row.type, payload: row.payload, attempts: row.attempts };
+      const outcome = await opts.handler(client, event);
+      if (outcome.kind === 'wait') {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await markWebhookEventsProcessed(client, [{ id: event.id, note: outcome.note ?? null }]);
+      await client.query('COMMIT');
+      care = outcome.care;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      log.warn({ err, eventId: providerEventId }, 'event could not be applied at once; the processor will retry it');
+      return false;
+    } finally {
+      client.release();
+    }
+    if (care) opts.onCare?.(care);
+    return true;
+  }
+
   const loop = createPollLoop({
     round: drain,
     intervalMs: pollIntervalMs,
@@ -155,5 +187,6 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
     },
     wake: () => loop.wake(),
     drain,
+    processNow,
   };
 }

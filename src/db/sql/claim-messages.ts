@@ -37,9 +37,11 @@ export interface ClaimedMessage {
 // `picked` is the CTE of locked rows with their contact's opt-out and sticky
 // line and the recipient's time zone: joined there, row by row in index order
 // under the LIMIT, rather than hashed over whole tables afterwards.
-//  - the contact's opt-out is read here, at the last moment before a send: an
-//    opted-out recipient's message becomes `skipped` in the same statement and
-//    is never handed to the sender;
+//  - the contact's opt-out is read here: an opted-out recipient's message
+//    becomes `skipped` in the same statement and is never handed to the
+//    sender. An opt-out arriving after the claim is caught by the sender's
+//    hand-off (db/sql/hand-off.ts), which each attempt makes anew: the claim
+//    clears handed_off_at;
 //  - the lease (owner + deadline) and the attempt count are set together, so a
 //    crashed worker's rows are recognisable by their expired lease;
 //  - a contact's sticky line becomes the requested line here (a line recorded
@@ -56,6 +58,7 @@ const CLAIM_UPDATE = `
             attempts = m.attempts + CASE WHEN p.opted_out THEN 0 ELSE 1 END,
             last_error = CASE WHEN p.opted_out THEN 'recipient opted out' ELSE m.last_error END,
             requested_line = CASE WHEN p.opted_out THEN m.requested_line ELSE COALESCE(m.requested_line, p.sticky_line) END,
+            handed_off_at = NULL,
             updated_at = $4
        FROM picked p, campaigns c
       WHERE m.id = p.id AND c.id = m.campaign_id

@@ -84,6 +84,8 @@ export interface NewInboundMessage {
   outboundMessageId: number | null;
   isOptOut: boolean;
   isOptIn: boolean;
+  /** A possible opt-out that is not a clear one, or a keyword from an unmatched sender: for a person. */
+  needsAttention: boolean;
 }
 
 /**
@@ -104,8 +106,8 @@ export async function recordReply(db: Queryable, m: NewInboundMessage): Promise<
     text: `WITH ins AS (
              INSERT INTO inbound_messages
                (webhook_event_id, from_phone, to_line, body, channel, attachments, sent_at,
-                contact_id, campaign_id, recipient_id, outbound_message_id, is_opt_out, is_opt_in)
-             VALUES ($1, $2, $3, $4, $5::channel, $6::text[], $7, $8, $9, $10, $11, $12, $13)
+                contact_id, campaign_id, recipient_id, outbound_message_id, is_opt_out, is_opt_in, needs_attention)
+             VALUES ($1, $2, $3, $4, $5::channel, $6::text[], $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (webhook_event_id) DO NOTHING
              RETURNING id
            ), prev AS (
@@ -122,7 +124,7 @@ export async function recordReply(db: Queryable, m: NewInboundMessage): Promise<
            SELECT ins.id, COALESCE((SELECT first_reply FROM replied), false) AS first_reply FROM ins`,
     values: [
       m.webhookEventId, m.fromPhone, m.toLine, m.body, m.channel, m.attachments, m.sentAt,
-      m.contactId, m.campaignId, m.recipientId, m.outboundMessageId, m.isOptOut, m.isOptIn,
+      m.contactId, m.campaignId, m.recipientId, m.outboundMessageId, m.isOptOut, m.isOptIn, m.needsAttention,
     ],
   });
   const row = res.rows[0];

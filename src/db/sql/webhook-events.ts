@@ -106,3 +106,19 @@ export async function recordWebhookEventFailures(tx: Queryable, failed: { id: nu
     values: [failed.map((f) => f.id), failed.map((f) => f.error)],
   });
 }
+
+/**
+ * One stored event by its provider id, locked, for the receiver to apply at
+ * once (an opt-out is applied before it is acknowledged). Why this shape: a
+ * plain FOR UPDATE (not SKIP LOCKED) waits for a processor batch that holds
+ * the row, after which processed_at says it is done.
+ */
+export async function lockWebhookEvent(tx: Queryable, providerEventId: string): Promise<(ClaimedWebhookEvent & { processed: boolean }) | null> {
+  const res = await tx.query<ClaimedWebhookEvent & { processed: boolean }>({
+    name: 'webhooks.lock_event',
+    text: `SELECT id, provider_event_id, type, payload, attempts, processed_at IS NOT NULL AS processed
+             FROM webhook_events WHERE provider_event_id = $1 FOR UPDATE`,
+    values: [providerEventId],
+  });
+  return res.rows[0] ?? null;
+}

@@ -14,6 +14,13 @@ export interface WebhookRouteDeps {
   /** How old (or early) a signature timestamp may be, seconds. */
   toleranceSeconds?: number;
   path?: string;
+  /**
+   * Events whose effects must be in place before the 2xx (an opt-out reply):
+   * the receiver applies them with `applyNow` and answers 503 when it could not
+   * (the event stays stored; the processor retries it, the provider resends it).
+   */
+  urgent?: (event: ProviderEvent) => boolean;
+  applyNow?: (providerEventId: string) => Promise<boolean>;
 }
 
 export const WEBHOOK_PATH = '/webhooks/contiguity';
@@ -39,7 +46,8 @@ function storableJson(text: string): string {
 
 /**
  * POST /webhooks/contiguity: verify → parse → store → 2xx; processing happens
- * later, from the stored row (src/webhooks/processor.ts).
+ * later, from the stored row (src/webhooks/processor.ts), except for opt-out
+ * replies, applied before the 2xx (`urgent`).
  *
  * The body is kept as the exact bytes received, because the signature covers
  * those bytes; every content type is read raw in this route's scope. Nothing
@@ -82,6 +90,10 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         // Not stored, so not acknowledged: the sender may try again.
         log.error({ err, eventId: event.id }, 'webhook event could not be stored');
         return reply.code(503).send({ error: 'could not store the event, try again' });
+      }
+      // Nothing may go out to a person after their STOP is acknowledged.
+      if (deps.applyNow && deps.urgent?.(event) && !(await deps.applyNow(storableText(event.id)))) {
+        return reply.code(503).send({ error: 'stored, but not applied yet: try again' });
       }
       return reply.code(200).send({ received: true });
     });
