@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
+import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerImessageCommands(program);
   registerSimulatorCommand(program);
   registerRepliesCommand(program);
+  registerConsentCommands(program);
   registerRunCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);

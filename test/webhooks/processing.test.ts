@@ -27,39 +27,39 @@ describe('webhook processing', () => {
 
   it('delivery events move a message forward only: delivered, failed with reason, substitution', async () => {
     const campaignId = await seedCampaign(db.pool);
-    const a = await seedRecipient(db.pool, campaignId, '+15555550202');
-    const b = await seedRecipient(db.pool, campaignId, '+15555550203');
-    await seedMessage(db.pool, { campaignId, ...a, to: '+15555550202', providerMessageId: 'imsg_d_1', status: 'read' });
-    await seedMessage(db.pool, { campaignId, ...b, to: '+15555550203', providerMessageId: 'text_d_2', from: '+14155550109' });
+    const a = await seedRecipient(db.pool, campaignId, '+14155550202');
+    const b = await seedRecipient(db.pool, campaignId, '+14155550203');
+    await seedMessage(db.pool, { campaignId, ...a, to: '+14155550202', providerMessageId: 'imsg_d_1', status: 'read' });
+    await seedMessage(db.pool, { campaignId, ...b, to: '+14155550203', providerMessageId: 'text_d_2', from: '+14155550109' });
 
     // A late "delivered" must not move a read message back.
-    await deliver(event('text.delivery.confirmed', { from: LINE, to: '+15555550202', message_id: 'imsg_d_1', timestamp: 1_800_000_000 }));
+    await deliver(event('text.delivery.confirmed', { from: LINE, to: '+14155550202', message_id: 'imsg_d_1', timestamp: 1_800_000_000 }));
     expect((await db.pool.query(`SELECT status FROM outbound_messages WHERE provider_message_id = 'imsg_d_1'`)).rows[0]!.status).toBe('read');
 
     await deliver(event('numbers.substitution', { original_number: '+14155550109', used_number: '+14155550177', reason: 'requested_unavailable_random_used', message_id: 'text_d_2', timestamp: 1_800_000_000 }));
-    await deliver(event('text.delivery.failed', { from: '+14155550177', to: '+15555550203', message_id: 'text_d_2', timestamp: 1_800_000_001, error: 'Carrier never provided delivery confirmation.' }));
+    await deliver(event('text.delivery.failed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_800_000_001, error: 'Carrier never provided delivery confirmation.' }));
     let m = (await db.pool.query(`SELECT * FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
     expect(m).toMatchObject({ status: 'failed', last_error: 'Carrier never provided delivery confirmation.', from_line: '+14155550177', requested_line: '+14155550109', channel: 'sms', fallback_used: true });
     // Later proof of delivery wins over "the carrier never confirmed".
-    await deliver(event('text.delivery.confirmed', { from: '+14155550177', to: '+15555550203', message_id: 'text_d_2', timestamp: 1_800_000_002 }));
+    await deliver(event('text.delivery.confirmed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_800_000_002 }));
     m = (await db.pool.query(`SELECT status, delivered_at FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
     expect(m).toMatchObject({ status: 'delivered', delivered_at: new Date(1_800_000_002_000) });
   });
 
   it('a delivery report for a message not recorded yet waits, then applies once the send is recorded', async () => {
-    const ev = event('text.delivery.confirmed', { from: LINE, to: '+15555550204', message_id: 'imsg_late_1', timestamp: 1_800_000_000 });
+    const ev = event('text.delivery.confirmed', { from: LINE, to: '+14155550204', message_id: 'imsg_late_1', timestamp: 1_800_000_000 });
     expect((await rx.post(ev)).status).toBe(200);
     await until(async () => (await db.pool.query('SELECT attempts FROM webhook_events WHERE provider_event_id = $1', [ev.id])).rows[0]?.attempts >= 1, 5_000, 'a first try');
     expect(await processedCount(db, ev.id)).toBe(0);
     const campaignId = await seedCampaign(db.pool);
-    const r = await seedRecipient(db.pool, campaignId, '+15555550204');
-    await seedMessage(db.pool, { campaignId, ...r, to: '+15555550204', providerMessageId: 'imsg_late_1' });
+    const r = await seedRecipient(db.pool, campaignId, '+14155550204');
+    await seedMessage(db.pool, { campaignId, ...r, to: '+14155550204', providerMessageId: 'imsg_late_1' });
     await until(() => processedCount(db, ev.id), 10_000, 'the retry');
     expect((await db.pool.query(`SELECT status FROM outbound_messages WHERE provider_message_id = 'imsg_late_1'`)).rows[0]!.status).toBe('delivered');
   });
 
   it('a reply is stored with attachments and linked to the latest message on the same thread', async () => {
-    const person = '+15555550205';
+    const person = '+14155550205';
     const older = await seedCampaign(db.pool);
     const newer = await seedCampaign(db.pool);
     const other = await seedCampaign(db.pool);
@@ -97,13 +97,13 @@ describe('webhook processing', () => {
   });
 
   it('a reply from a stranger is stored, with a new contact and no campaign', async () => {
-    await deliver(incoming('+15555550299', 'who is this?', { type: 'text.incoming.sms' }));
+    await deliver(incoming('+14155550299', 'who is this?', { type: 'text.incoming.sms' }));
     const r = (await db.pool.query(`SELECT i.campaign_id, i.channel, c.phone FROM inbound_messages i JOIN contacts c ON c.id = i.contact_id WHERE i.body = 'who is this?'`)).rows[0];
-    expect(r).toEqual({ campaign_id: null, channel: 'sms', phone: '+15555550299' });
+    expect(r).toEqual({ campaign_id: null, channel: 'sms', phone: '+14155550299' });
   });
 
   it('STOP mid-campaign opts the contact out everywhere: the claim skips their remaining messages', async () => {
-    const person = '+15555550206';
+    const person = '+14155550206';
     const c1 = await seedCampaign(db.pool);
     const c2 = await seedCampaign(db.pool);
     const run1 = await seedRun(db.pool, c1);
@@ -130,7 +130,7 @@ describe('webhook processing', () => {
   });
 
   it('START / UNSTOP opt back in, and the last word wins whatever the processing order', async () => {
-    const person = '+15555550207';
+    const person = '+14155550207';
     const c = await seedCampaign(db.pool);
     const r = await seedRecipient(db.pool, c, person);
     await seedMessage(db.pool, { campaignId: c, ...r, to: person });
@@ -153,9 +153,14 @@ describe('webhook processing', () => {
     ]);
 
     await deliver(incoming(person, 'START', { at: 1_800_000_500 }));
+    // An FCC word among others revokes consent too (FCC 2025); a negated one only flags the reply.
+    await deliver(incoming(person, "don't stop, I love these", { at: 1_800_000_550 }));
+    k = (await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0];
+    expect(k.opted_out).toBe(false);
+    expect((await db.pool.query(`SELECT needs_attention, is_opt_out FROM inbound_messages WHERE body = $1`, ["don't stop, I love these"])).rows[0]).toEqual({ needs_attention: true, is_opt_out: false });
     await deliver(incoming(person, 'please stop texting me', { at: 1_800_000_600 }));
     k = (await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0];
-    expect(k.opted_out).toBe(false); // a sentence is a reply for a person to read, not a keyword
+    expect(k.opted_out).toBe(true);
   });
 });
 
@@ -168,11 +173,11 @@ describe('durable processing (no other processor on this database)', () => {
   it('events stored while no processor runs are processed by the next one (crash between store and process)', async () => {
     const stopped = await startReceiver(db.pool, { startProcessor: false });
     const campaignId = await seedCampaign(db.pool);
-    const { contactId, recipientId } = await seedRecipient(db.pool, campaignId, '+15555550201');
-    await seedMessage(db.pool, { campaignId, recipientId, contactId, to: '+15555550201', providerMessageId: 'imsg_crash_1' });
+    const { contactId, recipientId } = await seedRecipient(db.pool, campaignId, '+14155550201');
+    await seedMessage(db.pool, { campaignId, recipientId, contactId, to: '+14155550201', providerMessageId: 'imsg_crash_1' });
     const evs = [
-      incoming('+15555550201', 'stored before the crash'),
-      event('text.delivery.confirmed', { from: LINE, to: '+15555550201', message_id: 'imsg_crash_1', timestamp: 1_800_000_000 }),
+      incoming('+14155550201', 'stored before the crash'),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550201', message_id: 'imsg_crash_1', timestamp: 1_800_000_000 }),
     ];
     for (const ev of evs) expect((await stopped.post(ev)).status).toBe(200);
     // The process "dies": its server closes and its processor never ran.
@@ -222,16 +227,16 @@ describe('durable processing (no other processor on this database)', () => {
 
   it('delivery reports in one batch are applied set-wise with the same rules', async () => {
     const campaignId = await seedCampaign(db.pool);
-    const a = await seedRecipient(db.pool, campaignId, '+15555550221');
-    const b = await seedRecipient(db.pool, campaignId, '+15555550222');
-    await seedMessage(db.pool, { campaignId, ...a, to: '+15555550221', providerMessageId: 'text_b_1' });
-    await seedMessage(db.pool, { campaignId, ...b, to: '+15555550222', providerMessageId: 'imsg_b_2', status: 'read' });
+    const a = await seedRecipient(db.pool, campaignId, '+14155550221');
+    const b = await seedRecipient(db.pool, campaignId, '+14155550222');
+    await seedMessage(db.pool, { campaignId, ...a, to: '+14155550221', providerMessageId: 'text_b_1' });
+    await seedMessage(db.pool, { campaignId, ...b, to: '+14155550222', providerMessageId: 'imsg_b_2', status: 'read' });
     const stopped = await startReceiver(db.pool, { startProcessor: false });
     const evs = [
-      event('text.delivery.failed', { from: LINE, to: '+15555550221', message_id: 'text_b_1', timestamp: 1_800_000_010, error: 'no confirmation' }),
-      event('text.delivery.confirmed', { from: LINE, to: '+15555550221', message_id: 'text_b_1', timestamp: 1_800_000_020 }),
-      event('text.delivery.failed', { from: LINE, to: '+15555550222', message_id: 'imsg_b_2', timestamp: 1_800_000_030, error: 'late' }),
-      event('text.delivery.confirmed', { from: LINE, to: '+15555550299', message_id: 'imsg_b_unknown', timestamp: 1_800_000_040 }),
+      event('text.delivery.failed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_800_000_010, error: 'no confirmation' }),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_800_000_020 }),
+      event('text.delivery.failed', { from: LINE, to: '+14155550222', message_id: 'imsg_b_2', timestamp: 1_800_000_030, error: 'late' }),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550299', message_id: 'imsg_b_unknown', timestamp: 1_800_000_040 }),
     ];
     for (const ev of evs) expect((await stopped.post(ev)).status).toBe(200);
     await stopped.close();

@@ -14,7 +14,7 @@ describe('POST /webhooks/contiguity', () => {
   afterAll(() => rx?.close());
 
   describe('rejections write nothing', () => {
-    const body = () => incoming('+15555550111', 'hello');
+    const body = () => incoming('+14155550111', 'hello');
 
     it('401 without a signature', async () => {
       const res = await rx.post(body(), { header: null });
@@ -51,7 +51,7 @@ describe('POST /webhooks/contiguity', () => {
     });
 
     it('413 beyond the body limit', async () => {
-      const res = await rx.post(incoming('+15555550111', 'x'.repeat(8000)));
+      const res = await rx.post(incoming('+14155550111', 'x'.repeat(8000)));
       expect(res.status).toBe(413);
       expect(await stored()).toBe(0);
     });
@@ -77,20 +77,20 @@ describe('POST /webhooks/contiguity', () => {
   });
 
   it('stores a valid event before answering 200, and accepts a rotated-out secret', async () => {
-    const ev = incoming('+15555550112', 'hi there');
+    const ev = incoming('+14155550112', 'hi there');
     const res = await rx.post(ev);
     expect(res.status).toBe(200);
     // Stored by the time the answer arrived: no waiting here.
     const row = await db.pool.query('SELECT type, payload FROM webhook_events WHERE provider_event_id = $1', [ev.id]);
     expect(row.rows[0]).toMatchObject({ type: 'imessage.incoming', payload: ev });
 
-    const old = incoming('+15555550112', 'signed with the previous secret');
+    const old = incoming('+14155550112', 'signed with the previous secret');
     expect((await rx.post(old, { secret: OLD_SECRET })).status).toBe(200);
     expect(await count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1', [old.id])).toBe(1);
   });
 
   it('a duplicate delivery answers 200 and is processed once', async () => {
-    const ev = incoming('+15555550113', 'only once please');
+    const ev = incoming('+14155550113', 'only once please');
     const answers = await Promise.all([rx.post(ev), rx.post(ev), rx.post(ev)]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect((await rx.post(ev)).status).toBe(200); // later, after the first copy is stored
@@ -111,7 +111,7 @@ describe('POST /webhooks/contiguity', () => {
   });
 
   it('keeps an event whose text holds U+0000 (which jsonb cannot store)', async () => {
-    const ev = incoming('+15555550114', 'nul\u0000here');
+    const ev = incoming('+14155550114', 'nul\u0000here');
     expect((await rx.post(ev)).status).toBe(200);
     const r = await db.pool.query<{ payload: { data: { body: string } } }>('SELECT payload FROM webhook_events WHERE provider_event_id = $1', [ev.id]);
     expect(r.rows[0]!.payload.data.body).toBe('nul\uFFFDhere');
@@ -133,7 +133,7 @@ describe('POST /webhooks/contiguity', () => {
   });
 
   it('many concurrent events are all stored before their answers', async () => {
-    const events = Array.from({ length: 300 }, (_, i) => event('text.delivery.confirmed', { from: '+14155550100', to: '+15555550199', message_id: `imsg_bulk_${i}`, timestamp: 1 }));
+    const events = Array.from({ length: 300 }, (_, i) => event('text.delivery.confirmed', { from: '+14155550100', to: '+14155550199', message_id: `imsg_bulk_${i}`, timestamp: 1 }));
     const answers = await Promise.all(events.map((e) => rx.post(e)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(await count(db.pool, `SELECT 1 FROM webhook_events WHERE payload->'data'->>'message_id' LIKE 'imsg_bulk_%'`)).toBe(300);
@@ -145,7 +145,7 @@ describe('without WEBHOOK_SECRET', () => {
     const db = await createTestDatabase();
     const rx = await startReceiver(db.pool, { secrets: undefined });
     try {
-      const res = await rx.post(incoming('+15555550111', 'hello'));
+      const res = await rx.post(incoming('+14155550111', 'hello'));
       expect(res.status).toBe(503);
       expect(await count(db.pool, 'SELECT 1 FROM webhook_events')).toBe(0);
     } finally {

@@ -4,6 +4,7 @@ import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import { withApp } from '../run-command.ts';
 import { importFile, printImportSummary } from './import.ts';
+import { printable } from '../../lib/terminal-text.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -124,7 +125,7 @@ export function registerCampaignCommands(program: Command): void {
           console.log('no campaigns yet: bluecast campaign create --help');
           return;
         }
-        const table = [['ID', 'NAME', 'STATUS', 'RECIPIENTS', 'SCHEDULE'], ...rows.map((r) => [String(r.id), r.name, r.status, String(r.recipients), r.schedule])];
+        const table = [['ID', 'NAME', 'STATUS', 'RECIPIENTS', 'SCHEDULE'], ...rows.map((r) => [String(r.id), printable(r.name, { oneLine: true }), r.status, String(r.recipients), r.schedule])];
         const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
         for (const row of table) console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
       }, { migrate: true });

@@ -12,6 +12,7 @@ import { toCsvLine } from '../../campaigns/import/normalize-rows.ts';
 import { rejectionsPage } from '../../db/sql/import-recipients.sql.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
+import { printable } from '../../lib/terminal-text.ts';
 
 export interface ImportFileOptions {
   phoneColumn?: string;
@@ -68,11 +69,11 @@ export function printImportSummary(s: ImportSummary, shown = 10): void {
   for (const [label, n] of rows) console.log(`  ${label.padEnd(11)}${String(n).padStart(w)}`);
   for (const u of s.unfilled) {
     const more = u.count > u.lines.length ? ', …' : '';
-    console.log(`  ${u.count} row(s) have an empty "${u.column}" and the message has no default for it: line(s) ${u.lines.join(', ')}${more}`);
+    console.log(`  ${u.count} row(s) have an empty "${printable(u.column, { oneLine: true })}" and the message has no default for it: line(s) ${u.lines.join(', ')}${more}`);
   }
   if (s.rejected.length) {
     console.log(`rejected rows${s.invalid > shown ? ` (first ${shown} of ${s.invalid})` : ''}:`);
-    for (const r of s.rejected.slice(0, shown)) console.log(`  line ${r.line}: ${r.reason}`);
+    for (const r of s.rejected.slice(0, shown)) console.log(`  line ${r.line}: ${printable(r.reason, { oneLine: true })}`);
   }
 }
 

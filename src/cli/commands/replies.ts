@@ -3,9 +3,10 @@ import { listReplies, type ReplyRow } from '../../db/sql/replies.ts';
 import { reportCampaign } from '../../db/sql/report-campaign.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
+import { printable } from '../../lib/terminal-text.ts';
 
 function oneLine(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = printable(text, { oneLine: true }).replace(/\s+/g, ' ').trim();
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }
 
@@ -46,13 +47,13 @@ export function registerRepliesCommand(program: Command): void {
           return;
         }
         if (rows.length === 0) {
-          console.log(`no replies to ${campaign.name} yet`);
+          console.log(`no replies to ${printable(campaign.name, { oneLine: true })} yet`);
           return;
         }
         for (const r of rows) {
           const state = r.opted_out ? 'opted out' : '';
           console.log(
-            [r.sent_at.toISOString().replace('T', ' ').slice(0, 19), r.from_phone.padEnd(16), consentLabel(r).padEnd(7), state.padEnd(9), oneLine(r.body, 80)].join('  '),
+            [r.sent_at.toISOString().replace('T', ' ').slice(0, 19), printable(r.from_phone, { oneLine: true }).padEnd(16), consentLabel(r).padEnd(7), state.padEnd(9), oneLine(r.body, 80)].join('  '),
           );
         }
         const optedOut = new Set(rows.filter((r) => r.opted_out).map((r) => r.from_phone)).size;

@@ -5,6 +5,7 @@ import { buildReport, reportScope } from '../../reports/build.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
 import { formatReport } from '../../reports/text.ts';
 import { withApp } from '../run-command.ts';
+import { printable } from '../../lib/terminal-text.ts';
 
 function runIdOption(value: string): number {
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
@@ -35,7 +36,7 @@ export function registerReportCommand(program: Command): void {
             return;
           }
           const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null });
-          console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+          console.log(opts.json ? JSON.stringify(report, null, 2) : printable(formatReport(report)));
         },
         { migrate: true },
       );
