@@ -4,6 +4,7 @@ import { createKeywordClassifier } from './consent/keywords.ts';
 import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
+import { consentRoutes } from './http/routes/consent.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
@@ -59,6 +60,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
+    consentRoutes({ pool: db.pool, apiToken }),
     dashboardApiRoutes({ db, apiToken }),
     dashboardRoutes({ pool: db.pool, apiToken }),
   ]);

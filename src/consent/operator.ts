@@ -30,6 +30,12 @@ export interface ManualResult {
   skippedMessages: number;
 }
 
+function valid<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new ValidationError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  return r.data;
+}
+
 function e164(phone: string, region: string): string {
   const r = normalizePhone(phone, region);
   if (!r.ok) throw new ValidationError([{ path: 'phone', message: r.reason }]);
@@ -38,7 +44,7 @@ function e164(phone: string, region: string): string {
 
 /** A manual opt-out: exactly what a STOP does (changeConsent), keyword MANUAL, the reason kept. */
 export async function manualOptOut(pool: pg.Pool, input: z.input<typeof manualOptOutSchema>, source: string): Promise<ManualResult> {
-  const p = manualOptOutSchema.parse(input);
+  const p = valid(manualOptOutSchema, input);
   const phone = e164(p.phone, p.region);
   return inTransaction(pool, async (tx) => {
     const id = (await upsertContacts(tx, [phone])).get(phone)!;
@@ -49,7 +55,7 @@ export async function manualOptOut(pool: pg.Pool, input: z.input<typeof manualOp
 
 /** A manual opt-in, only with its basis (consent must be provable); for a number never seen, the contact is created opted in. */
 export async function manualOptIn(pool: pg.Pool, input: z.input<typeof manualOptInSchema>, source: string): Promise<ManualResult> {
-  const p = manualOptInSchema.parse(input);
+  const p = valid(manualOptInSchema, input);
   const phone = e164(p.phone, p.region);
   return inTransaction(pool, async (tx) => {
     const id = (await upsertContacts(tx, [phone])).get(phone)!;
