@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import type { Worker } from '../../src/dispatch/worker.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
+import { recipientsCsvStream } from '../../src/reports/csv.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { eventually, phone, seedCampaign } from '../dispatch/fixtures.ts';
 import { incoming, startReceiver } from '../webhooks/helpers.ts';
@@ -86,6 +87,17 @@ export async function runStopRace(pool: pg.Pool, makeWorker: (sender: ImessageCl
   const late = sends()
     .filter((c) => acks.has(String(c.body?.to)) && c.at > acks.get(String(c.body?.to))!)
     .map((c) => ({ to: String(c.body?.to), ackAt: acks.get(String(c.body?.to))!, sentAt: c.at, onWire: onWire.has(String(c.body?.to)) }));
+  // The report says which sends an opt-out could not stop.
+  const notes = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND on_wire_at_opt_out`, [campaign.id])).rows[0]!.n;
+  const csv = await new Promise<string>((resolve, reject) => {
+    void recipientsCsvStream(pool, campaign.id).then((stream) => {
+      let text = '';
+      stream.on('data', (c: Buffer) => (text += c));
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    }, reject);
+  });
+  expect(csv.split('\n').filter((l) => l.includes('on the wire when the opt-out arrived'))).toHaveLength(notes);
   const skipped = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND status = 'skipped'`, [campaign.id])).rows[0]!.n;
   return { recipients, stops: acks.size, late, sentBeforeStop: recipients - acks.size, skipped };
 }

@@ -7,7 +7,9 @@ export function csvSafeSql(expr: string): string {
  * The COPY statement of the per-recipient CSV export: one row per recipient
  * and campaign message (one per run), recipients without a message included,
  * with each status time, channel, line, failure reason, whether that message
- * got a reply and whether the contact is opted out.
+ * got a reply and whether the contact is opted out; consent_note says when a
+ * message went out anyway because it was already on the wire when the
+ * person's opt-out arrived (the only send an opt-out cannot stop).
  *
  * COPY … TO STDOUT streams the rows from the server as it produces them, so
  * the export of a million recipients never sits in our memory. COPY takes no
@@ -41,7 +43,9 @@ export function reportRecipientsCsvSql(campaignId: number, runId: number | null)
            coalesce(rr.replies > 0, false) AS replied,
            coalesce(rr.opt_outs > 0, false) AS opted_out_by_reply,
            coalesce(c.opted_out, false) AS opted_out,
-           ${iso('c.opted_out_at')} AS opted_out_at
+           ${iso('c.opted_out_at')} AS opted_out_at,
+           CASE WHEN m.on_wire_at_opt_out THEN 'on the wire when the opt-out arrived'
+                WHEN m.status = 'skipped' THEN 'not sent: opted out' END AS consent_note
       FROM campaign_recipients r
       LEFT JOIN contacts c ON c.phone = r.phone
       LEFT JOIN outbound_messages m ON m.recipient_id = r.id AND m.kind = 'campaign' AND m.campaign_id = ${campaignId}${runFilter}
