@@ -91,6 +91,8 @@ export const envSchema = z.object({
   CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
   /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */
   CONSENT_OPT_IN_KEYWORDS: keywordList.optional(),
+  /** Confirmation sent once per opt-out when the campaign has none of its own (unset: none). */
+  CONSENT_CONFIRMATION_TEXT: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -52,6 +52,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     secrets: config.WEBHOOK_SECRET,
     client,
     keywords: createKeywordClassifier({ optOut: config.CONSENT_OPT_OUT_KEYWORDS, optIn: config.CONSENT_OPT_IN_KEYWORDS }),
+    confirmationText: config.CONSENT_CONFIRMATION_TEXT,
     ...opts.webhooks,
   });
   const apiToken = config.BLUECAST_API_TOKEN;

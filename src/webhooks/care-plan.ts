@@ -18,7 +18,6 @@ export interface CareTask {
   /** The campaign's auto-reply template (rendered with `variables` when sent). */
   autoReply: string | null;
   variables: Record<string, string>;
-  optOutConfirmation: string | null;
   /** The campaign's per-line pacing, which the messages of care (auto-reply, confirmation) share with its sends. */
   pacing: CarePacing;
   /** The campaign's attempt budget, for care messages too. */
@@ -55,9 +54,8 @@ const tapbacks: ReadonlySet<string> = new Set(TAPBACKS);
  * The care rules, as a pure function:
  * - nothing without a campaign (the settings are per campaign) and nothing for a
  *   person who is opted out;
- * - an opt-out is never answered, except by the campaign's confirmation, and
- *   only when this message is what opted the person out (a repeated STOP gets
- *   nothing): one confirmation per opt-out;
+ * - an opt-out is never answered here: its one confirmation is queued with
+ *   the opt-out itself (handlers.ts, queueOptOutConfirmation);
  * - an opt-in keyword is not a conversation: no care;
  * - any other reply: read receipt and tapback when enabled, the auto-reply only
  *   on the recipient's first reply so that a chatty person is not answered by a
@@ -74,7 +72,6 @@ export function planCare(p: {
   settings: CareSettings | null;
   keyword: ConsentKeyword | null;
   optedOutBefore: boolean;
-  consentChanged: boolean;
   firstReply: boolean;
 }): CareTask | null {
   const s = p.settings;
@@ -91,14 +88,9 @@ export function planCare(p: {
     tapback: null,
     autoReply: null,
     variables: s.variables ?? {},
-    optOutConfirmation: null,
     pacing: carePacing(s),
     maxAttempts: s.max_attempts ?? 5,
   };
-  if (p.keyword?.kind === 'opt_out') {
-    const confirmation = s.opt_out_confirmation?.trim();
-    return confirmation && p.consentChanged ? { ...base, optOutConfirmation: confirmation } : null;
-  }
   if (p.keyword || p.optedOutBefore) return null;
   const tapback = s.care_tapback && tapbacks.has(s.care_tapback) ? (s.care_tapback as Tapback) : null;
   const autoReply = p.firstReply ? s.care_auto_reply?.trim() || null : null;

@@ -75,8 +75,9 @@ const RETRY_BATCH = 20;
 
 /**
  * Conversation care after a reply: read receipt, tapback, then (typing start,
- * a human pause, the auto-reply through reply(event), typing stop); or, for an
- * opt-out, only the confirmation.
+ * a human pause, the auto-reply through reply(event), typing stop). An
+ * opt-out's confirmation is queued with the opt-out and sent by the retry
+ * loop below, like any care message due.
  *
  * Runs after the event's transaction committed, once per event: the processor
  * never processes a committed event again, so read receipts, tapbacks and
@@ -184,10 +185,6 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
 
   async function run(task: CareTask): Promise<void> {
     const thread = { to: task.person, from: task.line };
-    if (task.optOutConfirmation) {
-      await send(task, 'opt_out_confirmation', task.optOutConfirmation);
-      return;
-    }
     // Read receipts, tapbacks and typing are not messages: the provider does not pace them.
     if (task.readReceipt) await step('read', task, () => opts.client.read(thread));
     if (task.tapback) {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
+import { queueOptOutConfirmation } from '../db/sql/care-messages.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
 import {
@@ -45,6 +46,8 @@ const incomingSchema = {
 
 export interface HandlerOptions {
   keywords: KeywordClassifier;
+  /** CONSENT_CONFIRMATION_TEXT: the confirmation of an opt-out when the campaign has none of its own (none when unset). */
+  confirmationText?: string;
 }
 
 /**
@@ -92,7 +95,6 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
   });
   if (inboundId === null) return { kind: 'done', note: 'reply already stored' };
 
-  let consentChanged = false;
   if (keyword) {
     const r = await changeConsent(tx, {
       kind: keyword.kind,
@@ -101,7 +103,19 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
       note: null,
       changes: [{ contactId: contact.id, at, inboundMessageId: inboundId }],
     });
-    consentChanged = flipped(r, contact.id, keyword.kind);
+    // One confirmation per opt-out (not for a repeated STOP), the campaign's text or the deployment's.
+    const confirmation = link?.opt_out_confirmation?.trim() || o.confirmationText?.trim();
+    if (keyword.kind === 'opt_out' && flipped(r, contact.id, 'opt_out') && confirmation) {
+      await queueOptOutConfirmation(tx, {
+        campaignId: link?.campaign_id ?? null,
+        recipientId: link?.recipient_id ?? null,
+        contactId: contact.id,
+        toPhone: from,
+        fromLine: d.to,
+        body: confirmation,
+        inboundMessageId: inboundId,
+      });
+    }
   }
 
   const care = planCare({
@@ -115,7 +129,6 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
     settings: link,
     keyword,
     optedOutBefore: contact.opted_out,
-    consentChanged,
     firstReply,
   });
   return care ? { kind: 'done', care } : { kind: 'done' };

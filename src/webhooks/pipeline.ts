@@ -19,6 +19,8 @@ export interface WebhookPipelineOptions {
   bodyLimit?: number;
   /** Consent keywords (CONSENT_OPT_OUT_KEYWORDS / CONSENT_OPT_IN_KEYWORDS); the built-in lists by default. */
   keywords?: KeywordClassifier;
+  /** CONSENT_CONFIRMATION_TEXT. */
+  confirmationText?: string;
   inbox?: Partial<Omit<EventInboxOptions, 'pool' | 'logger'>>;
   processor?: Partial<Omit<EventProcessorOptions, 'pool' | 'logger' | 'handler' | 'batchHandler' | 'onCare'>>;
   care?: Partial<Omit<CareRunnerOptions, 'pool' | 'logger' | 'client'>>;
@@ -49,7 +51,7 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     ...opts.processor,
     pool: opts.pool,
     logger: opts.logger,
-    handler: createEventHandler({ keywords }),
+    handler: createEventHandler({ keywords, confirmationText: opts.confirmationText }),
     batchHandler: applyDeliveryBatch,
     onCare: care ? (task) => care.submit(task) : undefined,
   });

@@ -112,7 +112,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     try {
       expect((await rx.post(incoming(person, 'STOP', { to: LINE2 }))).status).toBe(200);
       const waiting = await until(
-        async () => (await db.pool.query(`SELECT id, status, error_retryable, attempts, last_error FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person])).rows[0],
+        async () => (await db.pool.query(`SELECT id, status, error_retryable, attempts, last_error FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND attempts > 0`, [person])).rows[0],
         5_000,
         'the refused confirmation to be recorded',
       );

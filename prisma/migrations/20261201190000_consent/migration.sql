@@ -17,3 +17,8 @@ ALTER TABLE "inbound_messages" ADD COLUMN "needs_attention" BOOLEAN NOT NULL DEF
 
 -- Operator actions record why (opt-out reason, opt-in basis) next to the source.
 ALTER TABLE "consent_events" ADD COLUMN "note" TEXT;
+
+-- One confirmation per opt-out, at most: the confirmation names the reply it
+-- confirms, and a partial unique index makes a second one impossible.
+ALTER TABLE "outbound_messages" ADD COLUMN "confirms_inbound_id" BIGINT;
+CREATE UNIQUE INDEX "outbound_messages_one_confirmation_idx" ON "outbound_messages"("confirms_inbound_id") WHERE "kind" = 'opt_out_confirmation';

@@ -76,6 +76,31 @@ export async function insertCareMessage(db: Queryable, m: CareMessage): Promise<
   return res.rows[0]!.id;
 }
 
+/**
+ * Queue the confirmation of an opt-out, in the transaction that applied the
+ * opt-out: stored as a care message due now (the shape of a care retry, see
+ * above), so the care workers send it through their paced path within
+ * seconds, whichever process is up. Why this shape: ON CONFLICT on the
+ * partial unique index of confirms_inbound_id makes it one confirmation per
+ * opt-out reply, whatever retries or reprocessing happen. Returns whether it
+ * was queued.
+ */
+export async function queueOptOutConfirmation(
+  db: Queryable,
+  m: { campaignId: number | null; recipientId: number | null; contactId: number; toPhone: string; fromLine: string; body: string; inboundMessageId: number },
+): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'webhooks.queue_opt_out_confirmation',
+    text: `INSERT INTO outbound_messages
+             (campaign_id, recipient_id, contact_id, kind, to_phone, requested_line, from_line, body, channel, status,
+              attempts, error_retryable, next_attempt_at, lease_expires_at, confirms_inbound_id)
+           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'failed', 0, true, now(), now(), $7)
+           ON CONFLICT (confirms_inbound_id) WHERE kind = 'opt_out_confirmation' DO NOTHING`,
+    values: [m.campaignId, m.recipientId, m.contactId, m.toPhone, m.fromLine, m.body, m.inboundMessageId],
+  });
+  return (rowCount ?? 0) > 0;
+}
+
 /** A care message handed to a care worker for another try, with its campaign's pacing. */
 export interface ClaimedCareMessage {
   id: number;
