@@ -46,4 +46,17 @@ describe('bluecast replies NAME', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/campaign "nope" not found/);
   });
+  it('strips terminal control sequences from what people sent', async () => {
+    const campaignId = await seedCampaign(db.pool, { name: 'hostile-replies' });
+    const a = await seedRecipient(db.pool, campaignId, '+16505550309');
+    await seedMessage(db.pool, { campaignId, ...a, to: '+16505550309' });
+    const rx = await startReceiver(db.pool);
+    expect((await rx.post(incoming('+16505550309', '\u001b[2J\u001b]0;owned\u0007hi \u001b[31mthere\u001b[0m\u202E', { at: 1_800_000_000 }))).status).toBe(200);
+    await rx.pipeline.processor.drain();
+    await rx.close();
+    const r = await runCli(['replies', 'hostile-replies'], { env: { DATABASE_URL: db.url } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E]/);
+    expect(r.stdout).toMatch(/\+16505550309\s+hi there\n/);
+  }, 60_000);
 });

@@ -13,6 +13,7 @@ function oneLine(text: string, width: number): string {
 function consentLabel(r: ReplyRow): string {
   if (r.is_opt_out) return 'OPT-OUT';
   if (r.is_opt_in) return 'OPT-IN';
+  if (r.needs_attention) return 'CHECK';
   return '';
 }
 
@@ -42,6 +43,7 @@ export function registerRepliesCommand(program: Command): void {
             attachments: r.attachments,
             keyword: r.is_opt_out ? 'opt_out' : r.is_opt_in ? 'opt_in' : null,
             optedOut: r.opted_out,
+            needsAttention: r.needs_attention,
           }));
           console.log(JSON.stringify({ campaign: campaign.name, replies: out }, null, 2));
           return;

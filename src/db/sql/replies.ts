@@ -10,6 +10,8 @@ export interface ReplyRow {
   sent_at: Date;
   is_opt_out: boolean;
   is_opt_in: boolean;
+  /** A possible opt-out that is not a clear one ("don't stop"): for a person to read. */
+  needs_attention: boolean;
   /** The contact's state now (a later START clears an earlier STOP). */
   opted_out: boolean;
 }
@@ -25,7 +27,7 @@ export async function listReplies(db: Queryable, campaignId: number, limit: numb
   const res = await db.query<ReplyRow>({
     name: 'replies.list',
     text: `SELECT i.id, i.from_phone, i.to_line, i.body, i.channel, i.attachments, i.sent_at,
-                  i.is_opt_out, i.is_opt_in, COALESCE(k.opted_out, false) AS opted_out
+                  i.is_opt_out, i.is_opt_in, i.needs_attention, COALESCE(k.opted_out, false) AS opted_out
              FROM inbound_messages i
              LEFT JOIN contacts k ON k.id = i.contact_id
             WHERE i.campaign_id = $1
