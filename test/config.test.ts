@@ -22,6 +22,13 @@ describe('config', () => {
     expect(c.CONTIGUITY_BASE_URL).toBe('http://127.0.0.1:9000');
   });
 
+  it('reads consent keyword lists', () => {
+    const c = loadConfig({ CONSENT_OPT_OUT_KEYWORDS: 'BAJA, ALTO ,PARAR', CONSENT_OPT_IN_KEYWORDS: 'START,COMENZAR', CONSENT_CONFIRMATION_TEXT: ' Bye. ' });
+    expect(c.CONSENT_OPT_OUT_KEYWORDS).toEqual(['BAJA', 'ALTO', 'PARAR']);
+    expect(c.CONSENT_OPT_IN_KEYWORDS).toEqual(['START', 'COMENZAR']);
+    expect(c.CONSENT_CONFIRMATION_TEXT).toBe('Bye.');
+  });
+
   it.each([
     ['DATABASE_URL', 'not a url', /DATABASE_URL: must be a postgres/],
     ['CONTIGUITY_API_KEY', 'sk_live_123', /CONTIGUITY_API_KEY: must look like contiguity_sk_/],
@@ -32,6 +39,8 @@ describe('config', () => {
     ['BLUECAST_API_TOKEN', 'short', /BLUECAST_API_TOKEN: must be at least 16 characters/],
     ['WEBHOOK_SECRET', 'x', /WEBHOOK_SECRET: each secret must be at least 8 characters/],
     ['REQUEST_TIMEOUT_MS', '5', /REQUEST_TIMEOUT_MS: must be at least 100/],
+    ['CONSENT_OPT_OUT_KEYWORDS', 'BAJA, 🛑', /CONSENT_OPT_OUT_KEYWORDS: each keyword needs letters or digits/],
+    ['CONSENT_OPT_IN_KEYWORDS', ' , ', /CONSENT_OPT_IN_KEYWORDS: must name at least one keyword/],
   ])('rejects %s=%s with a message naming it', (key, value, message) => {
     let err: unknown;
     try {
