@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import pLimit from 'p-limit';
 import { compileTemplate, renderMessage } from '../campaigns/template.ts';
-import { claimDueCareMessages, insertCareMessage, recordCareRetry, type CareKind, type CareResult, type ClaimedCareMessage } from '../db/sql/care-messages.ts';
+import { claimDueCareMessages, insertCareMessage, personConsents, recordCareRetry, type CareKind, type CareResult, type ClaimedCareMessage } from '../db/sql/care-messages.ts';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from '../dispatch/backoff.ts';
 import { systemClock, type Clock } from '../dispatch/clock.ts';
 import { acquireToken, createSharedPacer, type Pacer } from '../dispatch/pacing.ts';
@@ -133,6 +133,10 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
         return { status: 'retry', delayMs: retryDelayMs(m.attempts + 1, backoff), error: `no pacing token: ${errorText(err)}`, attempted: false };
       }
       if (wait > 0) return { status: 'retry', delayMs: wait, error: `put off: line ${m.line} has no token for ${wait} ms`, attempted: false };
+    }
+    // An opt-out is never answered but by its confirmation: checked at the last moment, as the dispatcher's hand-off does.
+    if (m.kind === 'auto_reply' && !(await personConsents(opts.pool, m.person).catch(() => false))) {
+      return { status: 'failed', error: 'not sent: the person opted out' };
     }
     try {
       const event = { data: { from: m.person, to: m.line } };

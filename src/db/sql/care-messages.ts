@@ -101,6 +101,22 @@ export async function queueOptOutConfirmation(
   return (rowCount ?? 0) > 0;
 }
 
+/**
+ * Whether a person may get an auto-reply now: right before its provider call.
+ * Why this shape: FOR SHARE waits for an opt-out in progress (which holds the
+ * contact row FOR UPDATE, see consent.ts) and then reads what it committed,
+ * as the dispatcher's hand-off does; a person we have no contact for has
+ * never opted out.
+ */
+export async function personConsents(db: Queryable, phone: string): Promise<boolean> {
+  const { rows } = await db.query<{ opted_out: boolean }>({
+    name: 'webhooks.person_consents',
+    text: `SELECT opted_out FROM contacts WHERE phone = $1 FOR SHARE`,
+    values: [phone],
+  });
+  return !(rows[0]?.opted_out ?? false);
+}
+
 /** A care message handed to a care worker for another try, with its campaign's pacing. */
 export interface ClaimedCareMessage {
   id: number;
