@@ -42,26 +42,26 @@ function e164(phone: string, region: string): string {
   return r.e164;
 }
 
-/** A manual opt-out: exactly what a STOP does (changeConsent), keyword MANUAL, the reason kept. */
-export async function manualOptOut(pool: pg.Pool, input: z.input<typeof manualOptOutSchema>, source: string): Promise<ManualResult> {
-  const p = valid(manualOptOutSchema, input);
+/** A manual change, in one transaction: the contact (created for a number never seen) and changeConsent. */
+async function manualChange(pool: pg.Pool, kind: 'opt_out' | 'opt_in', p: { phone: string; region: string; note: string }, source: string): Promise<ManualResult> {
   const phone = e164(p.phone, p.region);
   return inTransaction(pool, async (tx) => {
     const id = (await upsertContacts(tx, [phone])).get(phone)!;
-    const r = await changeConsent(tx, { kind: 'opt_out', keyword: 'MANUAL', source, note: p.reason, changes: [{ contactId: id, at: new Date(), inboundMessageId: null }] });
-    return { phone, changed: flipped(r, id, 'opt_out'), optedOut: true, skippedMessages: r.skippedMessages };
+    const r = await changeConsent(tx, { kind, keyword: 'MANUAL', source, note: p.note, changes: [{ contactId: id, at: new Date(), inboundMessageId: null }] });
+    return { phone, changed: flipped(r, id, kind), optedOut: kind === 'opt_out', skippedMessages: r.skippedMessages };
   });
 }
 
-/** A manual opt-in, only with its basis (consent must be provable); for a number never seen, the contact is created opted in. */
+/** A manual opt-out: exactly what a STOP does (changeConsent), keyword MANUAL, the reason kept. */
+export async function manualOptOut(pool: pg.Pool, input: z.input<typeof manualOptOutSchema>, source: string): Promise<ManualResult> {
+  const p = valid(manualOptOutSchema, input);
+  return manualChange(pool, 'opt_out', { phone: p.phone, region: p.region, note: p.reason }, source);
+}
+
+/** A manual opt-in, only with its basis (consent must be provable). */
 export async function manualOptIn(pool: pg.Pool, input: z.input<typeof manualOptInSchema>, source: string): Promise<ManualResult> {
   const p = valid(manualOptInSchema, input);
-  const phone = e164(p.phone, p.region);
-  return inTransaction(pool, async (tx) => {
-    const id = (await upsertContacts(tx, [phone])).get(phone)!;
-    const r = await changeConsent(tx, { kind: 'opt_in', keyword: 'MANUAL', source, note: p.basis, changes: [{ contactId: id, at: new Date(), inboundMessageId: null }] });
-    return { phone, changed: flipped(r, id, 'opt_in'), optedOut: false, skippedMessages: 0 };
-  });
+  return manualChange(pool, 'opt_in', { phone: p.phone, region: p.region, note: p.basis }, source);
 }
 
 export interface SuppressionSummary {

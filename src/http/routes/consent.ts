@@ -1,4 +1,4 @@
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { z } from 'zod';
 import { CONSENT_CSV_HEADER, consentCsvLine, consentHistory, consentRow, importSuppressionList, manualOptIn, manualOptInSchema, manualOptOut, manualOptOutSchema } from '../../consent/operator.ts';
@@ -6,6 +6,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
 import { parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
+import { CSV_TYPES, limitBytes } from '../upload.ts';
 
 export interface ConsentRouteDeps {
   pool: pg.Pool;
@@ -18,18 +19,6 @@ export interface ConsentRouteDeps {
 const region = z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional();
 const importQuery = z.object({ filename: z.string().min(1).max(255).optional(), region, source: z.string().min(1).max(200).optional() });
 const exportQuery = z.object({ format: z.enum(['csv', 'json']).default('csv') });
-const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
-
-function limitBytes(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      if (seen > max) cb(Object.assign(new Error(`the upload is larger than ${max} bytes`), { statusCode: 413 }));
-      else cb(null, chunk);
-    },
-  });
-}
 
 async function* exportLines(pool: pg.Pool, format: 'csv' | 'json'): AsyncGenerator<string> {
   if (format === 'csv') {

@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { findCampaignForImport } from '../../campaigns/definition.ts';
 import { importRecipients } from '../../campaigns/import/import-recipients.ts';
@@ -7,6 +7,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
 import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
+import { CSV_TYPES, limitBytes } from '../upload.ts';
 
 export interface RecipientRouteDeps {
   db: Pick<Database, 'pool'>;
@@ -24,19 +25,6 @@ const querySchema = z.object({
   region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
 });
 
-/** Ends the upload with a 413 once it passes `max` bytes (the body is never buffered whole). */
-function limitBytes(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      if (seen > max) cb(Object.assign(new Error(`the upload is larger than ${max} bytes`), { statusCode: 413 }));
-      else cb(null, chunk);
-    },
-  });
-}
-
-const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/octet-stream'];
 
 /**
  * POST /api/campaigns/:id/recipients — a CSV body, streamed into the import
