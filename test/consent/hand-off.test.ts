@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { changeConsent } from '../../src/consent/change.ts';
-import { handOff } from '../../src/db/sql/hand-off.ts';
+import { handOff as handOffMany } from '../../src/db/sql/hand-off.ts';
+import type { Queryable } from '../../src/db/sql/queryable.ts';
 import { markSent } from '../../src/db/sql/message-results.ts';
 import { inTransaction } from '../../src/db/sql/queryable.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -26,6 +27,7 @@ describe('consent: the hand-off against an opt-out', () => {
   }
   const optOut = (contactId: number) =>
     inTransaction(db.pool, (tx) => changeConsent(tx, { kind: 'opt_out', keyword: 'STOP', source: 'test', note: null, changes: [{ contactId, at: new Date(), inboundMessageId: null }] }));
+  const handOff = async (db: Queryable, p: { workerId: string; id: number; now: Date }) => (await handOffMany(db, { workerId: p.workerId, ids: [p.id], now: p.now })).has(p.id);
   const row = async (id: number) => (await db.pool.query('SELECT status, on_wire_at_opt_out, lease_owner FROM outbound_messages WHERE id = $1', [id])).rows[0];
 
   it('claimed but not handed off: the opt-out skips it and the hand-off then refuses (no provider call)', async () => {
@@ -79,5 +81,12 @@ describe('consent: the hand-off against an opt-out', () => {
       tx.release();
     }
     expect(await row(m.id)).toMatchObject({ status: 'sending', on_wire_at_opt_out: true });
+  });
+  it('several hand-offs in one statement: each decided for its own contact and lease', async () => {
+    const [a, b, c] = [await claimed(), await claimed(), await claimed()];
+    await optOut(b.contactId);
+    const ok = await handOffMany(db.pool, { workerId: 'w1', ids: [a.id, b.id, c.id], now: new Date() });
+    expect([...ok].sort()).toEqual([a.id, c.id].sort());
+    expect((await handOffMany(db.pool, { workerId: 'someone-else', ids: [a.id], now: new Date() })).size).toBe(0);
   });
 });
