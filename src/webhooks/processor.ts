@@ -139,7 +139,20 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
     return next;
   }
 
+  /**
+   * A deadlock victim (an opt-out meeting a sender's write on the same
+   * contact) or a serialization failure is tried again at once: answering the
+   * provider 503 for it would only delay the opt-out.
+   */
   async function processNow(providerEventId: string): Promise<boolean> {
+    for (let i = 0; ; i++) {
+      const r = await processNowOnce(providerEventId);
+      if (r !== 'retry') return r;
+      if (i >= 2) return false;
+    }
+  }
+
+  async function processNowOnce(providerEventId: string): Promise<boolean | 'retry'> {
     const client = await opts.pool.connect();
     let care: CareTask | undefined;
     try {
@@ -160,6 +173,8 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
       care = outcome.care;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      const code = (err as { code?: string }).code;
+      if (code === '40P01' || code === '40001') return 'retry';
       log.warn({ err, eventId: providerEventId }, 'event could not be applied at once; the processor will retry it');
       return false;
     } finally {

@@ -89,4 +89,21 @@ describe('consent: the hand-off against an opt-out', () => {
     expect([...ok].sort()).toEqual([a.id, c.id].sort());
     expect((await handOffMany(db.pool, { workerId: 'someone-else', ids: [a.id], now: new Date() })).size).toBe(0);
   });
+  it('an opt-out does not wait for a sender recording its send (no deadlock); the send, recorded after, is flagged on the wire', async () => {
+    const m = await claimed();
+    expect(await handOff(db.pool, { workerId: 'w1', id: m.id, now: new Date() })).toBe(true);
+    const sender = await db.pool.connect();
+    try {
+      // The sender holds the message row, as markSent does while it waits for the contact (sticky line).
+      await sender.query('BEGIN');
+      await sender.query('SELECT id FROM outbound_messages WHERE id = $1 FOR UPDATE', [m.id]);
+      const r = await Promise.race([optOut(m.contactId), new Promise<'blocked'>((res) => setTimeout(() => res('blocked'), 2_000))]);
+      expect(r).not.toBe('blocked');
+      await sender.query('ROLLBACK');
+    } finally {
+      sender.release();
+    }
+    expect(await markSent(db.pool, { workerId: 'w1', now: new Date(), results: [{ id: m.id, providerMessageId: `imsg_wire_${m.id}`, fromLine: null, channel: 'imessage' }] })).toBe(1);
+    expect(await row(m.id)).toMatchObject({ status: 'sent', on_wire_at_opt_out: true });
+  });
 });

@@ -46,6 +46,10 @@ export async function lockContacts(db: Queryable, contactIds: number[]): Promise
  * that its sender has not handed off yet, becomes `skipped` (queued → skipped,
  * sending → skipped in message-status.ts). A message already handed off is on
  * the wire: it is flagged on_wire_at_opt_out so the reports can say so.
+ * The flag skips a row its sender is recording as sent at that moment (it
+ * holds the row and waits for this contact's lock to set the sticky line:
+ * waiting here would deadlock); markSent sets the flag itself then, as any
+ * message recorded sent to an opted-out contact was on the wire.
  *
  * Why this shape: one round trip after lockContacts, set-based so that a STOP
  * and a suppression list of 100 000 numbers take the same path. Events can be
@@ -78,19 +82,20 @@ export async function applyConsentChanges(
              RETURNING k.id
            ), stopped AS (
              UPDATE outbound_messages m
-                SET status = CASE WHEN m.handed_off_at IS NULL OR m.status = 'queued' THEN 'skipped'::message_status ELSE m.status END,
-                    on_wire_at_opt_out = m.on_wire_at_opt_out OR (m.status = 'sending' AND m.handed_off_at IS NOT NULL),
-                    last_error = CASE WHEN m.handed_off_at IS NULL OR m.status = 'queued' THEN 'contact opted out' ELSE m.last_error END,
-                    error_retryable = CASE WHEN m.handed_off_at IS NULL OR m.status = 'queued' THEN false ELSE m.error_retryable END,
-                    lease_owner = CASE WHEN m.handed_off_at IS NULL OR m.status = 'queued' THEN NULL ELSE m.lease_owner END,
-                    lease_expires_at = CASE WHEN m.handed_off_at IS NULL OR m.status = 'queued' THEN NULL ELSE m.lease_expires_at END,
-                    updated_at = now()
-              WHERE $8 AND m.contact_id IN (SELECT id FROM changed)
-                AND m.kind = 'campaign' AND m.status IN ('queued', 'sending')
-             RETURNING m.status
+                SET status = 'skipped', last_error = 'contact opted out', error_retryable = false,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+              WHERE $8 AND m.contact_id IN (SELECT id FROM changed) AND m.kind = 'campaign'
+                AND (m.status = 'queued' OR (m.status = 'sending' AND m.handed_off_at IS NULL))
+             RETURNING m.id
+           ), on_wire AS (
+             UPDATE outbound_messages m SET on_wire_at_opt_out = true
+              WHERE m.id IN (SELECT w.id FROM outbound_messages w
+                              WHERE $8 AND w.contact_id IN (SELECT id FROM changed) AND w.kind = 'campaign'
+                                AND w.status = 'sending' AND w.handed_off_at IS NOT NULL
+                                FOR UPDATE SKIP LOCKED)
            )
            SELECT (SELECT array_agg(id) FROM changed)::text[] AS applied,
-                  (SELECT count(*) FROM stopped WHERE status = 'skipped')::int AS skipped`,
+                  (SELECT count(*) FROM stopped)::int AS skipped`,
     values: [
       p.changes.map((c) => c.contactId),
       p.changes.map((c) => c.at),

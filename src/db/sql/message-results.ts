@@ -30,6 +30,8 @@ export async function markSent(db: Queryable, p: { workerId: string; now: Date; 
           SET status = 'sent', provider_message_id = input.provider_message_id,
               from_line = COALESCE(input.from_line, m.requested_line), channel = input.channel::channel,
               sent_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+              -- Handed off before the person's opt-out (or it would not have gone): on the wire then.
+              on_wire_at_opt_out = m.on_wire_at_opt_out OR EXISTS (SELECT 1 FROM contacts k WHERE k.id = m.contact_id AND k.opted_out),
               last_error = NULL, error_retryable = NULL, updated_at = $2
          FROM input
         WHERE m.id = input.id AND m.status = 'sending' AND m.lease_owner = $1
