@@ -25,7 +25,6 @@ const querySchema = z.object({
   region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
 });
 
-
 /**
  * POST /api/campaigns/:id/recipients — a CSV body, streamed into the import
  * (never held whole in memory); answers the import summary. `:id` is a
