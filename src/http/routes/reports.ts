@@ -5,7 +5,7 @@ import { recipientsCsvStream } from '../../reports/csv.ts';
 import { listCampaignSummaries } from '../../reports/summaries.ts';
 import { buildTimeline } from '../../reports/timeline.ts';
 import { requireBearer } from '../auth.ts';
-import { campaignParamsSchema, parseInput } from '../input.ts';
+import { campaignParamsSchema, parseInput, runIdSchema } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface ReportRouteDeps {
@@ -15,11 +15,7 @@ export interface ReportRouteDeps {
 }
 
 const querySchema = z.object({
-  run: z
-    .string()
-    .regex(/^\d{1,9}$/, 'must be a run id (a positive whole number)')
-    .transform(Number)
-    .optional(),
+  run: runIdSchema.optional(),
 });
 
 /** "attachment; filename=…" safe for any campaign name. */
