@@ -99,7 +99,11 @@ describe('hardening: hostile requests', () => {
       expect(answers.slice(0, 10).every((s) => s === 401)).toBe(true);
       expect(answers.slice(10).every((s) => s === 429)).toBe(true);
       // The right token is throttled too once the limit is reached: the limit is not an oracle.
-      expect((await login(own.url)).status).toBe(429);
+      const right = await login(own.url);
+      expect(right.status).toBe(429);
+      expect(right.headers.get('set-cookie')).toBeNull();
+      expect(right.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await right.text()).toContain('Too many sign-in attempts');
     } finally {
       await own.stop();
     }

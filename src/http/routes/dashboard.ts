@@ -109,8 +109,15 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
         .header('x-content-type-options', 'nosniff')
         .send(html);
 
-    const loginPage = (reply: FastifyReply, notice?: 'wrong' | 'disabled') =>
-      page(reply, loginHtml(notice), notice === 'disabled' ? 503 : notice ? 401 : 200);
+    const loginPage = (reply: FastifyReply, notice?: 'wrong' | 'disabled' | 'throttled') =>
+      page(reply, loginHtml(notice), notice === 'disabled' ? 503 : notice === 'throttled' ? 429 : notice ? 401 : 200);
+
+    // A throttled sign-in is answered with the form and a sentence, as a person
+    // at the login page expects; every other error goes on to the server's handler.
+    app.setErrorHandler((err: Error & { loginThrottled?: boolean }, _req, reply) => {
+      if (err.loginThrottled) return loginPage(reply, 'throttled');
+      throw err;
+    });
 
     app.get('/', async (req, reply) => {
       if (!token) return loginPage(reply, 'disabled');
@@ -119,7 +126,11 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
     app.get('/login', async (_req, reply) => loginPage(reply, token ? undefined : 'disabled'));
 
     // The rate limit runs on onRequest, so a guess over the limit is refused before its body is read.
-    const loginRoute = { bodyLimit: LOGIN_BODY_LIMIT, config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs } } };
+    const throttled = () => Object.assign(new Error('too many sign-in attempts'), { statusCode: 429, loginThrottled: true });
+    const loginRoute = {
+      bodyLimit: LOGIN_BODY_LIMIT,
+      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs, errorResponseBuilder: throttled } },
+    };
     app.post('/login', loginRoute, async (req, reply) => {
       if (!token || !sessions) return loginPage(reply, 'disabled');
       const form = Object.fromEntries(new URLSearchParams(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : ''));
