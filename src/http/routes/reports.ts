@@ -37,20 +37,20 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
     const campaignOf = (id: string) => reportScope(deps.pool, id, null);
 
-    app.get('/api/campaigns/:id/report', { preHandler: auth }, async (req) => {
+    app.get('/api/campaigns/:id/report', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       return buildReport(deps.pool, id, { runId: run ?? null });
     });
 
-    app.get('/api/campaigns/:id/report/timeline', { preHandler: auth }, async (req) => {
+    app.get('/api/campaigns/:id/report/timeline', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       const c = await campaignOf(id);
       return buildTimeline(deps.pool, c.id, run ?? null);
     });
 
-    app.get('/api/campaigns/:id/report/csv', { preHandler: auth }, async (req, reply) => {
+    app.get('/api/campaigns/:id/report/csv', { onRequest: auth }, async (req, reply) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       // An unknown campaign or run is a 404 before any byte is sent.
@@ -63,6 +63,6 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
         .send(stream);
     });
 
-    app.get('/api/reports/campaigns', { preHandler: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
+    app.get('/api/reports/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
   };
 }
