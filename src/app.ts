@@ -2,6 +2,7 @@ import { loadConfig, type Config } from './config.ts';
 import { resolveDatabase, type DatabaseServer } from './db/connection.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { failAbandonedImports } from './db/sql/import-recipients.sql.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 
 /**
@@ -19,7 +20,10 @@ export interface App {
 export interface OpenAppOptions {
   config?: Config;
   logger?: Logger;
-  /** Apply pending migrations before returning (long-running commands do). */
+  /**
+   * Apply pending migrations before returning, and mark failed the imports a
+   * dead process left `running` (long-running commands and `import` do).
+   */
   migrate?: boolean;
   poolSize?: number;
 }
@@ -38,6 +42,16 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     throw err;
   }
   const db = openDatabase(server.url, { max: opts.poolSize });
+  if (opts.migrate) {
+    try {
+      const abandoned = await failAbandonedImports(db.pool);
+      if (abandoned.length) logger.warn({ imports: abandoned }, 'imports left running by a process that stopped are marked failed');
+    } catch (err) {
+      await db.close();
+      await server.stop();
+      throw err;
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
     config,

@@ -77,6 +77,24 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   /** Public URL at which the provider reaches our webhook receiver. */
   PUBLIC_URL: httpUrl.optional(),
+  /**
+   * Behind a reverse proxy: "true" (trust the one in front), or the proxies'
+   * addresses/CIDRs, comma-separated. Only then are X-Forwarded-Proto and
+   * X-Forwarded-For believed (Secure session cookie, per-client login limit).
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((v) => v.trim())
+    .pipe(
+      z.union([
+        z.enum(['true', 'false']).transform((v) => v === 'true'),
+        z
+          .string()
+          .regex(/^[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*$/, 'must be "true", "false" or comma-separated proxy addresses/CIDRs')
+          .transform((v) => v.split(',').map((s) => s.trim())),
+      ]),
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_ID: optionalString,
   REQUEST_TIMEOUT_MS: z

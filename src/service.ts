@@ -6,7 +6,7 @@ import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts'
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
-import { dashboardRoutes } from './http/routes/dashboard.ts';
+import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
 import { reportRoutes } from './http/routes/reports.ts';
 import { buildHttpServer } from './http/server.ts';
@@ -23,6 +23,8 @@ export interface ServiceOptions {
   onDispatchEvent?: (e: DispatchEvent) => void;
   /** Tuning of the webhook side (poll intervals of the delivery reconciler...), for the demo and tests. */
   webhooks?: Pick<WebhookPipelineOptions, 'reconciler' | 'processor' | 'care'>;
+  /** Session lifetimes and login throttling of the dashboard, for tests. */
+  dashboard?: Pick<DashboardRouteDeps, 'sessionLifetimes' | 'loginRateLimit'>;
 }
 
 export interface Service {
@@ -56,14 +58,14 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     ...opts.webhooks,
   });
   const apiToken = config.BLUECAST_API_TOKEN;
-  const http = await buildHttpServer({ logger }, [
+  const http = await buildHttpServer({ logger, trustProxy: config.TRUST_PROXY }, [
     webhooks.routes,
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),
     dashboardApiRoutes({ db, apiToken }),
-    dashboardRoutes({ pool: db.pool, apiToken }),
+    dashboardRoutes({ pool: db.pool, apiToken, publicUrl: config.PUBLIC_URL, ...opts.dashboard }),
   ]);
   const url = await http.listen({ host: opts.host ?? config.HOST, port: opts.port ?? config.PORT });
 

@@ -9,6 +9,7 @@ import { campaignForImport, type CampaignImportRow } from '../db/sql/campaign-lo
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Campaign } from '../generated/prisma/client.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
+import { CONTROL_CHARS, parseRowId } from '../lib/ids.ts';
 import { isValidE164 } from '../lib/phone.ts';
 import { compileTemplate } from './template.ts';
 import { canonicalTimeZone, isValidTimeZone } from './timezone.ts';
@@ -77,10 +78,30 @@ const window = z.union([z.null(), z.string()]).transform((v, ctx): { start: numb
     ctx.addIssue({ code: 'custom', message: `"${v}": the window must end after it starts, within one day` });
     return z.NEVER;
   }
+  if (end - start < MIN_WINDOW_MINUTES) {
+    ctx.addIssue({ code: 'custom', message: `"${v}": the window must be at least ${MIN_WINDOW_MINUTES} minutes long` });
+    return z.NEVER;
+  }
   return { start, end };
 });
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A send window shorter than this leaves most of a campaign waiting for the next day. */
+const MIN_WINDOW_MINUTES = 15;
+
+/**
+ * A number within [min, max] whose messages say what the field is and its
+ * range, so that `ratePerLine: 1e-300` (messages would wait for ever) or a
+ * concurrency of a million are refused with one clear line.
+ */
+const bounded = (what: string, min: number, max: number, integer = true) => {
+  const range = `must be ${integer ? 'a whole number ' : ''}from ${min} to ${max} ${what}`;
+  const n = z.coerce.number({ error: range }).refine(Number.isFinite, range);
+  return (integer ? n.refine(Number.isInteger, range) : n).refine((v) => v >= min && v <= max, range);
+};
+const int = (min: number, max: number, what: string) => bounded(what, min, max);
+
+/** The provider accepts at most this many attachments per message (openapi: maxItems 10). */
+export const MAX_ATTACHMENTS = 10;
 
 export const campaignDefinitionSchema = z
   .object({
@@ -97,20 +118,24 @@ export const campaignDefinitionSchema = z
     from: list(line).default([]),
     fallback: list(z.enum(FALLBACK_WHEN)).default([]),
     fallbackFrom: line.optional(),
-    attachments: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })).default([]),
+    attachments: z
+      .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+      .max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments per message (the provider's limit)`)
+      .default([]),
     fastTrack: z.boolean().default(false),
     /** One-off send time, ISO 8601 with Z or an offset. */
     at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset, e.g. 2025-06-01T14:00:00Z' }).optional(),
     cron: z.string().min(1).optional(),
     timezone: z.string().default('America/New_York'),
     window: window.default({ start: 9 * 60, end: 21 * 60 }),
-    concurrency: int(1, 1024).default(8),
-    ratePerLine: z.coerce.number().positive().max(100).default(1),
-    burst: int(1, 100).default(5),
-    newContactsPerHour: int(1, 10_000).default(20),
-    newContactsPerDay: int(1, 100_000).default(100),
-    jitterMs: int(0, 60_000).default(400),
-    maxAttempts: int(1, 50).default(5),
+    concurrency: int(1, 256, 'sends in flight').default(8),
+    // One message per 100 s per line at the slowest: below that a campaign never ends.
+    ratePerLine: bounded('messages per second per line', 0.01, 100, false).default(1),
+    burst: int(1, 100, 'messages per line').default(5),
+    newContactsPerHour: int(1, 10_000, 'new contacts per line per hour').default(20),
+    newContactsPerDay: int(1, 100_000, 'new contacts per line per day').default(100),
+    jitterMs: int(0, 60_000, 'milliseconds').default(400),
+    maxAttempts: int(1, 20, 'attempts').default(5),
     /** Country for numbers written without a country code. */
     region: z
       .string()
@@ -133,6 +158,9 @@ export const campaignDefinitionSchema = z
     if (d.cron) {
       const problem = cronProblem(d.cron, d.timezone);
       if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem });
+    }
+    if (d.newContactsPerHour > d.newContactsPerDay) {
+      ctx.addIssue({ code: 'custom', path: ['newContactsPerHour'], message: `${d.newContactsPerHour} a hour is more than newContactsPerDay (${d.newContactsPerDay})` });
     }
     if (d.fallbackFrom && d.fallback.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['fallbackFrom'], message: 'needs a fallback condition (imessage_unsupported and/or imessage_fails)' });
@@ -242,9 +270,15 @@ export async function insertCampaign(db: Pick<Database, 'prisma'>, def: Campaign
 /** By id (digits) or by name; NotFoundError names what was asked for. */
 export async function findCampaign(prisma: PrismaClient, nameOrId: string | number): Promise<Campaign> {
   const key = String(nameOrId).trim();
-  const found = /^\d+$/.test(key)
-    ? await prisma.campaign.findUnique({ where: { id: Number(key) } })
-    : await prisma.campaign.findUnique({ where: { name: key } });
+  // Names are never all digits, so digits are an id; one outside the column's range, or a
+  // name no campaign may have (control characters), is simply not found.
+  const id = /^\d+$/.test(key) ? parseRowId(key) : undefined;
+  const askable = /^\d+$/.test(key) ? id !== undefined : !CONTROL_CHARS.test(key) && key.length <= 200;
+  const found = !askable
+    ? null
+    : id !== undefined
+      ? await prisma.campaign.findUnique({ where: { id } })
+      : await prisma.campaign.findUnique({ where: { name: key } });
   if (!found) throw new NotFoundError(`campaign "${key}" not found`);
   return found;
 }
@@ -252,7 +286,7 @@ export async function findCampaign(prisma: PrismaClient, nameOrId: string | numb
 /** findCampaign on the raw pool, for bulk paths that keep Prisma unloaded (see campaignForImport). */
 export async function findCampaignForImport(pool: Pick<Database, 'pool'>['pool'], nameOrId: string | number): Promise<CampaignImportRow> {
   const key = String(nameOrId).trim();
-  const found = await campaignForImport(pool, key);
+  const found = CONTROL_CHARS.test(key) ? undefined : await campaignForImport(pool, key);
   if (!found) throw new NotFoundError(`campaign "${key}" not found`);
   return found;
 }

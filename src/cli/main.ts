@@ -12,6 +12,7 @@ import { registerReportCommand } from './commands/report.ts';
 import { registerRetryFailedCommand } from './commands/retry-failed.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRulesCommand } from './commands/rules.ts';
+import { registerWebhooksCommands } from './commands/webhooks.ts';
 import { ExitCode } from './exit-codes.ts';
 import { describeError } from './run-command.ts';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerRetryFailedCommand(program);
   registerReportCommand(program);
   registerRulesCommand(program);
+  registerWebhooksCommands(program);
   // Every subcommand inherits the strict parsing and exit override.
   const harden = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

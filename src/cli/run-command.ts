@@ -30,7 +30,18 @@ export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;
     if (code === 'ECONNREFUSED') return { code: ExitCode.failure, message: `cannot connect: ${err.message}` };
-    return { code: ExitCode.failure, message: `${err.name}: ${err.message}` };
+    // A library's own message (Prisma's quotes our source and its query) is for
+    // a developer, not for the person at the terminal: a short line instead.
+    if (err.name.startsWith('PrismaClient') || /^[0-9A-Z]{5}$/.test(code ?? '')) {
+      return { code: ExitCode.failure, message: `database error${code ? ` ${code}` : ''}: the command could not be completed` };
+    }
+    return { code: ExitCode.failure, message: `error: ${shortLine(err.message)}` };
   }
-  return { code: ExitCode.failure, message: String(err) };
+  return { code: ExitCode.failure, message: `error: ${shortLine(String(err))}` };
+}
+
+/** The first non-empty line of a message, at most 200 characters. */
+function shortLine(message: string): string {
+  const line = message.split('\n').map((l) => l.trim()).find(Boolean) ?? 'unexpected failure';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

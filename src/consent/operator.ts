@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type pg from 'pg';
 import { z } from 'zod';
-import { toCsvLine } from '../campaigns/import/normalize-rows.ts';
+import { csvLine } from '../lib/csv.ts';
 import { consentHistoryPage, upsertContacts, type ConsentRecord } from '../db/sql/consent.ts';
 import { inTransaction } from '../db/sql/queryable.ts';
 import { ValidationError } from '../lib/errors.ts';
@@ -206,10 +206,8 @@ export function consentRow(r: ConsentRecord): Record<string, string | null> {
   };
 }
 
-// A cell a spreadsheet would run as a formula (text a person sent can start with "="): prefixed with '.
-const formula = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
-
 export function consentCsvLine(r: ConsentRecord): string {
   const row = consentRow(r);
-  return toCsvLine(CONSENT_CSV_HEADER.map((k) => (k === 'number' || k === 'time' ? row[k] ?? '' : formula(row[k] ?? ''))));
+  // One CSV writer: text a person sent that could run as a formula is neutralised, E.164 numbers stay plain.
+  return csvLine(CONSENT_CSV_HEADER.map((k) => row[k] ?? ''));
 }

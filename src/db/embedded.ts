@@ -1,11 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { BluecastError } from '../lib/errors.ts';
+import { newPassword, resolvePassword, savePassword, writeInitPasswordFile } from './embedded-password.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -20,6 +21,7 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   user?: string;
+  /** Default: a random password per data directory, kept in it (src/db/embedded-password.ts). */
   password?: string;
   /** Trade durability for speed (tests and benchmarks only). */
   ephemeral?: boolean;
@@ -123,18 +125,17 @@ async function initialise(bins: Binaries, dataDir: string, user: string, passwor
     await ensureTraversable(dataDir, log);
     await chown(dataDir, as.uid, as.gid ?? as.uid);
   }
-  const pwFile = path.join(tmpdir(), `bluecast-pg-pw-${process.pid}-${Date.now()}`);
-  await writeFile(pwFile, `${password}\n`, { mode: 0o644 });
-  try {
-    const res = await run(
-      bins.initdb,
-      ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
-      as,
-    );
-    if (res.code !== 0) throw new EmbeddedPostgresError(`initdb failed in ${dataDir}:\n${res.output}`);
-  } finally {
+  const pwFile = await writeInitPasswordFile(dataDir, password, as);
+  const res = await run(
+    bins.initdb,
+    ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    as,
+  );
+  if (res.code !== 0) {
     await rm(pwFile, { force: true });
+    throw new EmbeddedPostgresError(`initdb failed in ${dataDir}:\n${res.output}`);
   }
+  await savePassword(dataDir, password);
 }
 
 /**
@@ -144,14 +145,13 @@ async function initialise(bins: Binaries, dataDir: string, user: string, passwor
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const bins = await loadBinaries();
   const user = opts.user ?? 'postgres';
-  const password = opts.password ?? 'bluecast';
   const dataDir = path.resolve(opts.dataDir);
   const as = await postgresUser();
   const log = opts.log ?? (() => undefined);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`creating PostgreSQL cluster in ${dataDir}`);
-    await initialise(bins, dataDir, user, password, as, log);
+    await initialise(bins, dataDir, user, opts.password ?? newPassword(), as, log);
   }
 
   let port = opts.port;
@@ -186,6 +186,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     log(`started PostgreSQL on 127.0.0.1:${port} (data in ${dataDir})`);
   }
 
+  const password = opts.password ?? (await resolvePassword({ dataDir, port, user, log }));
   const urlFor = (database: string) =>
     `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 

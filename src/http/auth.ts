@@ -9,7 +9,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * preHandler for the API: `Authorization: Bearer <BLUECAST_API_TOKEN>`.
+ * onRequest hook of the API (before any body is read): `Authorization: Bearer <BLUECAST_API_TOKEN>`.
  * Without a configured token the API is closed rather than open.
  */
 export function requireBearer(token: string | undefined) {

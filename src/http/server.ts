@@ -9,6 +9,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest JSON body accepted (bytes); CSV uploads stream and set their own. */
   bodyLimit?: number;
+  /** TRUST_PROXY: which proxies' X-Forwarded-* headers to believe (none by default). */
+  trustProxy?: boolean | string[];
 }
 
 /**
@@ -22,6 +24,7 @@ export async function buildHttpServer(opts: HttpServerOptions, routes: RouteModu
     // Per-request lines would dominate the logs at webhook rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
   });
   app.setErrorHandler((err: Error, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, issues: err.issues });

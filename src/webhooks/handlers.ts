@@ -13,7 +13,7 @@ import {
   textIncomingMmsData,
   textIncomingSmsData,
 } from '../provider/events.ts';
-import { providerTime } from '../provider/events.ts';
+import { effectiveEventTime } from './event-time.ts';
 import { planCare } from './care-plan.ts';
 import { allowedFrom } from './delivery-status.ts';
 import { normalizePhone, regionOf } from '../lib/phone.ts';
@@ -60,7 +60,7 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
   const d = dataOf(incomingSchema[type], event);
   if (typeof d === 'string') return { kind: 'done', note: d };
   const attachments = 'attachments' in d && Array.isArray(d.attachments) ? d.attachments.map((a: { url: string }) => a.url) : [];
-  const at = providerTime(d.timestamp);
+  const at = effectiveEventTime(d.timestamp, event.receivedAt);
   const channel = INCOMING_CHANNEL[type];
   const classified = o.keywords.classify(d.body);
   const sender = normalizePhone(d.from, regionOf(d.to) ?? 'US');
@@ -140,7 +140,7 @@ function deliveryReport(event: StoredEvent): DeliveryReport | string {
   const d = outcome === 'failed' ? dataOf(textDeliveryFailedData, event) : dataOf(textDeliveryConfirmedData, event);
   if (typeof d === 'string') return d;
   const error = 'error' in d && typeof d.error === 'string' && d.error ? d.error : outcome === 'failed' ? 'delivery failed' : null;
-  return { providerMessageId: d.message_id, to: outcome, at: providerTime(d.timestamp), error };
+  return { providerMessageId: d.message_id, to: outcome, at: effectiveEventTime(d.timestamp, event.receivedAt), error };
 }
 
 const waitFor = (providerMessageId: string): EventOutcome => ({ kind: 'wait', reason: `no outbound message with provider id ${providerMessageId} (yet)` });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { insertWebhookEvents, type NewWebhookEvent } from '../db/sql/webhook-events.ts';
+import { insertRawWebhookEvent, insertWebhookEvents, type NewWebhookEvent } from '../db/sql/webhook-events.ts';
 import type { Logger } from '../lib/logger.ts';
 
 export interface EventInbox {
@@ -24,6 +24,17 @@ interface Pending {
   event: NewWebhookEvent;
   resolve(inserted: boolean): void;
   reject(err: unknown): void;
+}
+
+/**
+ * A statement refused for what the row holds, not for the state of the
+ * database: data exceptions (22xxx) and program limits (54xxx, e.g. "stack
+ * depth limit exceeded" for JSON nested 100,000 deep). Such an event is kept
+ * as raw text instead; anything else is a reason to answer "try again".
+ */
+function refusedForContent(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }
 
 export class InboxClosedError extends Error {
@@ -78,7 +89,19 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
     }
   }
 
-  async function insert(batch: Pending[]): Promise<void> {
+  /** The event as the text it was signed as (see insertRawWebhookEvent). */
+  async function insertRaw(p: Pending, why: string): Promise<void> {
+    const e = p.event;
+    const inserted = await insertRawWebhookEvent(opts.pool, { providerEventId: e.providerEventId, type: e.type, raw: e.raw.replace(/\u0000/g, '\uFFFD'), note: `stored as raw text: ${why}` });
+    log.warn({ eventId: e.providerEventId, why }, 'webhook event stored as raw text');
+    p.resolve(inserted);
+    if (inserted) opts.onStored?.();
+  }
+
+  async function insert(all: Pending[]): Promise<void> {
+    const batch = all.filter((p) => p.event.payload !== null);
+    for (const p of all) if (p.event.payload === null) await insertRaw(p, 'its JSON could not be made storable');
+    if (batch.length === 0) return;
     const inserted = await insertWebhookEvents(
       opts.pool,
       batch.map((p) => p.event),
@@ -92,6 +115,14 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
     try {
       await insert(batch);
     } catch (err) {
+      if (batch.length === 1 && refusedForContent(err)) {
+        try {
+          await insertRaw(batch[0]!, (err as Error).message);
+          return;
+        } catch (rawErr) {
+          err = rawErr;
+        }
+      }
       if (batch.length === 1) {
         log.error({ err, eventId: batch[0]!.event.providerEventId }, 'could not store webhook event');
         batch[0]!.reject(err);

@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import { claimWebhookEvents, lockWebhookEvent, markWebhookEventsProcessed, recordWebhookEventFailures, type ClaimedWebhookEvent } from '../db/sql/webhook-events.ts';
+import {
+  claimWebhookEvents,
+  deadLetterWebhookEvents,
+  lockWebhookEvent,
+  markWebhookEventsProcessed,
+  recordWebhookEventFailures,
+  type ClaimedWebhookEvent,
+} from '../db/sql/webhook-events.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createPollLoop } from '../lib/poll-loop.ts';
 import type { CareTask } from './care-plan.ts';
@@ -23,6 +30,12 @@ export interface EventProcessorOptions {
   retryCapMs?: number;
   /** A delivery report that still matches no message after this many tries is dropped (with a note). */
   maxWaitAttempts?: number;
+  /**
+   * An event whose handling fails this many times goes to the dead-letter
+   * state (kept, with the reason, until `bluecast webhooks retry`) instead of
+   * being retried for ever.
+   */
+  maxAttempts?: number;
 }
 
 export interface EventProcessor {
@@ -35,6 +48,26 @@ export interface EventProcessor {
   drain(): Promise<number>;
   /** Apply one stored event now, in a transaction of its own; true once it is processed (by this call or earlier). */
   processNow(providerEventId: string): Promise<boolean>;
+}
+
+/** With the default delays (1 s doubling, growth capped at 5 min a try) the last try is about 20 minutes after the first. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/**
+ * The event as the handlers read it. An event kept only as raw text (its JSON
+ * too deep for jsonb) is parsed here, where JSON.parse has no depth limit; text
+ * that does not parse is a reason to set the event aside, not a crash.
+ */
+function storedEvent(row: ClaimedWebhookEvent): StoredEvent | string {
+  let payload = row.payload;
+  if (payload === null && row.raw_body !== null) {
+    try {
+      payload = JSON.parse(row.raw_body);
+    } catch (err) {
+      return `the stored body is not JSON: ${errorText(err)}`;
+    }
+  }
+  return { id: row.id, providerEventId: row.provider_event_id, type: row.type, payload, attempts: row.attempts, receivedAt: row.received_at };
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000);
@@ -55,6 +88,7 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
   const retryBaseSeconds = (opts.retryBaseMs ?? 1_000) / 1000;
   const retryCapSeconds = (opts.retryCapMs ?? 300_000) / 1000;
   const maxWaitAttempts = opts.maxWaitAttempts ?? 6;
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 
   // One batch at a time in this process; other processes share the table through SKIP LOCKED.
   let current: Promise<number> = Promise.resolve(0);
@@ -76,7 +110,16 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
       claimed = await claimWebhookEvents(client, { limit: batchSize, retryBaseSeconds, retryCapSeconds });
       const done: { id: number; note: string | null }[] = [];
       const failed: { id: number; error: string }[] = [];
-      const events = claimed.map((row): StoredEvent => ({ id: row.id, providerEventId: row.provider_event_id, type: row.type, payload: row.payload, attempts: row.attempts }));
+      const deadLettered: { id: number; error: string }[] = [];
+      const fail = (event: { id: number; attempts: number }, error: string) =>
+        (event.attempts + 1 >= maxAttempts ? deadLettered : failed).push({ id: event.id, error: event.attempts + 1 >= maxAttempts ? `after ${event.attempts + 1} tries: ${error}` : error });
+      const events: StoredEvent[] = [];
+      for (const row of claimed) {
+        const e = storedEvent(row);
+        // Unreadable now is unreadable on every try: set aside at once.
+        if (typeof e === 'string') deadLettered.push({ id: row.id, error: e });
+        else events.push(e);
+      }
       let batched = new Map<number, EventOutcome>();
       if (!safe && opts.batchHandler) {
         try {
@@ -102,12 +145,14 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
         } catch (err) {
           if (!safe) throw new HandlerFailed('retry the batch with savepoints', { cause: err });
           await client.query('ROLLBACK TO SAVEPOINT ev');
-          log.warn({ err, eventId: event.providerEventId, type: event.type, attempts: event.attempts + 1 }, 'webhook event failed; will retry');
-          failed.push({ id: event.id, error: errorText(err) });
+          const last = event.attempts + 1 >= maxAttempts;
+          log.warn({ err, eventId: event.providerEventId, type: event.type, attempts: event.attempts + 1 }, last ? 'webhook event failed; dead-lettered' : 'webhook event failed; will retry');
+          fail(event, errorText(err));
         }
       }
       await markWebhookEventsProcessed(client, done);
       await recordWebhookEventFailures(client, failed);
+      await deadLetterWebhookEvents(client, deadLettered);
       await client.query('COMMIT');
     } catch (err) {
       const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
@@ -162,7 +207,12 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
         await client.query('COMMIT');
         return row !== null;
       }
-      const event: StoredEvent = { id: row.id, providerEventId: row.provider_event_id, type: row.type, payload: row.payload, attempts: row.attempts };
+      const event = storedEvent(row);
+      if (typeof event === 'string') {
+        // Unreadable: the processor sets it aside with this reason.
+        await client.query('COMMIT');
+        return false;
+      }
       const outcome = await opts.handler(client, event);
       if (outcome.kind === 'wait') {
         await client.query('ROLLBACK');

@@ -7,6 +7,8 @@ export interface StoredEvent {
   type: string;
   payload: unknown;
   attempts: number;
+  /** When bluecast stored it: the fallback time of an event whose own timestamp cannot be right. */
+  receivedAt: Date;
 }
 
 /**

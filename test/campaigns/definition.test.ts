@@ -51,6 +51,32 @@ describe('campaign definition', () => {
     expect(problems({ name: 'a', message: 'x', frobnicate: 1 })[0]).toMatch(/Unrecognized key/);
   });
 
+  it('bounds every rate, count and duration, naming the field and its range', () => {
+    const base = { name: 'bounded', message: 'Hi' };
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ratePerLine: 1e-300 }, /^ratePerLine: must be from 0.01 to 100 messages per second per line$/],
+      [{ ratePerLine: 'NaN' }, /^ratePerLine: must be from 0.01 to 100/],
+      [{ ratePerLine: 1e308 }, /^ratePerLine: /],
+      [{ ratePerLine: -1 }, /^ratePerLine: /],
+      [{ burst: 0 }, /^burst: must be a whole number from 1 to 100 messages per line$/],
+      [{ burst: 2.5 }, /^burst: must be a whole number/],
+      [{ concurrency: 1e6 }, /^concurrency: must be a whole number from 1 to 256 sends in flight$/],
+      [{ newContactsPerHour: 0 }, /^newContactsPerHour: must be a whole number from 1 to 10000/],
+      [{ newContactsPerDay: 1e9 }, /^newContactsPerDay: must be a whole number from 1 to 100000/],
+      [{ newContactsPerHour: 50, newContactsPerDay: 10 }, /^newContactsPerHour: 50 a hour is more than newContactsPerDay \(10\)$/],
+      [{ jitterMs: 1e12 }, /^jitterMs: must be a whole number from 0 to 60000 milliseconds$/],
+      [{ maxAttempts: 1000 }, /^maxAttempts: must be a whole number from 1 to 20 attempts$/],
+      [{ window: '09:00-09:05' }, /^window: "09:00-09:05": the window must be at least 15 minutes long$/],
+      [{ attachments: Array.from({ length: 11 }, (_, i) => `https://x.example/${i}.png`) }, /^attachments: at most 10 attachments/],
+    ];
+    for (const [over, expected] of cases) {
+      const got = problems({ ...base, ...over });
+      expect(got, JSON.stringify(over)).toHaveLength(1);
+      expect(got[0], JSON.stringify(over)).toMatch(expected);
+    }
+    expect(problems({ ...base, ratePerLine: 0.01, burst: 100, concurrency: 256, window: '09:00-09:15', maxAttempts: 20 })).toEqual([]);
+  });
+
   it('accepts flag-style strings: comma lists, numbers, "any" window', () => {
     const d = parseCampaignDefinition({
       name: 'b',

@@ -18,6 +18,7 @@ describe('schema drift', () => {
         'campaigns',
         'consent_events',
         'contacts',
+        'dashboard_sessions',
         'import_rejections',
         'imports',
         'inbound_messages',

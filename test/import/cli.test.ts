@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { formulaSafe } from '../../src/lib/csv.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { makeCampaign } from './support.ts';
@@ -29,6 +31,19 @@ describe('bluecast import', async () => {
         '4,"column ""Name"" is empty and the message has no default for {{name}}",",4155552672"\n' +
         '6,"""nope"" is not a phone number","""Eve, Jr."",nope"\n',
     );
+  });
+
+  it('--errors writes formula-safe cells: rejected rows that start a formula are neutralised, numbers stay', async () => {
+    const c = await makeCampaign(db);
+    const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-import-'));
+    const file = path.join(dir, 'evil.csv');
+    await writeFile(file, "phone\n=1+1\n@SUM(A1:A9)\n+1+cmd|' /C calc'!A0\n-5\n+14155552671\n");
+    const errors = path.join(dir, 'errors.csv');
+    const r = await runCli(['import', c.name, file, '--errors', errors], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = parse(await readFile(errors, 'utf8'), { columns: true }) as { line: string; reason: string; raw: string }[];
+    expect(rows.map((x) => x.raw)).toEqual(["'=1+1", "'@SUM(A1:A9)", "'+1+cmd|' /C calc'!A0", '-5']);
+    for (const row of rows) for (const v of Object.values(row)) expect(formulaSafe(v)).toBe(v);
   });
 
   it('a file with no header is one clear error (exit 2) and imports nothing', async () => {

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../src/lib/errors.ts';
 import { buildReport } from '../../src/reports/build.ts';
 import { compactRollups } from '../../src/reports/compact.ts';
 import { recipientsCsvStream } from '../../src/reports/csv.ts';
-import { csvSafeSql } from '../../src/db/sql/report-recipients-csv.ts';
+import { csvSafeSql, formulaSafe } from '../../src/lib/csv.ts';
 import { reportSchema, type Report } from '../../src/reports/schema.ts';
 import { buildTimeline } from '../../src/reports/timeline.ts';
 import { listCampaignSummaries } from '../../src/reports/summaries.ts';
@@ -155,9 +155,9 @@ describe('campaign report', () => {
     const byStatus = rows.reduce<Record<string, number>>((a, r) => ({ ...a, [r.status!]: (a[r.status!] ?? 0) + 1 }), {});
     const report = await buildReport(db.pool, s.campaignId);
     expect(byStatus).toEqual(Object.fromEntries(Object.entries(report.byStatus).filter(([, n]) => n > 0)));
-    // Every value a spreadsheet would evaluate starts with a quote.
-    for (const r of rows) for (const v of Object.values(r)) expect(v).not.toMatch(/^[=+\-@\t\r]/);
-    expect(rows[0]!.phone).toMatch(/^'\+1555/);
+    // Every value a spreadsheet would evaluate starts with a quote; numbers and E.164 phones are data.
+    for (const r of rows) for (const v of Object.values(r)) expect(formulaSafe(v)).toBe(v);
+    expect(rows[0]!.phone).toMatch(/^\+1555\d+$/);
     expect(rows.some((r) => r.failure_reason === `'=HYPERLINK("http://evil")`)).toBe(true);
     const replied = rows.filter((r) => r.replied === 't');
     expect(replied).toHaveLength(report.totals.repliers);
@@ -257,10 +257,26 @@ describe('report rollups under concurrent writers', () => {
 });
 
 describe('CSV formula escaping', () => {
-  it('quotes exactly the values a spreadsheet would evaluate', async () => {
+  it('quotes exactly the values a spreadsheet would evaluate, in SQL and in TypeScript alike', async () => {
     const db = await createTestDatabase({ poolSize: 1 });
-    const values = ['=1+1', '+15551234567', '-2', '@SUM(A1)', '\tx', '\rx', 'plain', '', 'a=b', ' =1'];
-    const res = await db.pool.query(`SELECT ${csvSafeSql('v')} AS out FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`, [values]);
-    expect(res.rows.map((r: { out: string }) => r.out)).toEqual(["'=1+1", "'+15551234567", "'-2", "'@SUM(A1)", "'\tx", "'\rx", 'plain', '', 'a=b', ' =1']);
+    const cases: [string, string][] = [
+      ['=1+1', "'=1+1"],
+      ['+15551234567', '+15551234567'],
+      ['-2', '-2'],
+      ['+3.5e2', '+3.5e2'],
+      ['@SUM(A1)', "'@SUM(A1)"],
+      ["+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"],
+      ['-1+1', "'-1+1"],
+      ['+1 415 555 2671', "'+1 415 555 2671"],
+      ['\tx', "'\tx"],
+      ['\rx', "'\rx"],
+      ['plain', 'plain'],
+      ['', ''],
+      ['a=b', 'a=b'],
+      [' =1', ' =1'],
+    ];
+    const res = await db.pool.query(`SELECT ${csvSafeSql('v')} AS out FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i`, [cases.map(([v]) => v)]);
+    expect(res.rows.map((r: { out: string }) => r.out)).toEqual(cases.map(([, out]) => out));
+    expect(cases.map(([v]) => formulaSafe(v))).toEqual(cases.map(([, out]) => out));
   });
 });

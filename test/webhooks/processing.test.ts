@@ -33,21 +33,21 @@ describe('webhook processing', () => {
     await seedMessage(db.pool, { campaignId, ...b, to: '+14155550203', providerMessageId: 'text_d_2', from: '+14155550109' });
 
     // A late "delivered" must not move a read message back.
-    await deliver(event('text.delivery.confirmed', { from: LINE, to: '+14155550202', message_id: 'imsg_d_1', timestamp: 1_800_000_000 }));
+    await deliver(event('text.delivery.confirmed', { from: LINE, to: '+14155550202', message_id: 'imsg_d_1', timestamp: 1_780_000_000 }));
     expect((await db.pool.query(`SELECT status FROM outbound_messages WHERE provider_message_id = 'imsg_d_1'`)).rows[0]!.status).toBe('read');
 
-    await deliver(event('numbers.substitution', { original_number: '+14155550109', used_number: '+14155550177', reason: 'requested_unavailable_random_used', message_id: 'text_d_2', timestamp: 1_800_000_000 }));
-    await deliver(event('text.delivery.failed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_800_000_001, error: 'Carrier never provided delivery confirmation.' }));
+    await deliver(event('numbers.substitution', { original_number: '+14155550109', used_number: '+14155550177', reason: 'requested_unavailable_random_used', message_id: 'text_d_2', timestamp: 1_780_000_000 }));
+    await deliver(event('text.delivery.failed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_780_000_001, error: 'Carrier never provided delivery confirmation.' }));
     let m = (await db.pool.query(`SELECT * FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
     expect(m).toMatchObject({ status: 'failed', last_error: 'Carrier never provided delivery confirmation.', from_line: '+14155550177', requested_line: '+14155550109', channel: 'sms', fallback_used: true });
     // Later proof of delivery wins over "the carrier never confirmed".
-    await deliver(event('text.delivery.confirmed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_800_000_002 }));
+    await deliver(event('text.delivery.confirmed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_780_000_002 }));
     m = (await db.pool.query(`SELECT status, delivered_at FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
-    expect(m).toMatchObject({ status: 'delivered', delivered_at: new Date(1_800_000_002_000) });
+    expect(m).toMatchObject({ status: 'delivered', delivered_at: new Date(1_780_000_002_000) });
   });
 
   it('a delivery report for a message not recorded yet waits, then applies once the send is recorded', async () => {
-    const ev = event('text.delivery.confirmed', { from: LINE, to: '+14155550204', message_id: 'imsg_late_1', timestamp: 1_800_000_000 });
+    const ev = event('text.delivery.confirmed', { from: LINE, to: '+14155550204', message_id: 'imsg_late_1', timestamp: 1_780_000_000 });
     expect((await rx.post(ev)).status).toBe(200);
     await until(async () => (await db.pool.query('SELECT attempts FROM webhook_events WHERE provider_event_id = $1', [ev.id])).rows[0]?.attempts >= 1, 5_000, 'a first try');
     expect(await processedCount(db, ev.id)).toBe(0);
@@ -75,7 +75,7 @@ describe('webhook processing', () => {
       from: person,
       to: LINE,
       body: 'Look at this',
-      timestamp: 1_800_000_100,
+      timestamp: 1_780_000_100,
       attachments: [{ url: 'https://api.contiguity.com/attachments/a.jpg', mime: 'image/jpeg', filename: 'a.jpg' }],
     });
     await deliver(ev);
@@ -90,10 +90,10 @@ describe('webhook processing', () => {
       outbound_message_id: latest,
       contact_id: n.contactId,
       is_opt_out: false,
-      sent_at: new Date(1_800_000_100_000),
+      sent_at: new Date(1_780_000_100_000),
     });
     const rec = await db.pool.query('SELECT id, replied_at FROM campaign_recipients WHERE id = ANY($1) ORDER BY id', [[o.recipientId, n.recipientId]]);
-    expect(rec.rows.map((r) => r.replied_at)).toEqual([null, new Date(1_800_000_100_000)]);
+    expect(rec.rows.map((r) => r.replied_at)).toEqual([null, new Date(1_780_000_100_000)]);
   });
 
   it('a reply from a stranger is stored, with a new contact and no campaign', async () => {
@@ -114,12 +114,12 @@ describe('webhook processing', () => {
     const queued = await seedMessage(db.pool, { campaignId: c2, runId: run2, ...r2, to: person, status: 'queued' });
     void run1;
 
-    const stop = incoming(person, '  Stop!! ', { at: 1_800_000_200 });
+    const stop = incoming(person, '  Stop!! ', { at: 1_780_000_200 });
     await deliver(stop);
     const contact = (await db.pool.query('SELECT opted_out, opted_out_at FROM contacts WHERE phone = $1', [person])).rows[0];
-    expect(contact).toEqual({ opted_out: true, opted_out_at: new Date(1_800_000_200_000) });
+    expect(contact).toEqual({ opted_out: true, opted_out_at: new Date(1_780_000_200_000) });
     const consent = (await db.pool.query(`SELECT kind, keyword, source, inbound_message_id IS NOT NULL AS linked, at FROM consent_events WHERE contact_id = $1`, [r1.contactId])).rows;
-    expect(consent).toEqual([{ kind: 'opt_out', keyword: 'STOP', source: 'imessage reply', linked: true, at: new Date(1_800_000_200_000) }]);
+    expect(consent).toEqual([{ kind: 'opt_out', keyword: 'STOP', source: 'imessage reply', linked: true, at: new Date(1_780_000_200_000) }]);
     expect((await db.pool.query('SELECT is_opt_out FROM inbound_messages WHERE webhook_event_id = (SELECT id FROM webhook_events WHERE provider_event_id = $1)', [stop.id])).rows[0]!.is_opt_out).toBe(true);
 
     // No further send: the other campaign's queued message is not handed to a sender.
@@ -135,14 +135,14 @@ describe('webhook processing', () => {
     const r = await seedRecipient(db.pool, c, person);
     await seedMessage(db.pool, { campaignId: c, ...r, to: person });
 
-    await deliver(incoming(person, 'QUIT', { at: 1_800_000_300 }));
+    await deliver(incoming(person, 'QUIT', { at: 1_780_000_300 }));
     expect((await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0]!.opted_out).toBe(true);
-    await deliver(incoming(person, 'unstop', { at: 1_800_000_400 }));
+    await deliver(incoming(person, 'unstop', { at: 1_780_000_400 }));
     let k = (await db.pool.query('SELECT opted_out, opted_in_at FROM contacts WHERE id = $1', [r.contactId])).rows[0];
-    expect(k).toEqual({ opted_out: false, opted_in_at: new Date(1_800_000_400_000) });
+    expect(k).toEqual({ opted_out: false, opted_in_at: new Date(1_780_000_400_000) });
 
     // A STOP sent before that START but processed after it (a retry) does not undo the START.
-    await deliver(incoming(person, 'stop', { at: 1_800_000_350 }));
+    await deliver(incoming(person, 'stop', { at: 1_780_000_350 }));
     k = (await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0];
     expect(k.opted_out).toBe(false);
     const kinds = (await db.pool.query('SELECT kind, keyword FROM consent_events WHERE contact_id = $1 ORDER BY at', [r.contactId])).rows;
@@ -152,13 +152,13 @@ describe('webhook processing', () => {
       { kind: 'opt_in', keyword: 'UNSTOP' },
     ]);
 
-    await deliver(incoming(person, 'START', { at: 1_800_000_500 }));
+    await deliver(incoming(person, 'START', { at: 1_780_000_500 }));
     // An FCC word among others revokes consent too (FCC 2025); a negated one only flags the reply.
-    await deliver(incoming(person, "don't stop, I love these", { at: 1_800_000_550 }));
+    await deliver(incoming(person, "don't stop, I love these", { at: 1_780_000_550 }));
     k = (await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0];
     expect(k.opted_out).toBe(false);
     expect((await db.pool.query(`SELECT needs_attention, is_opt_out FROM inbound_messages WHERE body = $1`, ["don't stop, I love these"])).rows[0]).toEqual({ needs_attention: true, is_opt_out: false });
-    await deliver(incoming(person, 'please stop texting me', { at: 1_800_000_600 }));
+    await deliver(incoming(person, 'please stop texting me', { at: 1_780_000_600 }));
     k = (await db.pool.query('SELECT opted_out FROM contacts WHERE id = $1', [r.contactId])).rows[0];
     expect(k.opted_out).toBe(true);
   });
@@ -177,7 +177,7 @@ describe('durable processing (no other processor on this database)', () => {
     await seedMessage(db.pool, { campaignId, recipientId, contactId, to: '+14155550201', providerMessageId: 'imsg_crash_1' });
     const evs = [
       incoming('+14155550201', 'stored before the crash'),
-      event('text.delivery.confirmed', { from: LINE, to: '+14155550201', message_id: 'imsg_crash_1', timestamp: 1_800_000_000 }),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550201', message_id: 'imsg_crash_1', timestamp: 1_780_000_000 }),
     ];
     for (const ev of evs) expect((await stopped.post(ev)).status).toBe(200);
     // The process "dies": its server closes and its processor never ran.
@@ -193,7 +193,7 @@ describe('durable processing (no other processor on this database)', () => {
     }
     expect(await count(db.pool, 'SELECT 1 FROM inbound_messages WHERE body = $1 AND recipient_id = $2', ['stored before the crash', recipientId])).toBe(1);
     const msg = await db.pool.query('SELECT status, delivered_at FROM outbound_messages WHERE provider_message_id = $1', ['imsg_crash_1']);
-    expect(msg.rows[0]).toMatchObject({ status: 'delivered', delivered_at: new Date(1_800_000_000_000) });
+    expect(msg.rows[0]).toMatchObject({ status: 'delivered', delivered_at: new Date(1_780_000_000_000) });
   });
 
   it('a failing event is retried later, never lost, and does not hold back its batch', async () => {
@@ -233,10 +233,10 @@ describe('durable processing (no other processor on this database)', () => {
     await seedMessage(db.pool, { campaignId, ...b, to: '+14155550222', providerMessageId: 'imsg_b_2', status: 'read' });
     const stopped = await startReceiver(db.pool, { startProcessor: false });
     const evs = [
-      event('text.delivery.failed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_800_000_010, error: 'no confirmation' }),
-      event('text.delivery.confirmed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_800_000_020 }),
-      event('text.delivery.failed', { from: LINE, to: '+14155550222', message_id: 'imsg_b_2', timestamp: 1_800_000_030, error: 'late' }),
-      event('text.delivery.confirmed', { from: LINE, to: '+14155550299', message_id: 'imsg_b_unknown', timestamp: 1_800_000_040 }),
+      event('text.delivery.failed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_780_000_010, error: 'no confirmation' }),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550221', message_id: 'text_b_1', timestamp: 1_780_000_020 }),
+      event('text.delivery.failed', { from: LINE, to: '+14155550222', message_id: 'imsg_b_2', timestamp: 1_780_000_030, error: 'late' }),
+      event('text.delivery.confirmed', { from: LINE, to: '+14155550299', message_id: 'imsg_b_unknown', timestamp: 1_780_000_040 }),
     ];
     for (const ev of evs) expect((await stopped.post(ev)).status).toBe(200);
     await stopped.close();
@@ -246,7 +246,7 @@ describe('durable processing (no other processor on this database)', () => {
     const rows = (await db.pool.query(`SELECT provider_message_id, status, delivered_at, channel, fallback_used FROM outbound_messages WHERE provider_message_id IN ('text_b_1', 'imsg_b_2') ORDER BY 1`)).rows;
     expect(rows).toEqual([
       { provider_message_id: 'imsg_b_2', status: 'read', delivered_at: null, channel: 'imessage', fallback_used: false },
-      { provider_message_id: 'text_b_1', status: 'delivered', delivered_at: new Date(1_800_000_020_000), channel: 'sms', fallback_used: true },
+      { provider_message_id: 'text_b_1', status: 'delivered', delivered_at: new Date(1_780_000_020_000), channel: 'sms', fallback_used: true },
     ]);
     const states = (await db.pool.query('SELECT provider_event_id, processed_at IS NOT NULL AS done, attempts FROM webhook_events WHERE provider_event_id = ANY($1)', [evs.map((e) => e.id)])).rows;
     const byId = new Map(states.map((r) => [r.provider_event_id, r]));

@@ -14,8 +14,8 @@ describe('bluecast replies NAME', () => {
     await seedMessage(db.pool, { campaignId, ...a, to: '+16505550301' });
     await seedMessage(db.pool, { campaignId, ...b, to: '+16505550302' });
     const rx = await startReceiver(db.pool, { startProcessor: false });
-    await rx.post(incoming('+16505550301', 'Sounds great, count me in', { at: 1_800_000_000 }));
-    await rx.post(incoming('+16505550302', 'STOP', { at: 1_800_000_060 }));
+    await rx.post(incoming('+16505550301', 'Sounds great, count me in', { at: 1_780_000_000 }));
+    await rx.post(incoming('+16505550302', 'STOP', { at: 1_780_000_060 }));
     await rx.close();
     await rx.pipeline.processor.drain();
   });
@@ -25,8 +25,8 @@ describe('bluecast replies NAME', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^2027-01-15 08:00:00\s+\+16505550301\s+Sounds great, count me in$/);
-    expect(lines[1]).toMatch(/^2027-01-15 08:01:00\s+\+16505550302\s+OPT-OUT\s+opted out\s+STOP$/);
+    expect(lines[0]).toMatch(/^2026-05-28 20:26:40\s+\+16505550301\s+Sounds great, count me in$/);
+    expect(lines[1]).toMatch(/^2026-05-28 20:27:40\s+\+16505550302\s+OPT-OUT\s+opted out\s+STOP$/);
     expect(lines[2]).toBe('2 replies from 2 people, 1 opted out');
   });
 
@@ -36,8 +36,8 @@ describe('bluecast replies NAME', () => {
     const out = JSON.parse(r.stdout) as { campaign: string; replies: Record<string, unknown>[] };
     expect(out.campaign).toBe('spring-sale');
     expect(out.replies).toEqual([
-      expect.objectContaining({ from: '+16505550301', at: '2027-01-15T08:00:00.000Z', text: 'Sounds great, count me in', keyword: null, optedOut: false }),
-      expect.objectContaining({ from: '+16505550302', at: '2027-01-15T08:01:00.000Z', text: 'STOP', keyword: 'opt_out', optedOut: true }),
+      expect.objectContaining({ from: '+16505550301', at: '2026-05-28T20:26:40.000Z', text: 'Sounds great, count me in', keyword: null, optedOut: false }),
+      expect.objectContaining({ from: '+16505550302', at: '2026-05-28T20:27:40.000Z', text: 'STOP', keyword: 'opt_out', optedOut: true }),
     ]);
   });
 

@@ -115,10 +115,11 @@ export async function importRecipients(
     const region = (opts.region ?? campaign.defaultRegion).toUpperCase();
     // The main thread only splits bytes; parsing and validation go to one worker per core.
     const threads = opts.threads ?? Math.min(Math.max(availableParallelism(), 1), 4);
-    const id = (importId = await insertImport(db.pool, campaign.id, opts.fileName));
     const conn = (client = await db.pool.connect());
     await conn.query('BEGIN');
+    // The lock first: a `running` row whose campaign lock is free is a dead import (failAbandonedImports).
     await lockCampaignImports(conn, campaign.id);
+    const id = (importId = await insertImport(db.pool, campaign.id, opts.fileName));
     await setImportWorkMem(conn);
     await createStagingTable(conn);
 

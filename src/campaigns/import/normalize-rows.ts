@@ -1,3 +1,4 @@
+import { csvLine } from '../../lib/csv.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { canonicalTimeZone } from '../timezone.ts';
 import type { ColumnPlan } from './columns.ts';
@@ -42,17 +43,10 @@ function copyEscape(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-function csvCell(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsvLine(cells: readonly string[]): string {
-  return cells.map(csvCell).join(',');
-}
-
 function reject(cells: readonly string[], line: number, reason: string): Rejection {
   // NUL cannot be stored in PostgreSQL text; the raw copy drops it.
-  const raw = toCsvLine(cells).replace(/\0/g, '');
+  // Stored as read: formulas are neutralised when it is written out (writeRejectionsCsv).
+  const raw = csvLine(cells, { formulas: 'keep' }).replace(/\0/g, '');
   return { line, reason, raw: raw.length > 4000 ? `${raw.slice(0, 4000)}…` : raw };
 }
 

@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import { findCampaignForImport } from '../../campaigns/definition.ts';
 import { importRecipients, type ImportSummary, type ImportTarget } from '../../campaigns/import/import-recipients.ts';
-import { toCsvLine } from '../../campaigns/import/normalize-rows.ts';
 import { rejectionsPage } from '../../db/sql/import-recipients.sql.ts';
+import { csvLine } from '../../lib/csv.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 import { printable } from '../../lib/terminal-text.ts';
@@ -77,7 +77,7 @@ export function printImportSummary(s: ImportSummary, shown = 10): void {
   }
 }
 
-/** All rejected rows of an import as CSV (line,reason,raw), read from the database in pages. */
+/** All rejected rows of an import as CSV (line,reason,raw), formula-safe, read from the database in pages. */
 export async function writeRejectionsCsv(app: App, importId: number, file: string): Promise<number> {
   const out = createWriteStream(file);
   const write = async (s: string) => {
@@ -88,7 +88,7 @@ export async function writeRejectionsCsv(app: App, importId: number, file: strin
   let n = 0;
   for (;;) {
     const page = await rejectionsPage(app.db.pool, importId, after, 5000);
-    for (const r of page) await write(`${toCsvLine([String(r.line), r.reason, r.raw ?? ''])}\n`);
+    for (const r of page) await write(`${csvLine([String(r.line), r.reason, r.raw ?? ''])}\n`);
     n += page.length;
     if (page.length < 5000) break;
     const last = page[page.length - 1]!;

@@ -43,6 +43,10 @@ const IMPORT_LOCK_NAMESPACE = 726_403_190;
 
 /**
  * Imports into one campaign run one at a time (until COMMIT or ROLLBACK).
+ * The lock is also how a `running` import is known to be alive: its
+ * transaction takes the lock before the imports row is written and holds it
+ * to the end, and PostgreSQL releases it when that connection goes, whether
+ * the process was killed or the database itself went down (failAbandonedImports).
  * ON CONFLICT alone would keep concurrent uploads correct, but two of them
  * sharing numbers would wait on each other's rows, in different orders, until
  * PostgreSQL broke the deadlock by failing one.
@@ -128,6 +132,36 @@ export async function completeImport(client: pg.ClientBase, importId: number, co
       WHERE id = $1`,
     [importId, counts.totalRows, counts.imported, counts.duplicates, counts.invalid, counts.optedOut, sha256],
   );
+}
+
+export const ABANDONED_IMPORT_REASON =
+  'abandoned: the importing process or the database stopped before the import finished; nothing of it was kept, import the file again';
+
+/**
+ * Mark failed the imports left `running` by a process that is gone; returns
+ * their ids. Run at start-up by long-running commands and the import command.
+ *
+ * Why this shape: a live import holds its campaign's advisory lock for its
+ * whole transaction (lockCampaignImports), taken before its imports row
+ * exists. If the lock is free, no live import of that campaign exists, so its
+ * `running` rows are leftovers of a killed process or a crashed database:
+ * their transaction was rolled back by PostgreSQL. One statement; the
+ * transaction-scoped try-lock is released at its end and never waits. The
+ * status is checked again on the row itself so that an import that commits
+ * meanwhile keeps its result.
+ */
+export async function failAbandonedImports(db: pg.Pool | pg.ClientBase): Promise<number[]> {
+  const res = await db.query<{ id: number }>(
+    `WITH running AS MATERIALIZED (SELECT id, campaign_id FROM imports WHERE status = 'running')
+     UPDATE imports i
+        SET status = 'failed', error = $2, finished_at = now()
+       FROM running r
+      WHERE i.id = r.id AND i.status = 'running'
+        AND pg_try_advisory_xact_lock($1, r.campaign_id)
+     RETURNING i.id`,
+    [IMPORT_LOCK_NAMESPACE, ABANDONED_IMPORT_REASON],
+  );
+  return res.rows.map((r) => r.id);
 }
 
 /** After a rollback: the import is on record as failed, with why. */

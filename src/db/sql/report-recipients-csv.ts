@@ -1,7 +1,4 @@
-/** SQL for `expr` with a leading quote when a spreadsheet would run it as a formula. */
-export function csvSafeSql(expr: string): string {
-  return `CASE WHEN ${expr} ~ '^[=+@\\t\\r-]' THEN '''' || ${expr} ELSE ${expr} END`;
-}
+import { csvSafeSql } from '../../lib/csv.ts';
 
 /**
  * The COPY statement of the per-recipient CSV export: one row per recipient
@@ -14,9 +11,9 @@ export function csvSafeSql(expr: string): string {
  * COPY … TO STDOUT streams the rows from the server as it produces them, so
  * the export of a million recipients never sits in our memory. COPY takes no
  * bind parameters, hence the ids are inlined, and only after checking they are
- * integers. Values a spreadsheet would run as a formula (leading = + - @, tab,
- * carriage return) get a leading single quote in SQL, before they leave the
- * database; E.164 numbers start with + and are escaped too.
+ * integers. Values a spreadsheet would run as a formula get a leading single
+ * quote in SQL, before they leave the database (src/lib/csv.ts: the rule of
+ * every CSV bluecast writes; numbers and E.164 phones stay as they are).
  */
 export function reportRecipientsCsvSql(campaignId: number, runId: number | null): string {
   if (!Number.isSafeInteger(campaignId)) throw new TypeError(`campaign id must be an integer, got ${campaignId}`);

@@ -3,8 +3,10 @@ import type { Queryable } from './queryable.ts';
 export interface NewWebhookEvent {
   providerEventId: string;
   type: string;
-  /** The JSON text as received (already verified and parsed once). */
-  payload: string;
+  /** The JSON text as received (already verified and parsed once), made storable; null when it could not be. */
+  payload: string | null;
+  /** The body exactly as received, kept when payload cannot be stored as jsonb. */
+  raw: string;
 }
 
 /**
@@ -26,17 +28,40 @@ export async function insertWebhookEvents(db: Queryable, events: NewWebhookEvent
              FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, type, payload)
            ON CONFLICT (provider_event_id) DO NOTHING
            RETURNING provider_event_id`,
-    values: [events.map((e) => e.providerEventId), events.map((e) => e.type), events.map((e) => e.payload)],
+    values: [events.map((e) => e.providerEventId), events.map((e) => e.type), events.map((e) => e.payload ?? 'null')],
   });
   return new Set(res.rows.map((r) => r.provider_event_id));
+}
+
+/**
+ * Store one received event as the text it was signed as, when PostgreSQL
+ * cannot hold its JSON as jsonb (nested deeper than its parser allows, say).
+ *
+ * Why this shape: the event is acknowledged only once stored, and refusing it
+ * would have the provider send it again for ever; the processor parses
+ * raw_body itself. `note` goes to last_error so the oddity is visible. The
+ * same unique id makes a repeat a no-op.
+ */
+export async function insertRawWebhookEvent(db: Queryable, e: { providerEventId: string; type: string; raw: string; note: string }): Promise<boolean> {
+  const res = await db.query({
+    name: 'webhooks.insert_raw_event',
+    text: `INSERT INTO webhook_events (provider_event_id, type, payload, raw_body, last_error)
+           VALUES ($1, $2, NULL, $3, $4)
+           ON CONFLICT (provider_event_id) DO NOTHING`,
+    values: [e.providerEventId, e.type, e.raw, e.note],
+  });
+  return (res.rowCount ?? 0) > 0;
 }
 
 export interface ClaimedWebhookEvent {
   id: number;
   provider_event_id: string;
   type: string;
+  /** NULL when only raw_body could hold the event. */
   payload: unknown;
+  raw_body: string | null;
   attempts: number;
+  received_at: Date;
 }
 
 /**
@@ -49,7 +74,8 @@ export interface ClaimedWebhookEvent {
  * before its next try; the wait is computed from received_at and attempts
  * (exponential, then growing by at most `capSeconds` per attempt) because the
  * table has no next-attempt column, which also keeps the index on
- * (processed_at, received_at) usable.
+ * (processed_at, received_at) usable. Dead-lettered events wait for an
+ * operator (retryDeadLetters), not for the clock.
  */
 export async function claimWebhookEvents(
   tx: Queryable,
@@ -57,9 +83,10 @@ export async function claimWebhookEvents(
 ): Promise<ClaimedWebhookEvent[]> {
   const res = await tx.query<ClaimedWebhookEvent>({
     name: 'webhooks.claim_events',
-    text: `SELECT id, provider_event_id, type, payload, attempts
+    text: `SELECT id, provider_event_id, type, payload, raw_body, attempts, received_at
              FROM webhook_events
             WHERE processed_at IS NULL
+              AND dead_lettered_at IS NULL
               AND received_at <= now() - make_interval(secs =>
                     LEAST($2::float8 * (power(2, LEAST(attempts, 30)) - 1), $3::float8 * attempts))
             ORDER BY received_at, id
@@ -116,9 +143,75 @@ export async function recordWebhookEventFailures(tx: Queryable, failed: { id: nu
 export async function lockWebhookEvent(tx: Queryable, providerEventId: string): Promise<(ClaimedWebhookEvent & { processed: boolean }) | null> {
   const res = await tx.query<ClaimedWebhookEvent & { processed: boolean }>({
     name: 'webhooks.lock_event',
-    text: `SELECT id, provider_event_id, type, payload, attempts, processed_at IS NOT NULL AS processed
+    text: `SELECT id, provider_event_id, type, payload, raw_body, attempts, received_at, processed_at IS NOT NULL AS processed
              FROM webhook_events WHERE provider_event_id = $1 FOR UPDATE`,
     values: [providerEventId],
   });
   return res.rows[0] ?? null;
+}
+
+/**
+ * Set events aside after their last allowed try: the dead-letter state.
+ *
+ * Why this shape: the row stays where it is (nothing is dropped), unprocessed,
+ * with the time it was set aside and the reason in last_error; the claim skips
+ * it until an operator puts it back. Batched like the other outcomes.
+ */
+export async function deadLetterWebhookEvents(tx: Queryable, failed: { id: number; error: string }[]): Promise<void> {
+  if (!failed.length) return;
+  await tx.query({
+    name: 'webhooks.dead_letter',
+    text: `UPDATE webhook_events w
+              SET attempts = w.attempts + 1, last_error = f.error, dead_lettered_at = now()
+             FROM unnest($1::bigint[], $2::text[]) AS f(id, error)
+            WHERE w.id = f.id`,
+    values: [failed.map((f) => f.id), failed.map((f) => f.error)],
+  });
+}
+
+export interface DeadLetterRow {
+  id: number;
+  provider_event_id: string;
+  type: string;
+  received_at: Date;
+  dead_lettered_at: Date;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** Dead-lettered events, oldest first (through their partial index). */
+export async function listDeadLetters(db: Queryable, limit: number): Promise<DeadLetterRow[]> {
+  const res = await db.query<DeadLetterRow>({
+    name: 'webhooks.list_dead_letters',
+    text: `SELECT id::int AS id, provider_event_id, type, received_at, dead_lettered_at, attempts, last_error
+             FROM webhook_events
+            WHERE dead_lettered_at IS NOT NULL
+            ORDER BY dead_lettered_at, id
+            LIMIT $1`,
+    values: [limit],
+  });
+  return res.rows;
+}
+
+/**
+ * Put dead-lettered events back in the queue, by row id or provider event id,
+ * or all of them; returns the provider ids requeued.
+ *
+ * Why this shape: one conditional UPDATE, so only events that are dead-lettered
+ * move (a processed event is never re-applied). attempts goes back to 0, which
+ * makes the event due at once and gives it the full number of tries again;
+ * last_error is kept until the next try overwrites it.
+ */
+export async function retryDeadLetters(db: Queryable, which: { all: true } | { ids: number[]; providerIds: string[] }): Promise<string[]> {
+  const all = 'all' in which;
+  const res = await db.query<{ provider_event_id: string }>({
+    name: 'webhooks.retry_dead_letters',
+    text: `UPDATE webhook_events
+              SET dead_lettered_at = NULL, attempts = 0
+            WHERE dead_lettered_at IS NOT NULL
+              AND ($1::boolean OR id = ANY($2::bigint[]) OR provider_event_id = ANY($3::text[]))
+            RETURNING provider_event_id`,
+    values: [all, all ? [] : which.ids, all ? [] : which.providerIds],
+  });
+  return res.rows.map((r) => r.provider_event_id);
 }

@@ -1,9 +1,11 @@
 /** The login form. `notice` is one of our own fixed sentences, never request input. */
-export function loginPage(notice?: 'wrong' | 'disabled'): string {
+export function loginPage(notice?: 'wrong' | 'disabled' | 'throttled'): string {
   const text =
     notice === 'wrong'
       ? '<p class="notice error" role="alert">That token is not right.</p>'
-      : notice === 'disabled'
+      : notice === 'throttled'
+        ? '<p class="notice error" role="alert">Too many sign-in attempts from here: wait a minute and try again.</p>'
+        : notice === 'disabled'
         ? '<p class="notice error" role="alert">The dashboard is disabled: set BLUECAST_API_TOKEN and restart.</p>'
         : '';
   return `<!doctype html>

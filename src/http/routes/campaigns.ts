@@ -4,7 +4,7 @@ import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/s
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
-import { campaignParamsSchema } from '../input.ts';
+import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface CampaignRouteDeps {
@@ -13,12 +13,7 @@ export interface CampaignRouteDeps {
   apiToken: string | undefined;
 }
 
-
-function idOf(params: unknown): string {
-  const res = campaignParamsSchema.safeParse(params);
-  if (!res.success) throw new ValidationError([{ path: 'id', message: 'must be a campaign id or name' }], 'path');
-  return res.data.id;
-}
+const idOf = (params: unknown): string => parseInput(campaignParamsSchema, params, 'path').id;
 
 /**
  * The campaigns API, bearer token required. `:id` is a campaign id or name.

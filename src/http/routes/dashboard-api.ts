@@ -4,7 +4,7 @@ import { currentStatus, scheduleDraft } from '../../campaigns/status.ts';
 import type { Database } from '../../db/database.ts';
 import { ConflictError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
-import { parseInput } from '../input.ts';
+import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface DashboardApiDeps {
@@ -28,7 +28,7 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
     app.post('/api/campaigns/:id/schedule', { onRequest: auth }, async (req) => {
       const body = parseInput(bodySchema, req.body ?? {}, 'body');
-      const c = await findCampaign(deps.db.prisma, (req.params as { id: string }).id);
+      const c = await findCampaign(deps.db.prisma, parseInput(campaignParamsSchema, req.params, 'path').id);
       if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
       const at = body.at ? new Date(body.at) : new Date();
       if (!(await scheduleDraft(deps.db.prisma, c.id, at))) {

@@ -1,28 +1,37 @@
-import { createHmac } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
 import { reportCampaign } from '../../db/sql/report-campaign.ts';
-import { NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { NotFoundError } from '../../lib/errors.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
 import { sameSecret } from '../auth.ts';
 import { loginPage as loginHtml } from '../dashboard/login-page.ts';
+import { campaignParamsSchema, parseInput, runIdSchema } from '../input.ts';
 import type { RouteModule } from '../server.ts';
+import { createSessionStore, type SessionLifetimes } from '../sessions.ts';
 
 export interface DashboardRouteDeps {
   pool: pg.Pool;
   /** BLUECAST_API_TOKEN: the password of the login form. Without it the dashboard is closed. */
   apiToken: string | undefined;
-  /** Mark the session cookie Secure (behind HTTPS). */
-  secureCookie?: boolean;
+  /**
+   * PUBLIC_URL: when it is https the session cookie is always Secure. It is
+   * also Secure when the request itself came over https, which behind a proxy
+   * fastify only believes with TRUST_PROXY (X-Forwarded-Proto).
+   */
+  publicUrl?: string;
   /** Largest upload the dashboard forwards to the import API (bytes). */
   uploadLimit?: number;
+  sessionLifetimes?: SessionLifetimes;
+  /** Login attempts allowed per client address and window (default 10 a minute). */
+  loginRateLimit?: { max: number; timeWindowMs: number };
 }
 
 export const SESSION_COOKIE = 'bluecast_session';
@@ -43,12 +52,28 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
+/** The login form is a token of at most 1,000 characters: nothing bigger is read. */
+const LOGIN_BODY_LIMIT = 4 * 1024;
+
 /**
- * The session cookie holds a MAC of the token, not the token: stateless, and
- * every session ends when the token is rotated.
+ * `/api/…` for the part of a `/ui/api/…` URL after the prefix, or undefined.
+ * The check is on the decoded path: a `..` or `.` segment, an encoded slash,
+ * a backslash or anything outside the characters of our API paths (names are
+ * [A-Za-z0-9._-]) would let the proxy reach routes outside /api.
  */
-function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('bluecast dashboard session v1').digest('base64url');
+export function apiTargetOf(rawUrl: string): string | undefined {
+  const q = rawUrl.indexOf('?');
+  const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  if (!rawPath.startsWith('/ui/api/')) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath.slice('/ui/api/'.length));
+  } catch {
+    return undefined;
+  }
+  const segments = decoded.split('/');
+  if (!segments.every((s) => /^[A-Za-z0-9._~-]+$/.test(s) && s !== '.' && s !== '..')) return undefined;
+  return `/api/${segments.join('/')}${q < 0 ? '' : rawUrl.slice(q)}`;
 }
 
 const loginSchema = z.object({ token: z.string().min(1).max(1000) });
@@ -64,15 +89,17 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
   const uploadLimit = deps.uploadLimit ?? 50 * 1024 * 1024;
   return async (app) => {
     await app.register(fastifyCookie);
+    // Only the routes that ask for it (the login form) are limited.
+    await app.register(fastifyRateLimit, { global: false });
     // The forwarded bodies (JSON, CSV) go on byte for byte; the login form is read here.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: uploadLimit }, (_req, body, done) => done(null, body));
 
     const token = deps.apiToken;
-    const signedIn = (req: FastifyRequest) => {
-      const value = req.cookies[SESSION_COOKIE];
-      return Boolean(token && value && sameSecret(value, sessionValue(token)));
-    };
+    const sessions = token ? createSessionStore(deps.pool, token, deps.sessionLifetimes) : undefined;
+    const signedIn = async (req: FastifyRequest) => (sessions ? sessions.check(req.cookies[SESSION_COOKIE]) : false);
+    const alwaysSecure = deps.publicUrl?.startsWith('https:') ?? false;
+    const loginLimit = deps.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
     const page = async (reply: FastifyReply, html: string | Buffer, status = 200) =>
       reply
         .code(status)
@@ -82,31 +109,45 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
         .header('x-content-type-options', 'nosniff')
         .send(html);
 
-    const loginPage = (reply: FastifyReply, notice?: 'wrong' | 'disabled') =>
-      page(reply, loginHtml(notice), notice === 'disabled' ? 503 : notice ? 401 : 200);
+    const loginPage = (reply: FastifyReply, notice?: 'wrong' | 'disabled' | 'throttled') =>
+      page(reply, loginHtml(notice), notice === 'disabled' ? 503 : notice === 'throttled' ? 429 : notice ? 401 : 200);
+
+    // A throttled sign-in is answered with the form and a sentence, as a person
+    // at the login page expects; every other error goes on to the server's handler.
+    app.setErrorHandler((err: Error & { loginThrottled?: boolean }, _req, reply) => {
+      if (err.loginThrottled) return loginPage(reply, 'throttled');
+      throw err;
+    });
 
     app.get('/', async (req, reply) => {
       if (!token) return loginPage(reply, 'disabled');
-      return signedIn(req) ? page(reply, await readFile(path.join(DASHBOARD_DIR, 'index.html'))) : loginPage(reply);
+      return (await signedIn(req)) ? page(reply, await readFile(path.join(DASHBOARD_DIR, 'index.html'))) : loginPage(reply);
     });
     app.get('/login', async (_req, reply) => loginPage(reply, token ? undefined : 'disabled'));
 
-    app.post('/login', async (req, reply) => {
-      if (!token) return loginPage(reply, 'disabled');
+    // The rate limit runs on onRequest, so a guess over the limit is refused before its body is read.
+    const throttled = () => Object.assign(new Error('too many sign-in attempts'), { statusCode: 429, loginThrottled: true });
+    const loginRoute = {
+      bodyLimit: LOGIN_BODY_LIMIT,
+      config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.timeWindowMs, errorResponseBuilder: throttled } },
+    };
+    app.post('/login', loginRoute, async (req, reply) => {
+      if (!token || !sessions) return loginPage(reply, 'disabled');
       const form = Object.fromEntries(new URLSearchParams(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : ''));
       const parsed = loginSchema.safeParse(form);
       if (!parsed.success || !sameSecret(parsed.data.token, token)) return loginPage(reply, 'wrong');
-      reply.setCookie(SESSION_COOKIE, sessionValue(token), {
+      reply.setCookie(SESSION_COOKIE, await sessions.create(), {
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
-        secure: deps.secureCookie ?? false,
-        maxAge: 7 * 24 * 3600,
+        secure: alwaysSecure || req.protocol === 'https',
+        maxAge: sessions.lifetimes.absoluteSeconds,
       });
       return reply.code(303).header('location', '/').send();
     });
 
-    app.post('/logout', async (_req, reply) => {
+    app.post('/logout', { bodyLimit: LOGIN_BODY_LIMIT }, async (req, reply) => {
+      await sessions?.end(req.cookies[SESSION_COOKIE]);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(303).header('location', '/login').send();
     });
@@ -121,22 +162,24 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
         .send(createReadStream(asset.file));
     });
 
+    // onRequest: the session is checked before a byte of the body is read.
     const requireSession = async (req: FastifyRequest, reply: FastifyReply) => {
       if (!token) return reply.code(503).send({ error: 'the dashboard is disabled: set BLUECAST_API_TOKEN' });
-      if (!signedIn(req)) return reply.code(401).send({ error: 'sign in again' });
+      if (!(await signedIn(req))) return reply.code(401).send({ error: 'sign in again' });
       if (req.headers[UI_HEADER] !== '1') return reply.code(403).send({ error: `missing ${UI_HEADER} header` });
+    };
+    const requireSessionForLink = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!(await signedIn(req))) return reply.code(401).send({ error: 'sign in first' });
     };
 
     // The CSV export is a plain link (a download), so it cannot carry the UI
     // header; it only reads, and SameSite=Strict keeps other sites out.
-    app.get('/ui/export/:id', async (req, reply) => {
-      if (!token || !signedIn(req)) return reply.code(401).send({ error: 'sign in first' });
-      const id = (req.params as { id: string }).id;
-      const run = (req.query as { run?: string }).run;
-      if (run !== undefined && !/^\d{1,9}$/.test(run)) throw new ValidationError([{ path: 'run', message: 'must be a run id' }], 'query');
+    app.get('/ui/export/:id', { onRequest: requireSessionForLink }, async (req, reply) => {
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const { run } = parseInput(z.object({ run: runIdSchema.optional() }), req.query, 'query');
       const c = await reportCampaign(deps.pool, id);
       if (!c) throw new NotFoundError(`campaign ${JSON.stringify(id)} not found`);
-      const stream = await recipientsCsvStream(deps.pool, c.id, run === undefined ? null : Number(run));
+      const stream = await recipientsCsvStream(deps.pool, c.id, run ?? null);
       const name = `${c.name}${run ? `-run-${run}` : ''}-recipients.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
@@ -145,15 +188,15 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
         .send(stream);
     });
 
-    app.all('/ui/api/*', { preHandler: requireSession, bodyLimit: uploadLimit }, async (req, reply) => {
-      const rest = (req.params as { '*': string })['*'];
-      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    app.all('/ui/api/*', { onRequest: requireSession, bodyLimit: uploadLimit }, async (req, reply) => {
+      const target = apiTargetOf(req.url);
+      if (!target) throw new NotFoundError('no such API route');
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       const contentType = req.headers['content-type'];
       if (contentType) headers['content-type'] = contentType;
       const res = await app.inject({
         method: req.method as 'GET',
-        url: `/api/${rest}${query}`,
+        url: target,
         headers,
         ...(Buffer.isBuffer(req.body) ? { payload: req.body } : {}),
       });

@@ -5,7 +5,7 @@ import { importRecipients } from '../../campaigns/import/import-recipients.ts';
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
-import { campaignParamsSchema, parseInput } from '../input.ts';
+import { campaignParamsSchema, parseInput, urlText } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 import { CSV_TYPES, limitBytes } from '../upload.ts';
 
@@ -20,8 +20,8 @@ export interface RecipientRouteDeps {
 }
 
 const querySchema = z.object({
-  filename: z.string().min(1).max(255).optional(),
-  phone_column: z.string().min(1).max(100).optional(),
+  filename: urlText(255).optional(),
+  phone_column: urlText(100).optional(),
   region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
 });
 

@@ -5,7 +5,7 @@ import { recipientsCsvStream } from '../../reports/csv.ts';
 import { listCampaignSummaries } from '../../reports/summaries.ts';
 import { buildTimeline } from '../../reports/timeline.ts';
 import { requireBearer } from '../auth.ts';
-import { campaignParamsSchema, parseInput } from '../input.ts';
+import { campaignParamsSchema, parseInput, runIdSchema } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface ReportRouteDeps {
@@ -15,11 +15,7 @@ export interface ReportRouteDeps {
 }
 
 const querySchema = z.object({
-  run: z
-    .string()
-    .regex(/^\d{1,9}$/, 'must be a run id (a positive whole number)')
-    .transform(Number)
-    .optional(),
+  run: runIdSchema.optional(),
 });
 
 /** "attachment; filename=…" safe for any campaign name. */
@@ -41,20 +37,20 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
     const campaignOf = (id: string) => reportScope(deps.pool, id, null);
 
-    app.get('/api/campaigns/:id/report', { preHandler: auth }, async (req) => {
+    app.get('/api/campaigns/:id/report', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       return buildReport(deps.pool, id, { runId: run ?? null });
     });
 
-    app.get('/api/campaigns/:id/report/timeline', { preHandler: auth }, async (req) => {
+    app.get('/api/campaigns/:id/report/timeline', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       const c = await campaignOf(id);
       return buildTimeline(deps.pool, c.id, run ?? null);
     });
 
-    app.get('/api/campaigns/:id/report/csv', { preHandler: auth }, async (req, reply) => {
+    app.get('/api/campaigns/:id/report/csv', { onRequest: auth }, async (req, reply) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(querySchema, req.query, 'query');
       // An unknown campaign or run is a 404 before any byte is sent.
@@ -67,6 +63,6 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
         .send(stream);
     });
 
-    app.get('/api/reports/campaigns', { preHandler: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
+    app.get('/api/reports/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
   };
 }

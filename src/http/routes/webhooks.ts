@@ -39,9 +39,14 @@ function storable(v: unknown): unknown {
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), storable(x)]));
   return v;
 }
-function storableJson(text: string): string {
+/** The JSON text made storable as jsonb; null when it cannot be here (too deep to walk), and the raw text is kept instead. */
+function storableJson(text: string): string | null {
   if (!UNSTORABLE_ESCAPE.test(text)) return text;
-  return JSON.stringify(storable(JSON.parse(text)));
+  try {
+    return JSON.stringify(storable(JSON.parse(text)));
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -85,7 +90,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
       }
       try {
         // The id and type go to text columns, which cannot hold U+0000 either.
-        await deps.inbox.store({ providerEventId: storableText(event.id), type: storableText(event.type), payload: storableJson(text) });
+        await deps.inbox.store({ providerEventId: storableText(event.id), type: storableText(event.type), payload: storableJson(text), raw: text });
       } catch (err) {
         // Not stored, so not acknowledged: the sender may try again.
         log.error({ err, eventId: event.id }, 'webhook event could not be stored');
