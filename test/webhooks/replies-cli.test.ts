@@ -51,7 +51,7 @@ describe('bluecast replies NAME', () => {
     const a = await seedRecipient(db.pool, campaignId, '+16505550309');
     await seedMessage(db.pool, { campaignId, ...a, to: '+16505550309' });
     const rx = await startReceiver(db.pool);
-    expect((await rx.post(incoming('+16505550309', '\u001b[2J\u001b]0;owned\u0007hi \u001b[31mthere\u001b[0m\u202E', { at: 1_800_000_000 }))).status).toBe(200);
+    expect((await rx.post(incoming('+16505550309', '\u001b[2J\u001b]0;owned\u0007hi \u001b[31mthere\u001b[0m\u202E', { at: 1_780_000_000 }))).status).toBe(200);
     await rx.pipeline.processor.drain();
     await rx.close();
     const r = await runCli(['replies', 'hostile-replies'], { env: { DATABASE_URL: db.url } });
