@@ -41,31 +41,31 @@ describe('webhooks: odd events and the dead-letter state', () => {
     const id = eventId();
     const ts = Math.floor(Date.now() / 1000);
     const depth = 100_000;
-    const body = `{"id":"${id}","type":"imessage.incoming","timestamp":${ts},"api_version":"v2025.9.7","data":{"from":"+15555550401","to":"${LINE}","body":"deep one","timestamp":${ts},"attachments":[],"extra":${'['.repeat(depth)}1${']'.repeat(depth)}}}`;
+    const body = `{"id":"${id}","type":"imessage.incoming","timestamp":${ts},"api_version":"v2025.9.7","data":{"from":"+14155550401","to":"${LINE}","body":"deep one","timestamp":${ts},"attachments":[],"extra":${'['.repeat(depth)}1${']'.repeat(depth)}}}`;
     const res = await rx.post(body);
     expect(res.status).toBe(200);
     const row = await until(() => rowOf(db, id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing of the deep event');
     expect(row.payload).toBeNull();
     expect(row.raw_body).toBe(body);
     expect(row.dead_lettered_at).toBeNull();
-    expect(await count(db.pool, `SELECT 1 FROM inbound_messages WHERE from_phone = '+15555550401' AND body = 'deep one'`)).toBe(1);
+    expect(await count(db.pool, `SELECT 1 FROM inbound_messages WHERE from_phone = '+14155550401' AND body = 'deep one'`)).toBe(1);
     // The same event again is still a duplicate, not a second row.
     expect((await rx.post(body)).status).toBe(200);
     expect(await count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1', [id])).toBe(1);
   });
 
   it('data.timestamp 9e15 (not a date) is processed with the time of receipt, once, not retried for ever', async () => {
-    const ev = incoming('+15555550402', 'odd clock', { at: 9e15 });
+    const ev = incoming('+14155550402', 'odd clock', { at: 9e15 });
     expect((await rx.post(ev)).status).toBe(200);
     const row = await until(() => rowOf(db, ev.id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing');
     expect(row.attempts).toBe(1);
     expect(row.last_error).toBeNull();
-    const reply = (await db.pool.query<{ sent_at: Date }>(`SELECT sent_at FROM inbound_messages WHERE from_phone = '+15555550402'`)).rows[0]!;
+    const reply = (await db.pool.query<{ sent_at: Date }>(`SELECT sent_at FROM inbound_messages WHERE from_phone = '+14155550402'`)).rows[0]!;
     expect(reply.sent_at.getTime()).toBe(row.received_at.getTime());
   });
 
   it('a STOP dated ten years ahead does not outlive a later START: consent orders by the time of receipt beyond the skew', async () => {
-    const person = '+15555550403';
+    const person = '+14155550403';
     const now = Math.floor(Date.now() / 1000);
     const post = async (ev: { id: string }) => {
       expect((await rx.post(ev)).status).toBe(200);
