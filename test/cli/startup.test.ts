@@ -16,7 +16,7 @@ describe('CLI start-up', () => {
 
   async function loadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }> {
     const log = path.join(await dir, `${args.join('_') || 'none'}.log`);
-    const env = { ...process.env, BLUECAST_LOAD_LOG: log };
+    const env: NodeJS.ProcessEnv = { ...process.env, BLUECAST_LOAD_LOG: log };
     delete env.BLUECAST_FROM_SOURCE;
     const res = spawnSync(process.execPath, ['--import', LOAD_LOG, BIN, ...args], { env, encoding: 'utf8' });
     expect(res.status, res.stderr).toBe(0);

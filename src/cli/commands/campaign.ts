@@ -117,7 +117,7 @@ export function registerCampaignCommands(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const { listCampaigns } = await import('../../campaigns/describe.ts');
       await withApp(async (app) => {
-        const rows = await listCampaigns(app.db.prisma);
+        const rows = await listCampaigns(app.db.pool);
         if (flags.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
