@@ -203,9 +203,16 @@ export async function placeBinariesFrom(pkg: PlatformPackage, as: RunAs, places:
  * The data directory to use for the configured `dataDir`: itself when the
  * postgres user can reach it (its parent searchable), else a folder in
  * `places.data` named by a hash of its absolute path, so the same
- * configuration finds the same cluster at every start.
+ * configuration finds the same cluster at every start. Said once (notice) when
+ * the cluster is created there, then at debug level.
  */
-export async function placeDataDir(dataDir: string, as: RunAs, places: SharedPlaces, log: (line: string) => void): Promise<string> {
+export async function placeDataDir(
+  dataDir: string,
+  as: RunAs,
+  places: SharedPlaces,
+  notice: (line: string) => void,
+  debug: (line: string) => void = () => undefined,
+): Promise<string> {
   const wanted = path.resolve(dataDir);
   if (as.uid === undefined) return wanted;
   await mkdir(wanted, { recursive: true });
@@ -215,10 +222,15 @@ export async function placeDataDir(dataDir: string, as: RunAs, places: SharedPla
   }
   const key = createHash('sha256').update(wanted).digest('hex').slice(0, 16);
   const moved = path.join(places.data, key);
+  const line = `PostgreSQL data for ${wanted} is kept in ${moved}: the postgres user cannot reach ${path.dirname(wanted)}`;
+  if (existsSync(path.join(moved, 'PG_VERSION'))) {
+    debug(line);
+    return moved;
+  }
   await sharedDir(places.data);
   await mkdir(moved, { recursive: true });
   // Which configuration this cluster belongs to, for whoever lists the folder.
   await writeFile(path.join(places.data, `${key}.origin`), `${wanted}\n`);
-  log(`PostgreSQL data for ${wanted} is kept in ${moved}: the postgres user cannot reach ${path.dirname(wanted)}`);
+  notice(line);
   return moved;
 }

@@ -80,7 +80,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const log = opts.log ?? (() => undefined);
   const places = opts.sharedPlaces ?? DEFAULT_SHARED_PLACES;
   const bins = await placeBinaries(as, places, opts.notice ?? log);
-  const dataDir = await placeDataDir(opts.dataDir, as, places, opts.notice ?? log);
+  const dataDir = await placeDataDir(opts.dataDir, as, places, opts.notice ?? log, log);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`creating PostgreSQL cluster in ${dataDir}`);

@@ -68,6 +68,7 @@ describe.skipIf(!isRoot)('embedded PostgreSQL as root with the checkout under a 
     expect(await modesUp(home)).toEqual(before);
 
     const second = await start();
+    expect(notices).toHaveLength(1); // said when the cluster was made there, not at every start
     try {
       const c = new pg.Client({ connectionString: second.adminUrl });
       await c.connect();
