@@ -43,6 +43,8 @@ export interface EmbeddedPostgres {
   urlFor(database: string): string;
   /** Whether this process started the server (and so should stop it). */
   readonly startedHere: boolean;
+  /** The cluster's directory: the one asked for, or where it was kept instead (embedded-place.ts). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -139,7 +141,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     return stopping;
   };
 
-  return { adminUrl: urlFor('postgres'), urlFor, startedHere, stop };
+  return { adminUrl: urlFor('postgres'), urlFor, startedHere, dataDir, stop };
 }
 
 async function otherClients(url: string): Promise<number> {
