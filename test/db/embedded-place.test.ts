@@ -64,11 +64,13 @@ describe.skipIf(!isRoot)('embedded PostgreSQL as root with the checkout under a 
     const moved = path.join(shared.data, key);
     expect(existsSync(path.join(moved, 'PG_VERSION'))).toBe(true);
     expect((await readFile(path.join(shared.data, `${key}.origin`), 'utf8')).trim()).toBe(dataDir);
-    expect(notices).toEqual([expect.stringContaining(`PostgreSQL data for ${dataDir} is kept in ${moved}`)]);
+    // (Where node_modules is unreachable too, as in a checkout under the private home, a copy notice comes first.)
+    const dataNotices = () => notices.filter((l) => l.startsWith('PostgreSQL data for'));
+    expect(dataNotices()).toEqual([expect.stringContaining(`PostgreSQL data for ${dataDir} is kept in ${moved}`)]);
     expect(await modesUp(home)).toEqual(before);
 
     const second = await start();
-    expect(notices).toHaveLength(1); // said when the cluster was made there, not at every start
+    expect(dataNotices()).toHaveLength(1); // said when the cluster was made there, not at every start
     try {
       const c = new pg.Client({ connectionString: second.adminUrl });
       await c.connect();
