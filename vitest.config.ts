@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/faults/**', 'test/e2e/**', 'node_modules/**'],
-    globalSetup: ['test/setup/global-postgres.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database, so files run in parallel safely.

@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
-    globalSetup: ['test/setup/global-postgres.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
     testTimeout: 180_000,
     hookTimeout: 120_000,
     fileParallelism: false,

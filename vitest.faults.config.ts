@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
-    globalSetup: ['test/setup/global-postgres.ts'],
+    globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,

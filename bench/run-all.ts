@@ -28,6 +28,7 @@ const only = onlyArg ? new Set(onlyArg.split(',').map((s) => s.trim())) : undefi
 
 /** Sizes for --quick, by bench (each run.ts documents its own options). */
 const QUICK: Record<string, { args?: string[]; env?: Record<string, string> }> = {
+  cli: { args: ['--rounds', '3'] },
   dispatch: { args: ['--n', '2000'] },
   import: { args: ['--rows', '100000'] },
   report: { args: ['--messages', '100000', '--repeat', '10'] },

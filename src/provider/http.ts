@@ -25,12 +25,23 @@ export interface CallOptions {
   retry?: RetryMode;
 }
 
+/** One HTTP attempt as it ended, for metrics: a thin observer, told after the fact. */
+export interface AttemptRecord {
+  op: string;
+  durationMs: number;
+  /** The HTTP status of an error answer (or of a 2xx that could not be read). */
+  status?: number;
+  /** 'ok', or the ProviderError kind: 'http' (an error answer), 'timeout', 'network'. */
+  outcome: 'ok' | ProviderError['kind'];
+}
+
 export interface TransportOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;
   retry: RetryPolicy;
   logger?: Logger;
+  onAttempt?: (a: AttemptRecord) => void;
 }
 
 export interface RequestSpec<T> {
@@ -119,8 +130,14 @@ export function createTransport(opts: TransportOptions): Transport {
     const onCallerAbort = () => ctl.abort(signal?.reason);
     signal?.addEventListener('abort', onCallerAbort, { once: true });
     if (signal?.aborted) ctl.abort(signal.reason);
+    const started = performance.now();
     try {
-      return await attemptWith(spec, ctl.signal, () => timedOut, signal);
+      const data = await attemptWith(spec, ctl.signal, () => timedOut, signal);
+      opts.onAttempt?.({ op: spec.op, durationMs: performance.now() - started, outcome: 'ok' });
+      return data;
+    } catch (err) {
+      if (err instanceof ProviderError) opts.onAttempt?.({ op: spec.op, durationMs: performance.now() - started, status: err.status, outcome: err.kind });
+      throw err;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onCallerAbort);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -31,6 +31,8 @@ describe('embedded PostgreSQL: the superuser password', () => {
   const newDir = async () => {
     const d = await mkdtemp(path.join(tmpdir(), 'bluecast-pgpw-'));
     dirs.push(d);
+    // mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
+    await chmod(d, 0o755);
     return path.join(d, 'pg');
   };
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ describe('embedded PostgreSQL (no DATABASE_URL)', () => {
   it('creates its cluster in BLUECAST_DATA_DIR, keeps data across runs and stops when the command ends', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-embedded-'));
     afterAll(() => rm(dir, { recursive: true, force: true }));
+    // mkdtemp makes it 0700: as root that would relocate the data (embedded-place.test.ts covers it).
+    await chmod(dir, 0o755);
     const env = { DATABASE_URL: undefined, BLUECAST_DATA_DIR: path.join(dir, '.bluecast'), EMBEDDED_PG_PORT: String(await freePort()) };
 
     const first = await runCli(['db', 'migrate'], { env, cwd: dir });

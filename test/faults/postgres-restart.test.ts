@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,8 @@ describe('faults: PostgreSQL restarted mid-run', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'bluecast-faults-pg-'));
+    // mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
+    await chmod(dir, 0o755);
     port = await freePort();
     server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
     await ensureDatabase(server.adminUrl, 'faults');
@@ -44,7 +46,7 @@ describe('faults: PostgreSQL restarted mid-run', () => {
   afterAll(async () => {
     await sim?.stop();
     await db?.close();
-    await pgCtl(path.join(dir, 'pg'), ['stop', '-m', 'immediate', '-w']).catch(() => undefined);
+    await pgCtl(server!.dataDir, ['stop', '-m', 'immediate', '-w']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,7 +69,7 @@ describe('faults: PostgreSQL restarted mid-run', () => {
       expect(worker.child.exitCode, worker.stderr()).toBeNull();
 
       sentBeforeStop = perRecipient(sim, phones).size;
-      await pgCtl(path.join(dir, 'pg'), ['stop', '-m', 'fast', '-w']);
+      await pgCtl(server!.dataDir, ['stop', '-m', 'fast', '-w']);
       const stoppedAt = Date.now();
       await new Promise((r) => setTimeout(r, DOWN_MS)); // the outage itself: a duration, not an event to await
       sentWhileDown = perRecipient(sim, phones).size - sentBeforeStop;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -101,6 +101,8 @@ describe('faults: imports left running', () => {
 
     it('the import fails in its process, its row cannot be written then, and the next start marks it failed', async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'bluecast-faults-import-'));
+      // mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
+      await chmod(dir, 0o755);
       const port = await freePort();
       const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
       await ensureDatabase(server.adminUrl, 'faults');

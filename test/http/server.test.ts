@@ -19,10 +19,6 @@ describe('http server skeleton', async () => {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   afterAll(() => app.close());
 
-  it('answers health checks', async () => {
-    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
-  });
-
   it('requires the bearer token', async () => {
     expect((await fetch(`${url}/api/thing`)).status).toBe(401);
     expect((await fetch(`${url}/api/thing`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);

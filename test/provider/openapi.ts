@@ -3,13 +3,15 @@
  * schemas): ajv loads each document whole and compiles JSON pointers into it.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => void;
 
-export const OPENAPI_DIR = '/work/shared/provider-api/openapi';
+/** The provider's published contract, vendored verbatim (contract/README.md). */
+export const OPENAPI_DIR = fileURLToPath(new URL('../../contract/provider-api/openapi', import.meta.url));
 
 type Json = Record<string, unknown>;
 const load = (name: string): Json => JSON.parse(readFileSync(`${OPENAPI_DIR}/${name}`, 'utf8')) as Json;

@@ -19,8 +19,9 @@ export function inThreadNormalizer(plan: ColumnPlan): BatchNormalizer {
   };
 }
 
-// A plain-JS entry that registers tsx in the thread, then loads normalize-worker.ts.
-const workerUrl = new URL('./normalize-worker.cjs', import.meta.url);
+// Compiled (dist/), the worker is plain JavaScript. From the sources, a plain-JS
+// entry registers tsx in the thread, then loads normalize-worker.ts.
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './normalize-worker.cjs' : './normalize-worker.js', import.meta.url);
 
 interface Pending {
   resolve(out: JobResult): void;

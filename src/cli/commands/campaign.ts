@@ -1,7 +1,4 @@
 import { Option, type Command } from 'commander';
-import { findCampaign, insertCampaign, parseCampaignDefinition, readCampaignFile } from '../../campaigns/definition.ts';
-import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
-import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import { withApp } from '../run-command.ts';
 import { importFile, printImportSummary } from './import.ts';
 import { printable } from '../../lib/terminal-text.ts';
@@ -90,6 +87,10 @@ export function registerCampaignCommands(program: Command): void {
     .option('--no-import', 'do not import the CSV named by the definition')
     .option('--json', 'print the created campaign as JSON')
     .action(async (flags: CreateFlags) => {
+      const [{ insertCampaign, parseCampaignDefinition, readCampaignFile }, { describeCampaign }] = await Promise.all([
+        import('../../campaigns/definition.ts'),
+        import('../../campaigns/describe.ts'),
+      ]);
       const base = flags.file ? await readCampaignFile(flags.file) : {};
       // A schedule given on the command line replaces the file's, whichever kind it is.
       if (flags.at !== undefined || flags.cron !== undefined) {
@@ -115,8 +116,9 @@ export function registerCampaignCommands(program: Command): void {
     .description('list campaigns')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
+      const { listCampaigns } = await import('../../campaigns/describe.ts');
       await withApp(async (app) => {
-        const rows = await listCampaigns(app.db.prisma);
+        const rows = await listCampaigns(app.db.pool);
         if (flags.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -136,6 +138,7 @@ export function registerCampaignCommands(program: Command): void {
     .description('show a campaign: definition, recipients, messages, imports')
     .argument('<name>', 'campaign name or id')
     .action(async (name: string) => {
+      const [{ findCampaign }, { describeCampaign }] = await Promise.all([import('../../campaigns/definition.ts'), import('../../campaigns/describe.ts')]);
       await withApp(async (app) => {
         const c = await findCampaign(app.db.prisma, name);
         console.log(JSON.stringify(await describeCampaign(app.db.prisma, c), null, 2));
@@ -143,16 +146,18 @@ export function registerCampaignCommands(program: Command): void {
     });
 
   const transitions = [
-    ['pause', 'stop sending until resumed', pauseCampaign],
-    ['resume', 'carry on with a paused campaign', resumeCampaign],
-    ['cancel', 'cancel the campaign and its queued messages', cancelCampaign],
+    ['pause', 'stop sending until resumed', 'pauseCampaign'],
+    ['resume', 'carry on with a paused campaign', 'resumeCampaign'],
+    ['cancel', 'cancel the campaign and its queued messages', 'cancelCampaign'],
   ] as const;
-  for (const [verb, description, apply] of transitions) {
+  for (const [verb, description, transition] of transitions) {
     campaign
       .command(verb)
       .description(description)
       .argument('<name>', 'campaign name or id')
       .action(async (name: string) => {
+        const [{ findCampaign }, status] = await Promise.all([import('../../campaigns/definition.ts'), import('../../campaigns/status.ts')]);
+        const apply = status[transition];
         await withApp(async (app) => {
           const c = await findCampaign(app.db.prisma, name);
           const res = await apply(app.db.prisma, c);

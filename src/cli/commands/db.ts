@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
-import { resolveDatabase } from '../../db/connection.ts';
-import { migrate, migrationStatus } from '../../db/migrate.ts';
-import { createLogger } from '../../lib/logger.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { CliExit } from '../run-command.ts';
 
 async function withServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { resolveDatabase }, { createLogger }] = await Promise.all([
+    import('../../config.ts'),
+    import('../../db/connection.ts'),
+    import('../../lib/logger.ts'),
+  ]);
   const config = loadConfig();
   const server = await resolveDatabase(config, createLogger(config.LOG_LEVEL));
   try {
@@ -22,6 +23,7 @@ export function registerDbCommands(program: Command): void {
   db.command('migrate')
     .description('apply pending migrations (safe to run concurrently)')
     .action(async () => {
+      const { migrate } = await import('../../db/migrate.ts');
       const { applied } = await withServer((url) => migrate(url));
       console.log(applied.length ? `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}`).join('\n')}` : 'database is up to date');
     });
@@ -30,6 +32,7 @@ export function registerDbCommands(program: Command): void {
     .description('list applied and pending migrations')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { migrationStatus } = await import('../../db/migrate.ts');
       const states = await withServer((url) => migrationStatus(url));
       if (opts.json) {
         console.log(JSON.stringify(states, null, 2));

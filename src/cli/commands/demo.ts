@@ -1,8 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
-import { runDemo } from '../../demo/demo.ts';
-import { createLogger } from '../../lib/logger.ts';
 import { untilSignal } from '../signals.ts';
 
 export function registerDemoCommand(program: Command): void {
@@ -12,6 +9,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--file <campaign.json>', 'campaign definition to run (default: campaigns/demo.json)')
     .option('--exit', 'exit after printing the report instead of serving the dashboard')
     .action(async (flags: { file?: string; exit?: boolean }) => {
+      const [{ loadConfig }, { runDemo }, { createLogger }] = await Promise.all([
+        import('../../config.ts'),
+        import('../../demo/demo.ts'),
+        import('../../lib/logger.ts'),
+      ]);
       const config = loadConfig();
       // The demo narrates on stdout; keep the structured logs to warnings unless asked.
       const logger = createLogger(process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
 import { ConfigError, ValidationError } from '../../lib/errors.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { createImessageClient, type ImessageClient, type ReplyParams } from '../../provider/client.ts';
+import type { ImessageClient, ReplyParams } from '../../provider/client.ts';
 
 /** Repeatable, comma-separable list flag: --attachments a.png --attachments b.png,c.png */
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -12,6 +10,11 @@ const list = (value: string, previous: string[] = []) => [...previous, ...value.
 const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : /^-?\d+$/.test(v) ? Number(v) : v);
 
 async function withClient(fn: (c: ImessageClient) => Promise<unknown>): Promise<void> {
+  const [{ loadConfig }, { createLogger }, { createImessageClient }] = await Promise.all([
+    import('../../config.ts'),
+    import('../../lib/logger.ts'),
+    import('../../provider/client.ts'),
+  ]);
   const config = loadConfig();
   if (!config.CONTIGUITY_API_KEY) throw new ConfigError(['CONTIGUITY_API_KEY: is required to talk to the provider']);
   const client = createImessageClient({

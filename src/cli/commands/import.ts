@@ -3,12 +3,9 @@ import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
-import { findCampaignForImport } from '../../campaigns/definition.ts';
-import { importRecipients, type ImportSummary, type ImportTarget } from '../../campaigns/import/import-recipients.ts';
-import { rejectionsPage } from '../../db/sql/import-recipients.sql.ts';
+import type { ImportSummary, ImportTarget } from '../../campaigns/import/import-recipients.ts';
 import { csvLine } from '../../lib/csv.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
@@ -34,6 +31,7 @@ async function openInput(file: string): Promise<{ stream: Readable; size?: numbe
 
 /** Import one file, with a progress bar by bytes when stderr is a terminal. */
 export async function importFile(app: App, campaign: ImportTarget, file: string, opts: ImportFileOptions): Promise<ImportSummary> {
+  const [{ default: cliProgress }, { importRecipients }] = await Promise.all([import('cli-progress'), import('../../campaigns/import/import-recipients.ts')]);
   const input = await openInput(file);
   const bar =
     process.stderr.isTTY && input.size
@@ -79,6 +77,7 @@ export function printImportSummary(s: ImportSummary, shown = 10): void {
 
 /** All rejected rows of an import as CSV (line,reason,raw), formula-safe, read from the database in pages. */
 export async function writeRejectionsCsv(app: App, importId: number, file: string): Promise<number> {
+  const { rejectionsPage } = await import('../../db/sql/import-recipients.sql.ts');
   const out = createWriteStream(file);
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
@@ -110,6 +109,7 @@ export function registerImportCommand(program: Command): void {
     .option('--errors <out.csv>', 'write every rejected row (line,reason,raw) to this CSV')
     .option('--json', 'print the summary as JSON')
     .action(async (name: string, file: string | undefined, flags: { phoneColumn?: string; region?: string; errors?: string; json?: boolean }) => {
+      const { findCampaignForImport } = await import('../../campaigns/definition.ts');
       await withApp(async (app) => {
         const campaign = await findCampaignForImport(app.db.pool, name);
         const source = file ?? campaign.csvPath;

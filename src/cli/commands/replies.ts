@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { listReplies, type ReplyRow } from '../../db/sql/replies.ts';
-import { reportCampaign } from '../../db/sql/report-campaign.ts';
+import type { ReplyRow } from '../../db/sql/replies.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 import { printable } from '../../lib/terminal-text.ts';
@@ -29,6 +28,7 @@ export function registerRepliesCommand(program: Command): void {
       return n;
     }, 1000)
     .action(async (name: string, opts: { json?: boolean; limit: number }) => {
+      const [{ listReplies }, { reportCampaign }] = await Promise.all([import('../../db/sql/replies.ts'), import('../../db/sql/report-campaign.ts')]);
       await withApp(async (app) => {
         const campaign = await reportCampaign(app.db.pool, name);
         if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);

@@ -1,9 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../lib/errors.ts';
-import { buildReport, reportScope } from '../../reports/build.ts';
-import { recipientsCsvStream } from '../../reports/csv.ts';
-import { formatReport } from '../../reports/text.ts';
 import { withApp } from '../run-command.ts';
 import { printable } from '../../lib/terminal-text.ts';
 
@@ -23,6 +20,11 @@ export function registerReportCommand(program: Command): void {
     .addOption(new Option('--json', 'print the report as JSON (the same document as GET /api/campaigns/:id/report)').conflicts('csv'))
     .addOption(new Option('--csv', 'export one CSV row per recipient with its status history (streamed)').conflicts('json'))
     .action(async (name: string, opts: { run?: number; json?: boolean; csv?: boolean }) => {
+      const [{ buildReport, reportScope }, { recipientsCsvStream }, { formatReport }] = await Promise.all([
+        import('../../reports/build.ts'),
+        import('../../reports/csv.ts'),
+        import('../../reports/text.ts'),
+      ]);
       await withApp(
         async (app) => {
           if (opts.csv) {

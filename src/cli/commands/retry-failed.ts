@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { inTransaction } from '../../db/sql/queryable.ts';
-import { reportCampaign } from '../../db/sql/report-campaign.ts';
-import { reopenCompletedCampaign, reopenRuns, requeueFailedMessages } from '../../db/sql/retry-failed.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
@@ -20,6 +17,11 @@ export function registerRetryFailedCommand(program: Command): void {
     .argument('<name>', 'campaign name (or id)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
+      const [{ inTransaction }, { reportCampaign }, { reopenCompletedCampaign, reopenRuns, requeueFailedMessages }] = await Promise.all([
+        import('../../db/sql/queryable.ts'),
+        import('../../db/sql/report-campaign.ts'),
+        import('../../db/sql/retry-failed.ts'),
+      ]);
       await withApp(async (app) => {
         const result = await inTransaction(app.db.pool, async (tx) => {
           const campaign = await reportCampaign(tx, name);

@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Rule, RulesTable } from '../../compliance/schema.ts';
-import { loadConfig } from '../../config.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 
 // The rules and their holiday calendars load only when this command runs:
@@ -77,6 +76,8 @@ export function registerRulesCommand(program: Command): void {
       return c;
     })
     .action(async (opts: { json?: boolean; jurisdiction?: string }) => {
+      // config.ts loads zod: not for `--help` (src/cli/main.ts).
+      const { loadConfig } = await import('../../config.ts');
       const config = loadConfig();
       const c = await compliance();
       const table = c.loadRulesTable(config.BLUECAST_RULES_FILE);

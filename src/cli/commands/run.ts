@@ -1,6 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createDispatchWorker } from '../../dispatch/compose.ts';
-import { createProgressReporter } from '../../dispatch/progress.ts';
 import type { WorkerOptions } from '../../dispatch/worker.ts';
 import { withApp } from '../run-command.ts';
 import { untilSignal } from '../signals.ts';
@@ -38,6 +36,7 @@ export function registerRunCommand(program: Command): void {
     .option('--poll-ms <ms>', 'wait between polls when nothing is due', positiveInt)
     .option('--settle-ms <ms>', 'wait before an unanswered send is looked up in the provider history', positiveInt)
     .action(async (flags: RunFlags) => {
+      const [{ createDispatchWorker }, { createProgressReporter }] = await Promise.all([import('../../dispatch/compose.ts'), import('../../dispatch/progress.ts')]);
       await withApp(
         async (app) => {
           const options: Partial<WorkerOptions> = {};

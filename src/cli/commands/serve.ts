@@ -1,6 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { createProgressReporter } from '../../dispatch/progress.ts';
-import { startService } from '../../service.ts';
 import { withApp } from '../run-command.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -18,6 +16,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'listen address (default: HOST)')
     .option('--no-worker', 'do not send from this process (another `bluecast run` does)')
     .action(async (flags: { port?: number; host?: string; worker: boolean }) => {
+      const [{ createProgressReporter }, { startService }] = await Promise.all([import('../../dispatch/progress.ts'), import('../../service.ts')]);
       await withApp(
         async (app) => {
           const signals = untilSignal((sig) => app.logger.info({ signal: sig }, 'stopping'));

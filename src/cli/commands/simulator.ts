@@ -1,35 +1,35 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { loadConfig } from '../../config.ts';
+import type { z as Z } from 'zod';
 import { ValidationError } from '../../lib/errors.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { toIssues } from '../../provider/schemas.ts';
-import { SIMULATOR_DEFAULTS, startSimulator } from '../../simulator/index.ts';
+import { SIMULATOR_DEFAULTS } from '../../simulator/options.ts';
 
-const numberFlag = (min: number, max: number, int = false) =>
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
-    .transform(Number)
-    .pipe(int ? z.number().int('must be a whole number').min(min).max(max) : z.number().min(min).max(max))
-    .optional();
+// Built when the command runs: zod is not loaded for `--help` (src/cli/main.ts).
+function flagsSchema(z: typeof Z) {
+  const numberFlag = (min: number, max: number, int = false) =>
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+      .transform(Number)
+      .pipe(int ? z.number().int('must be a whole number').min(min).max(max) : z.number().min(min).max(max))
+      .optional();
 
-const flagsSchema = z.object({
-  port: numberFlag(0, 65535, true),
-  host: z.string().min(1).optional(),
-  webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  secret: z.string().min(8, 'must be at least 8 characters').optional(),
-  apiKey: z.string().regex(/^contiguity_sk_[A-Za-z0-9_-]+$/, 'must look like contiguity_sk_…').optional(),
-  seed: numberFlag(0, 2 ** 31 - 1, true),
-  latencyMs: numberFlag(0, 60_000, true),
-  imessageRatio: numberFlag(0, 1),
-  replyRatio: numberFlag(0, 1),
-  optOutRatio: numberFlag(0, 1),
-  deliveryMs: numberFlag(0, 3_600_000, true),
-  readMs: numberFlag(0, 3_600_000, true),
-  replyMs: numberFlag(0, 3_600_000, true),
-  pacing: z.boolean(),
-});
+  return z.object({
+    port: numberFlag(0, 65535, true),
+    host: z.string().min(1).optional(),
+    webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    secret: z.string().min(8, 'must be at least 8 characters').optional(),
+    apiKey: z.string().regex(/^contiguity_sk_[A-Za-z0-9_-]+$/, 'must look like contiguity_sk_…').optional(),
+    seed: numberFlag(0, 2 ** 31 - 1, true),
+    latencyMs: numberFlag(0, 60_000, true),
+    imessageRatio: numberFlag(0, 1),
+    replyRatio: numberFlag(0, 1),
+    optOutRatio: numberFlag(0, 1),
+    deliveryMs: numberFlag(0, 3_600_000, true),
+    readMs: numberFlag(0, 3_600_000, true),
+    replyMs: numberFlag(0, 3_600_000, true),
+    pacing: z.boolean(),
+  });
+}
 
 const FLAG_NAMES: Record<string, string> = {
   webhookUrl: 'webhook-url',
@@ -62,7 +62,14 @@ export function registerSimulatorCommand(program: Command): void {
     .option('--reply-ms <ms>', 'mean time from send to reply')
     .option('--no-pacing', 'do not pace lines (1/s, bursts of 5)')
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = flagsSchema.safeParse(raw);
+      const [{ z }, { loadConfig }, { createLogger }, { toIssues }, { startSimulator }] = await Promise.all([
+        import('zod'),
+        import('../../config.ts'),
+        import('../../lib/logger.ts'),
+        import('../../provider/schemas.ts'),
+        import('../../simulator/index.ts'),
+      ]);
+      const parsed = flagsSchema(z).safeParse(raw);
       if (!parsed.success) {
         throw new ValidationError(
           toIssues(parsed.error).map((i) => ({ ...i, path: `--${FLAG_NAMES[i.path] ?? i.path}` })),

@@ -8,7 +8,7 @@ import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface CampaignRouteDeps {
-  db: Pick<Database, 'prisma'>;
+  db: Pick<Database, 'prisma' | 'pool'>;
   /** BLUECAST_API_TOKEN; without it the routes answer 503 (requireBearer). */
   apiToken: string | undefined;
 }
@@ -28,7 +28,7 @@ export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
     const prisma = deps.db.prisma;
 
-    app.get('/api/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaigns(prisma) }));
+    app.get('/api/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaigns(deps.db.pool) }));
 
     app.get('/api/campaigns/:id', { onRequest: auth }, async (req) => describeCampaign(prisma, await findCampaign(prisma, idOf(req.params))));
 

@@ -12,7 +12,7 @@ export interface DashboardApiDeps {
   apiToken: string | undefined;
 }
 
-const bodySchema = z
+export const scheduleBodySchema = z
   .object({ at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset' }).optional() })
   .strict();
 
@@ -27,7 +27,7 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
     app.post('/api/campaigns/:id/schedule', { onRequest: auth }, async (req) => {
-      const body = parseInput(bodySchema, req.body ?? {}, 'body');
+      const body = parseInput(scheduleBodySchema, req.body ?? {}, 'body');
       const c = await findCampaign(deps.db.prisma, parseInput(campaignParamsSchema, req.params, 'path').id);
       if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
       const at = body.at ? new Date(body.at) : new Date();

@@ -19,7 +19,7 @@ export interface RecipientRouteDeps {
   rejectedInAnswer?: number;
 }
 
-const querySchema = z.object({
+export const uploadQuerySchema = z.object({
   filename: urlText(255).optional(),
   phone_column: urlText(100).optional(),
   region: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code').optional(),
@@ -40,7 +40,7 @@ export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
 
     app.post('/api/campaigns/:id/recipients', { onRequest: auth }, async (req, reply) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
-      const query = parseInput(querySchema, req.query, 'query');
+      const query = parseInput(uploadQuerySchema, req.query, 'query');
       const body = req.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') {
         throw new ValidationError([{ path: 'body', message: `send the CSV as the request body with content-type text/csv` }]);

@@ -14,7 +14,7 @@ export interface ReportRouteDeps {
   apiToken: string | undefined;
 }
 
-const querySchema = z.object({
+export const reportQuerySchema = z.object({
   run: runIdSchema.optional(),
 });
 
@@ -39,20 +39,20 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
 
     app.get('/api/campaigns/:id/report', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
-      const { run } = parseInput(querySchema, req.query, 'query');
+      const { run } = parseInput(reportQuerySchema, req.query, 'query');
       return buildReport(deps.pool, id, { runId: run ?? null });
     });
 
     app.get('/api/campaigns/:id/report/timeline', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
-      const { run } = parseInput(querySchema, req.query, 'query');
+      const { run } = parseInput(reportQuerySchema, req.query, 'query');
       const c = await campaignOf(id);
       return buildTimeline(deps.pool, c.id, run ?? null);
     });
 
     app.get('/api/campaigns/:id/report/csv', { onRequest: auth }, async (req, reply) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
-      const { run } = parseInput(querySchema, req.query, 'query');
+      const { run } = parseInput(reportQuerySchema, req.query, 'query');
       // An unknown campaign or run is a 404 before any byte is sent.
       const c = await reportScope(deps.pool, id, run ?? null);
       const stream = await recipientsCsvStream(deps.pool, c.id, run ?? null);
