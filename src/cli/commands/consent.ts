@@ -2,7 +2,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CONSENT_CSV_HEADER, consentCsvLine, consentHistory, consentRow, importSuppressionList, manualOptIn, manualOptOut, type ManualResult } from '../../consent/operator.ts';
+import type { ManualResult } from '../../consent/operator.ts';
+
+// The consent operations load pg and zod: only when a command runs, never for --help.
+const operator = () => import('../../consent/operator.ts');
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
@@ -29,7 +32,7 @@ export function registerConsentCommands(program: Command): void {
     .option('--region <cc>', 'country of numbers written without a country code', 'US')
     .option('--json', 'print JSON')
     .action(async (phone: string, o: { reason: string; region: string; json?: boolean }) => {
-      await withApp(async (app) => printManual(await manualOptOut(app.db.pool, { phone, reason: o.reason, region: o.region }, 'cli'), o.json), { migrate: true });
+      await withApp(async (app) => printManual(await (await operator()).manualOptOut(app.db.pool, { phone, reason: o.reason, region: o.region }, 'cli'), o.json), { migrate: true });
     });
 
   consent
@@ -40,7 +43,7 @@ export function registerConsentCommands(program: Command): void {
     .option('--region <cc>', 'country of numbers written without a country code', 'US')
     .option('--json', 'print JSON')
     .action(async (phone: string, o: { basis: string; region: string; json?: boolean }) => {
-      await withApp(async (app) => printManual(await manualOptIn(app.db.pool, { phone, basis: o.basis, region: o.region }, 'cli'), o.json), { migrate: true });
+      await withApp(async (app) => printManual(await (await operator()).manualOptIn(app.db.pool, { phone, basis: o.basis, region: o.region }, 'cli'), o.json), { migrate: true });
     });
 
   consent
@@ -61,7 +64,7 @@ export function registerConsentCommands(program: Command): void {
         stream = createReadStream(file);
       }
       await withApp(async (app) => {
-        const s = await importSuppressionList(app.db.pool, stream as never, { fileName: file === '-' ? 'stdin' : path.basename(file), region: o.region, source: o.source });
+        const s = await (await operator()).importSuppressionList(app.db.pool, stream as never, { fileName: file === '-' ? 'stdin' : path.basename(file), region: o.region, source: o.source });
         if (o.json) return console.log(JSON.stringify(s, null, 2));
         console.log(`${s.rows} row(s): ${s.optedOut} opted out, ${s.alreadyOptedOut} already opted out, ${s.overridden} kept opted in by a later opt-in; ${s.skippedMessages} queued message(s) stopped`);
       }, { migrate: true });
@@ -75,6 +78,7 @@ export function registerConsentCommands(program: Command): void {
     .action(async (o: { json?: boolean; csv?: boolean }) => {
       if (o.json && o.csv) throw new ValidationError([{ path: '--json/--csv', message: 'choose one format' }]);
       await withApp(async (app) => {
+        const { CONSENT_CSV_HEADER, consentCsvLine, consentHistory, consentRow } = await operator();
         if (!o.json) {
           await writeLine(CONSENT_CSV_HEADER.join(','));
           for await (const r of consentHistory(app.db.pool)) await writeLine(consentCsvLine(r));
