@@ -10,6 +10,7 @@ export const MessageStatus = {
   delivered: 'delivered',
   read: 'read',
   failed: 'failed',
+  unconfirmed: 'unconfirmed',
   cancelled: 'cancelled',
   skipped: 'skipped',
 } as const;
@@ -24,11 +25,14 @@ export const messageTransitions: Readonly<Record<MessageStatus, readonly Message
   // processing, under the contact's row lock; see db/sql/consent.ts)
   sending: ['sent', 'queued', 'failed', 'skipped'],
   // delivery reports and the delivery reconciler
-  sent: ['delivered', 'read', 'failed'],
+  sent: ['delivered', 'read', 'failed', 'unconfirmed'],
   delivered: ['read'],
   read: [],
   // `campaign retry-failed` (never for a message delivered or read)
   failed: ['queued'],
+  // the carrier never confirmed a text ("may have delivered"): later proof of
+  // delivery wins; retry-failed re-queues it only with --include-unconfirmed
+  unconfirmed: ['delivered', 'read', 'queued'],
   cancelled: [],
   skipped: [],
 };

@@ -10,7 +10,9 @@ import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.t
 import { reportRuns } from '../db/sql/report-runs.ts';
 import { reportSeries } from '../db/sql/report-series.ts';
 import { NotFoundError } from '../lib/errors.ts';
+import { outcomeRates, outcomes } from './definitions.ts';
 import { histogramPercentile } from './percentiles.ts';
+import { groupFailureReasons } from './reasons.ts';
 import { RATE_DEFINITIONS, STATUSES, type LineReport, type MessageStatus, type Report, type RunReport } from './schema.ts';
 
 export interface BuildReportOptions {
@@ -76,16 +78,9 @@ function replyTotals(rows: ReportRepliesRow[]) {
 }
 
 function failureReasons(rows: ReportCountRow[]): Report['failureReasons'] {
-  const byReason = new Map<string, number>();
-  for (const r of rows) {
-    if (r.status !== 'failed' || r.messages === 0) continue;
-    const reason = r.failure_reason ?? 'unknown';
-    byReason.set(reason, (byReason.get(reason) ?? 0) + r.messages);
-  }
-  return [...byReason]
-    .filter(([, n]) => n > 0)
-    .map(([reason, n]) => ({ reason, count: n }))
-    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return groupFailureReasons(
+    rows.filter((r) => r.status === 'failed').map((r) => ({ reason: r.failure_reason ?? 'unknown', count: r.messages })),
+  );
 }
 
 function lineReports(rows: ReportCountRow[], newContacts: Map<string, number>): LineReport[] {
@@ -95,13 +90,14 @@ function lineReports(rows: ReportCountRow[], newContacts: Map<string, number>): 
   for (const [line, lineRows] of byLine) {
     const t = tally(lineRows);
     // Messages not yet given a line are progress, not a line's record.
-    if (line === null && t.sent === 0 && t.byStatus.failed === 0) continue;
+    if (line === null && t.sent === 0 && t.byStatus.failed === 0 && t.byStatus.unconfirmed === 0) continue;
     lines.push({
       line,
       messages: t.messages,
       sent: t.sent,
       delivered: t.delivered,
       failed: t.byStatus.failed,
+      unconfirmed: t.byStatus.unconfirmed,
       fallback: t.fallback,
       spamFlags: t.spam,
       newContactsToday: line === null ? 0 : (newContacts.get(line) ?? 0),
@@ -145,6 +141,8 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
   const replies = await reportReplies(db, c.id, runId);
   const t = tally(counts);
   const r = replyTotals(replies);
+  const o = outcomes(t.byStatus);
+  const or = outcomeRates(o);
 
   let latency: Report['timing']['deliveryLatencyMs'];
   if (t.messages <= (opts.exactLatencyLimit ?? 20_000)) {
@@ -181,6 +179,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       delivered: rt.delivered,
       read: rt.read,
       failed: rt.byStatus.failed,
+      unconfirmed: rt.byStatus.unconfirmed,
       replies: rr.replies,
       repliers: rr.repliers,
       optOuts: rr.optOuts,
@@ -205,6 +204,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       delivered: t.delivered,
       read: t.read,
       failed: t.byStatus.failed,
+      unconfirmed: t.byStatus.unconfirmed,
       fallback: t.fallback,
       cancelled: t.byStatus.cancelled,
       skippedOptedOut: t.byStatus.skipped,
@@ -215,8 +215,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       repliers: r.repliers,
       optOuts: r.optOuts,
     },
+    outcomes: o,
     rates: {
-      delivery: ratio(t.delivered, t.sent),
+      ...or,
       read: ratio(t.read, t.delivered),
       fallback: ratio(t.fallback, t.sent),
       reply: ratio(r.repliers, t.sent),
@@ -227,6 +228,8 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
     failureReasons: failureReasons(counts),
     lines: lineReports(counts, newContacts),
     timing: {
+      startedAt: runId === null ? iso(c.started_at) : (runReports[0]?.startedAt ?? null),
+      completedAt: runId === null ? iso(c.completed_at) : (runReports[0]?.completedAt ?? null),
       firstSentAt: iso(t.firstSentAt),
       lastSentAt: iso(t.lastSentAt),
       messagesPerMinute: spanMs > 0 ? t.sent / (spanMs / 60_000) : null,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOME_DEFINITIONS } from './definitions.ts';
 
 /**
  * The report as the CLI's --json, the HTTP API and the dashboard see it. One
@@ -10,7 +11,7 @@ const count = z.number().int();
 const rate = z.number().min(0).nullable();
 const isoTime = z.string().nullable();
 
-export const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'skipped'] as const;
+export const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped'] as const;
 export type MessageStatus = (typeof STATUSES)[number];
 
 /**
@@ -19,7 +20,7 @@ export type MessageStatus = (typeof STATUSES)[number];
  */
 export const RATE_DEFINITIONS = {
   sent: 'messages that reached the provider (a send was recorded), whatever their status is now',
-  delivery: 'delivered (or read) / sent',
+  ...OUTCOME_DEFINITIONS,
   read: 'read / delivered',
   fallback: 'sent as SMS fallback / sent',
   reply: 'recipients who replied (once per run) / sent',
@@ -34,6 +35,7 @@ export const lineReportSchema = z.object({
   sent: count,
   delivered: count,
   failed: count,
+  unconfirmed: count,
   fallback: count,
   spamFlags: count,
   /** Contacts first reached on this line since midnight (campaign time zone), all campaigns. */
@@ -53,6 +55,7 @@ export const runReportSchema = z.object({
   delivered: count,
   read: count,
   failed: count,
+  unconfirmed: count,
   replies: count,
   repliers: count,
   optOuts: count,
@@ -78,6 +81,7 @@ export const reportSchema = z.object({
     delivered: count,
     read: count,
     failed: count,
+    unconfirmed: count,
     fallback: count,
     cancelled: count,
     skippedOptedOut: count,
@@ -88,8 +92,24 @@ export const reportSchema = z.object({
     repliers: count,
     optOuts: count,
   }),
+  /** The messages by outcome (see src/reports/definitions.ts). */
+  outcomes: z.object({
+    messages: count,
+    delivered: count,
+    failed: count,
+    unconfirmed: count,
+    skipped: count,
+    cancelled: count,
+    waiting: count,
+    awaitingDelivery: count,
+    deliveryOutcomes: count,
+    reachedOutcome: count,
+  }),
   rates: z.object({
+    progress: rate,
     delivery: rate,
+    failure: rate,
+    unconfirmed: rate,
     read: rate,
     fallback: rate,
     reply: rate,
@@ -97,9 +117,14 @@ export const reportSchema = z.object({
     spamFlagged: rate,
   }),
   rateDefinitions: z.record(z.string(), z.string()),
-  failureReasons: z.array(z.object({ reason: z.string(), count })),
+  /** Failed messages grouped by cause (phone numbers and ids taken out), most frequent first. */
+  failureReasons: z.array(z.object({ cause: z.string(), count, example: z.string() })),
   lines: z.array(lineReportSchema),
   timing: z.object({
+    /** When the first run really started (not when it was scheduled). */
+    startedAt: isoTime,
+    /** When the last run finished; null while any run is still open. */
+    completedAt: isoTime,
     firstSentAt: isoTime,
     lastSentAt: isoTime,
     /** sent / minutes between the first and the last send; null with fewer than two distinct send times. */

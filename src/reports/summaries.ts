@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { reportCampaignSummaries } from '../db/sql/report-campaign-summaries.ts';
+import { outcomeRates, outcomes, type StatusCounts } from './definitions.ts';
+import { STATUSES } from './schema.ts';
 
 export interface CampaignSummary {
   id: number;
@@ -10,38 +12,47 @@ export interface CampaignSummary {
   timezone: string;
   createdAt: string;
   messages: number;
-  /** Messages not yet settled (queued or being sent). */
+  /** Messages queued or being sent. */
   pending: number;
-  /** Share of messages settled (anything but queued or sending), 0..1; null without messages. */
+  /** Messages that reached an outcome / messages, 0..1; null without messages (src/reports/definitions.ts). */
   progress: number | null;
   sent: number;
   delivered: number;
   failed: number;
+  unconfirmed: number;
+  cancelled: number;
   repliers: number;
-  /** Same definitions as the report's rates (RATE_DEFINITIONS). */
+  /** Same definitions as the report's rates (src/reports/definitions.ts). */
   deliveryRate: number | null;
   replyRate: number | null;
 }
 
-/** The campaigns list of the dashboard, from the same counters as the reports. */
+/** The campaigns list of the dashboard, from the same counters and definitions as the reports. */
 export async function listCampaignSummaries(pool: pg.Pool, limit = 200): Promise<CampaignSummary[]> {
   const rows = await reportCampaignSummaries(pool, limit);
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    status: r.status,
-    scheduleAt: r.schedule_at?.toISOString() ?? null,
-    cronExpression: r.cron_expression,
-    timezone: r.timezone,
-    createdAt: r.created_at.toISOString(),
-    messages: r.messages,
-    pending: r.pending,
-    progress: r.messages > 0 ? (r.messages - r.pending) / r.messages : null,
-    sent: r.sent,
-    delivered: r.delivered,
-    failed: r.failed,
-    repliers: r.repliers,
-    deliveryRate: r.sent > 0 ? r.delivered / r.sent : null,
-    replyRate: r.sent > 0 ? r.repliers / r.sent : null,
-  }));
+  return rows.map((r) => {
+    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, Number(r.by_status[s] ?? 0)])) as unknown as StatusCounts;
+    const o = outcomes(byStatus);
+    const rates = outcomeRates(o);
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      scheduleAt: r.schedule_at?.toISOString() ?? null,
+      cronExpression: r.cron_expression,
+      timezone: r.timezone,
+      createdAt: r.created_at.toISOString(),
+      messages: o.messages,
+      pending: o.waiting,
+      progress: rates.progress,
+      sent: r.sent,
+      delivered: o.delivered,
+      failed: o.failed,
+      unconfirmed: o.unconfirmed,
+      cancelled: o.cancelled,
+      repliers: r.repliers,
+      deliveryRate: rates.delivery,
+      replyRate: r.sent > 0 ? r.repliers / r.sent : null,
+    };
+  });
 }

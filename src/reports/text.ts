@@ -38,6 +38,7 @@ export function formatReport(r: Report): string {
         ['delivered', r.byStatus.delivered],
         ['read', r.byStatus.read],
         ['failed', r.byStatus.failed],
+        ['unconfirmed (may have been delivered)', r.byStatus.unconfirmed],
         ['cancelled', r.byStatus.cancelled],
         ['skipped (opted out)', r.byStatus.skipped],
         ['total', r.totals.messages],
@@ -46,12 +47,24 @@ export function formatReport(r: Report): string {
   );
   out.push('');
   const t = r.totals;
+  const o = r.outcomes;
+  out.push(
+    `Progress ${pct(r.rates.progress)}: ${num(o.reachedOutcome)} of ${num(o.messages)} messages reached an outcome` +
+      ` (${num(o.waiting)} waiting, ${num(o.awaitingDelivery)} awaiting delivery news, ${num(o.cancelled)} cancelled)`,
+  );
+  out.push(
+    `Delivered ${num(o.delivered)} (${pct(r.rates.delivery)}), failed ${num(o.failed)} (${pct(r.rates.failure)}),` +
+      ` unconfirmed ${num(o.unconfirmed)} (${pct(r.rates.unconfirmed)}) of ${num(o.deliveryOutcomes)} with a delivery outcome`,
+  );
   out.push(`Sent ${num(t.sent)}, delivered ${num(t.delivered)}, read ${num(t.read)}, sent as SMS fallback ${num(t.fallback)}`);
   out.push(`Replies ${num(t.replies)} from ${num(t.repliers)} recipients, opt-outs ${num(t.optOuts)}, spam-flagged ${num(t.spamFlagged)}`);
   out.push('');
   out.push('Rates');
   const rates: [string, number | null, string][] = [
+    ['progress', r.rates.progress, r.rateDefinitions.progress ?? ''],
     ['delivery', r.rates.delivery, r.rateDefinitions.delivery ?? ''],
+    ['failure', r.rates.failure, r.rateDefinitions.failure ?? ''],
+    ['unconfirmed', r.rates.unconfirmed, r.rateDefinitions.unconfirmed ?? ''],
     ['read', r.rates.read, r.rateDefinitions.read ?? ''],
     ['fallback', r.rates.fallback, r.rateDefinitions.fallback ?? ''],
     ['reply', r.rates.reply, r.rateDefinitions.reply ?? ''],
@@ -63,21 +76,23 @@ export function formatReport(r: Report): string {
   out.push('');
   out.push('Failure reasons');
   if (r.failureReasons.length === 0) out.push('  none');
-  else out.push(...table(['count', 'reason'], r.failureReasons.map((f) => [f.count, f.reason])));
+  else out.push(...table(['count', 'cause', 'example'], r.failureReasons.map((f) => [f.count, f.cause, f.example === f.cause ? '' : f.example])));
   out.push('');
   out.push('Sender lines');
   if (r.lines.length === 0) out.push('  none yet');
   else
     out.push(
       ...table(
-        ['line', 'sent', 'delivered', 'failed', 'fallback', 'spam flags', 'new contacts today'],
-        r.lines.map((l) => [l.line ?? '(none)', l.sent, l.delivered, l.failed, l.fallback, l.spamFlags, l.newContactsToday]),
+        ['line', 'sent', 'delivered', 'failed', 'unconfirmed', 'fallback', 'spam flags', 'new contacts today'],
+        r.lines.map((l) => [l.line ?? '(none)', l.sent, l.delivered, l.failed, l.unconfirmed, l.fallback, l.spamFlags, l.newContactsToday]),
       ),
     );
   out.push('');
   const tm = r.timing;
   const lat = tm.deliveryLatencyMs;
   out.push('Timing');
+  out.push(`  started            ${tm.startedAt ?? 'not yet'}`);
+  out.push(`  completed          ${tm.completedAt ?? 'not yet'}`);
   out.push(`  first send         ${tm.firstSentAt ?? '—'}`);
   out.push(`  last send          ${tm.lastSentAt ?? '—'}`);
   out.push(`  messages/minute    ${tm.messagesPerMinute === null ? '—' : tm.messagesPerMinute.toFixed(1)}`);
@@ -87,8 +102,8 @@ export function formatReport(r: Report): string {
     out.push('Runs');
     out.push(
       ...table(
-        ['run', 'scheduled for', 'status', 'messages', 'sent', 'delivered', 'failed', 'replies', 'opt-outs'],
-        r.runs.map((run) => [`#${run.id}`, run.scheduledFor, run.status, run.messages, run.sent, run.delivered, run.failed, run.replies, run.optOuts]),
+        ['run', 'scheduled for', 'status', 'messages', 'sent', 'delivered', 'failed', 'unconfirmed', 'replies', 'opt-outs'],
+        r.runs.map((run) => [`#${run.id}`, run.scheduledFor, run.status, run.messages, run.sent, run.delivered, run.failed, run.unconfirmed, run.replies, run.optOuts]),
       ),
     );
   }

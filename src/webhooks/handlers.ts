@@ -15,7 +15,7 @@ import {
 } from '../provider/events.ts';
 import { effectiveEventTime } from './event-time.ts';
 import { planCare } from './care-plan.ts';
-import { allowedFrom } from './delivery-status.ts';
+import { allowedFrom, failureOutcome } from './delivery-status.ts';
 import { normalizePhone, regionOf } from '../lib/phone.ts';
 import type { EventOutcome, StoredEvent } from './stored-event.ts';
 
@@ -140,7 +140,8 @@ function deliveryReport(event: StoredEvent): DeliveryReport | string {
   const d = outcome === 'failed' ? dataOf(textDeliveryFailedData, event) : dataOf(textDeliveryConfirmedData, event);
   if (typeof d === 'string') return d;
   const error = 'error' in d && typeof d.error === 'string' && d.error ? d.error : outcome === 'failed' ? 'delivery failed' : null;
-  return { providerMessageId: d.message_id, to: outcome, at: effectiveEventTime(d.timestamp, event.receivedAt), error };
+  const to = outcome === 'failed' ? failureOutcome(error) : outcome;
+  return { providerMessageId: d.message_id, to, at: effectiveEventTime(d.timestamp, event.receivedAt), error };
 }
 
 const waitFor = (providerMessageId: string): EventOutcome => ({ kind: 'wait', reason: `no outbound message with provider id ${providerMessageId} (yet)` });
@@ -216,7 +217,7 @@ export const applyDeliveryBatch: BatchHandler = async (tx, events) => {
   const moved = await transitionDeliveries(
     tx,
     reports.map((r) => r.report),
-    { delivered: allowedFrom('delivered'), failed: allowedFrom('failed') },
+    { delivered: allowedFrom('delivered'), failed: allowedFrom('failed'), unconfirmed: allowedFrom('unconfirmed') },
   );
   const unmoved = [...new Set(reports.filter((r) => !moved.has(r.report.providerMessageId)).map((r) => r.report.providerMessageId))];
   const known = await knownProviderIds(tx, unmoved);

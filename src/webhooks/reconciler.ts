@@ -5,7 +5,7 @@ import { claimDuePolls, recordPoll, scheduleNewPolls, type DuePoll } from '../db
 import type { Logger } from '../lib/logger.ts';
 import { createPollLoop } from '../lib/poll-loop.ts';
 import type { ImessageClient } from '../provider/client.ts';
-import { allowedFrom } from './delivery-status.ts';
+import { allowedFrom, failureOutcome } from './delivery-status.ts';
 import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
 import { ProviderError } from '../provider/errors.ts';
 
@@ -121,7 +121,8 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
         changed = (await transitionDelivery(opts.pool, { ...target, to: 'read', from: allowedFrom('read'), at: o.readAt })) || changed;
       }
       if (o.state === 'failed' && o.failedAt) {
-        changed = (await transitionDelivery(opts.pool, { ...target, to: 'failed', from: allowedFrom('failed'), at: o.failedAt, error: o.error })) || changed;
+        const to = failureOutcome(o.error);
+        changed = (await transitionDelivery(opts.pool, { ...target, to, from: allowedFrom(to), at: o.failedAt, error: o.error })) || changed;
       }
     }
     const t = now();

@@ -152,4 +152,31 @@ describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => 
     expect(sentTo(phones).map((x) => x.to)).not.toContain(phones[0]);
     expect((await db.pool.query(`SELECT status FROM campaigns WHERE id = $1`, [c.id])).rows[0].status).toBe('completed');
   });
+
+  it('`retry-failed` leaves unconfirmed messages alone unless --include-unconfirmed', async () => {
+    const phones = Array.from({ length: 4 }, (_, i) => phone(i, '802'));
+    const c = await seedCampaign(db.pool, { phones, maxAttempts: 1 });
+    sim.setFaults({ errorRate: 1 });
+    try {
+      await testWorker(db.pool, providerClient(sim)).runOnce();
+    } finally {
+      sim.clearFaults();
+    }
+    // Two of them the carrier never confirmed: the person may already have them.
+    await db.pool.query(
+      `UPDATE outbound_messages SET status = 'unconfirmed', last_error = 'Carrier never provided delivery confirmation.' WHERE campaign_id = $1 AND to_phone = ANY($2::text[])`,
+      [c.id, phones.slice(0, 2)],
+    );
+    const underCampaign = buildProgram().commands.some((x) => x.name() === 'campaign');
+    const base = [...(underCampaign ? ['campaign'] : []), 'retry-failed', c.name, '--json'];
+    const env = { env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' } };
+    const plain = await runCli(base, env);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ requeued: 2 });
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ queued: 2, unconfirmed: 2 });
+    const all = await runCli([...base, '--include-unconfirmed'], env);
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout)).toMatchObject({ requeued: 2 });
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ queued: 4 });
+  });
 });

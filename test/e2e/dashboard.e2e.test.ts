@@ -185,7 +185,7 @@ describe('dashboard end to end', () => {
       repliers: truth.replies.repliers,
       optOuts: truth.replies.opt_outs,
     });
-    expect(fromApi.failureReasons).toEqual(truth.reasons);
+    expect(fromApi.failureReasons.map(({ cause, count }) => ({ cause, count }))).toEqual(truth.reasons);
     // What the simulator accepted is what we recorded as sent.
     expect(stack.sim.sent().filter((m) => m.body.includes('spring sale'))).toHaveLength(fromApi.totals.sent);
     // The simulator replied to some and some of those said STOP: the run is not trivially empty.
@@ -197,7 +197,7 @@ describe('dashboard end to end', () => {
       fromApi.lines.map((l) => [l.line ?? '(none)', l.sent, l.failed]),
     );
     const reasons = await tableRows(page, 'failures');
-    if (fromApi.failureReasons.length) expect(reasons.map((r) => [Number(r[0]), r[1]])).toEqual(fromApi.failureReasons.map((f) => [f.count, f.reason]));
+    if (fromApi.failureReasons.length) expect(reasons.map((r) => [Number(r[0]), r[1]])).toEqual(fromApi.failureReasons.map((f) => [f.count, f.cause]));
     const replies = await tableRows(page, 'replies');
     expect(replies.length).toBe(Math.max(1, Math.min(20, fromApi.totals.replies)));
     if (fromApi.totals.replies) expect(replies.map((r) => r[2])).toEqual(fromApi.recentReplies.map((r) => r.body));

@@ -47,8 +47,11 @@ describe('bluecast report', () => {
     expect(row('skipped (opted out)')).toBe(String(report.byStatus.skipped));
     expect(row('total')).toBe(String(report.totals.messages));
     expect(r.stdout).toContain(`Replies ${report.totals.replies} from ${report.totals.repliers} recipients, opt-outs ${report.totals.optOuts}`);
-    expect(r.stdout).toMatch(/delivery\s+66\.7%\s+delivered \(or read\) \/ sent/);
+    expect(r.stdout).toMatch(/delivery\s+71\.4%\s+delivered \(or read\) \/ \(delivered \+ failed \+ unconfirmed\)/);
     expect(r.stdout).toMatch(/^\s+3\s+invalid number$/m);
+    expect(r.stdout).toMatch(/^\s+2\s+provider HTTP 400: <phone> cannot receive iMessage\s+provider HTTP 400: \+15557770024 cannot receive iMessage$/m);
+    expect(row('unconfirmed (may have been delivered)')).toBe(String(report.byStatus.unconfirmed));
+    expect(r.stdout).toContain(`Progress ${(report.rates.progress! * 100).toFixed(1)}%: ${report.outcomes.reachedOutcome} of ${report.outcomes.messages} messages reached an outcome`);
     expect(r.stdout).toMatch(/time to delivery\s+p50 \d/);
   });
 
@@ -60,7 +63,7 @@ describe('bluecast report', () => {
     // The text form of the cron campaign, in-process (the CLI prints formatReport's output).
     const text = formatReport(await buildReport(db.pool, `${s.campaignName}-weekly`));
     expect(text).toMatch(/^Runs$/m);
-    expect(text).toMatch(new RegExp(`^  #${s.runIds[1]}\\s.*completed\\s+40\\s+40\\s+40\\s+0\\s+3\\s+0$`, 'm'));
+    expect(text).toMatch(new RegExp(`^  #${s.runIds[1]}\\s.*completed\\s+40\\s+40\\s+40\\s+0\\s+0\\s+3\\s+0$`, 'm'));
   });
 
   it('--csv streams one row per recipient, formulas escaped', () => {

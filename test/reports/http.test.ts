@@ -7,6 +7,7 @@ import { reportRoutes } from '../../src/http/routes/reports.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { buildReport } from '../../src/reports/build.ts';
+import type { Report } from '../../src/reports/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedReportData, type Seeded } from './seed.ts';
 
@@ -61,8 +62,17 @@ describe('report API and dashboard over HTTP', () => {
     expect(parse(await csv.text(), { columns: true })).toHaveLength(40);
     const tl = (await (await fetch(`${url}/api/campaigns/${s.campaignName}/report/timeline`, { headers: bearer })).json()) as { sent: number[] };
     expect(tl.sent.reduce((a, b) => a + b, 0)).toBe(30);
-    const list = (await (await fetch(`${url}/api/reports/campaigns`, { headers: bearer })).json()) as { campaigns: { name: string; sent: number }[] };
+    const list = (await (await fetch(`${url}/api/reports/campaigns`, { headers: bearer })).json()) as {
+      campaigns: { id: number; name: string; sent: number; progress: number | null; deliveryRate: number | null; unconfirmed: number }[];
+    };
     expect(list.campaigns.find((c) => c.name === s.campaignName)?.sent).toBe(30);
+    // The list and the report API say the same, for a live campaign and one cancelled before sending.
+    for (const id of [s.campaignId, s.cancelledCampaignId]) {
+      const rep = (await (await fetch(`${url}/api/campaigns/${id}/report`, { headers: bearer })).json()) as Report;
+      const row = list.campaigns.find((c) => c.id === id)!;
+      expect([row.progress, row.deliveryRate, row.unconfirmed]).toEqual([rep.rates.progress, rep.rates.delivery, rep.totals.unconfirmed]);
+    }
+    expect(list.campaigns.find((c) => c.id === s.cancelledCampaignId)).toMatchObject({ progress: 0, deliveryRate: null });
     expect((await fetch(`${url}/api/reports/campaigns`)).status).toBe(401);
   });
 

@@ -9,6 +9,7 @@ import { csvSafeSql, formulaSafe } from '../../src/lib/csv.ts';
 import { reportSchema, type Report } from '../../src/reports/schema.ts';
 import { buildTimeline } from '../../src/reports/timeline.ts';
 import { listCampaignSummaries } from '../../src/reports/summaries.ts';
+import { failureCause } from '../../src/reports/reasons.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedReportData, truthFromMessages, type Seeded } from './seed.ts';
 
@@ -40,7 +41,15 @@ async function expectReportMatchesMessages(db: TestDatabase, report: Report, cam
     repliers: truth.replies.repliers,
     optOuts: truth.replies.opt_outs,
   });
-  expect(report.failureReasons).toEqual(truth.reasons);
+  expect(report.failureReasons.map(({ cause, count }) => ({ cause, count }))).toEqual(truth.reasons);
+  for (const f of report.failureReasons) expect(failureCause(f.example)).toBe(f.cause);
+  const o = truth.outcome;
+  expect(report.outcomes).toMatchObject({ delivered: o.delivered, failed: o.failed, unconfirmed: o.unconfirmed, reachedOutcome: o.reached, messages: o.messages });
+  expect(report.totals.unconfirmed).toBe(o.unconfirmed);
+  const den = o.delivered + o.failed + o.unconfirmed;
+  expect(report.rates.delivery).toBe(den > 0 ? o.delivered / den : null);
+  expect(report.rates.unconfirmed).toBe(den > 0 ? o.unconfirmed / den : null);
+  expect(report.rates.progress).toBe(o.messages > 0 ? o.reached / o.messages : null);
   expect(report.timing.firstSentAt).toBe(t.first_sent?.toISOString() ?? null);
   expect(report.timing.lastSentAt).toBe(t.last_sent?.toISOString() ?? null);
   const lines = report.lines.filter((l) => l.line !== null).map((l) => ({ line: l.line, sent: l.sent, failed: l.failed, spam: l.spamFlags }));
@@ -66,14 +75,28 @@ describe('campaign report', () => {
     const report = reportSchema.parse(await buildReport(db.pool, s.campaignName));
     await expectReportMatchesMessages(db, report, s.campaignId);
     // The seed's shape, spelled out, so that a seed that silently produced nothing fails.
-    expect(report.byStatus).toEqual({ queued: 1, sending: 2, sent: 9, delivered: 12, read: 8, failed: 5, cancelled: 2, skipped: 1 });
-    expect(report.totals).toMatchObject({ messages: 40, sent: 30, delivered: 20, read: 8, fallback: 3, spamFlagged: 3, replies: 7, repliers: 6, optOuts: 2 });
-    expect(report.failureReasons[0]).toEqual({ reason: 'invalid number', count: 3 });
-    expect(report.rates.delivery).toBeCloseTo(20 / 30);
+    expect(report.byStatus).toEqual({ queued: 1, sending: 2, sent: 6, delivered: 12, read: 8, failed: 6, unconfirmed: 2, cancelled: 2, skipped: 1 });
+    expect(report.totals).toMatchObject({ messages: 40, sent: 30, delivered: 20, read: 8, failed: 6, unconfirmed: 2, fallback: 3, spamFlagged: 3, replies: 7, repliers: 6, optOuts: 2 });
+    // Failures at send time (never sent) count against delivery like the one that failed after sending.
+    expect(report.failureReasons).toEqual([
+      { cause: 'invalid number', count: 3, example: 'invalid number' },
+      { cause: 'provider HTTP 400: <phone> cannot receive iMessage', count: 2, example: 'provider HTTP 400: +15557770024 cannot receive iMessage' },
+      { cause: '=HYPERLINK("http://evil")', count: 1, example: '=HYPERLINK("http://evil")' },
+    ]);
+    expect(report.outcomes).toMatchObject({ delivered: 20, failed: 6, unconfirmed: 2, skipped: 1, cancelled: 2, waiting: 3, awaitingDelivery: 6, deliveryOutcomes: 28, reachedOutcome: 29 });
+    expect(report.rates.delivery).toBeCloseTo(20 / 28);
+    expect(report.rates.failure).toBeCloseTo(6 / 28);
+    expect(report.rates.unconfirmed).toBeCloseTo(2 / 28);
+    expect(report.rates.progress).toBeCloseTo(29 / 40);
+    // Real start (the run's), not the schedule; not complete while its run is open.
+    const run = (await db.pool.query(`SELECT started_at FROM campaign_runs WHERE id = $1`, [s.runIds[0]])).rows[0];
+    expect(report.timing.startedAt).toBe(run.started_at.toISOString());
+    expect(report.timing.startedAt).not.toBe(report.campaign.scheduleAt);
+    expect(report.timing.completedAt).toBeNull();
     expect(report.rates.read).toBeCloseTo(8 / 20);
     expect(report.rates.reply).toBeCloseTo(6 / 30);
     expect(report.rates.optOut).toBeCloseTo(2 / 30);
-    expect(report.rateDefinitions.delivery).toBe('delivered (or read) / sent');
+    expect(report.rateDefinitions.delivery).toMatch(/^delivered \(or read\) \/ \(delivered \+ failed \+ unconfirmed\)/);
     expect(report.timing.deliveryLatencyMs).toMatchObject({ method: 'exact', samples: 20 });
     const span = Date.parse(report.timing.lastSentAt!) - Date.parse(report.timing.firstSentAt!);
     expect(span).toBeGreaterThan(500_000); // 30 sends about 20 s apart
@@ -91,6 +114,22 @@ describe('campaign report', () => {
       [s.runIds[2], 40, 0, 0],
       [s.runIds[1], 40, 40, 3],
     ]);
+    const firstRun = await buildReport(db.pool, s.cronCampaignId, { runId: s.runIds[1]! });
+    const done = (await db.pool.query(`SELECT completed_at FROM campaign_runs WHERE id = $1`, [s.runIds[1]])).rows[0];
+    expect(firstRun.timing.completedAt).toBe(done.completed_at.toISOString());
+    expect(firstRun.rates.progress).toBe(1);
+    expect(firstRun.rates.delivery).toBe(1);
+  });
+
+  it('a campaign cancelled before sending shows no progress and no delivery rate', async () => {
+    const report = reportSchema.parse(await buildReport(db.pool, s.cancelledCampaignId));
+    await expectReportMatchesMessages(db, report, s.cancelledCampaignId);
+    expect(report.outcomes).toMatchObject({ messages: 5, cancelled: 5, reachedOutcome: 0, deliveryOutcomes: 0 });
+    expect(report.rates.progress).toBe(0);
+    expect(report.rates.delivery).toBeNull();
+    expect(report.timing.completedAt).toBeNull();
+    const row = (await listCampaignSummaries(db.pool)).find((c) => c.id === s.cancelledCampaignId)!;
+    expect(row).toMatchObject({ messages: 5, cancelled: 5, progress: 0, deliveryRate: null });
   });
 
   it('counts new contacts per line since midnight in the campaign time zone', async () => {
@@ -142,10 +181,11 @@ describe('campaign report', () => {
     const list = await listCampaignSummaries(db.pool);
     const report = await buildReport(db.pool, s.campaignId);
     const row = list.find((c) => c.id === s.campaignId)!;
-    expect(row).toMatchObject({ messages: 40, pending: 3, sent: 30, delivered: 20, failed: 5, repliers: 6 });
+    expect(row).toMatchObject({ messages: 40, pending: 3, sent: 30, delivered: 20, failed: 6, unconfirmed: 2, repliers: 6 });
     expect(row.deliveryRate).toBe(report.rates.delivery);
     expect(row.replyRate).toBe(report.rates.reply);
-    expect(row.progress).toBeCloseTo(37 / 40);
+    expect(row.progress).toBe(report.rates.progress);
+    expect(row.progress).toBeCloseTo(29 / 40);
   });
 
   it('exports one CSV row per recipient message with its history, formulas escaped', async () => {

@@ -14,8 +14,13 @@ export interface Seeded {
   cronCampaignId: number;
   runIds: number[];
   otherCampaignId: number;
+  /** Cancelled before anything was sent: every message cancelled. */
+  cancelledCampaignId: number;
   lines: string[];
 }
+
+/** The provider's text when a carrier never confirmed (src/simulator/world.ts SMS_FAILURE). */
+export const UNCONFIRMED_TEXT = 'Carrier never provided delivery confirmation. Your message may have delivered, but Contiguity has no idea if it did.';
 
 export const LINES = ['+15550100001', '+15550100002', '+15550100003'];
 
@@ -55,8 +60,8 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
   );
   const runs = await q(
     `INSERT INTO campaign_runs (campaign_id, scheduled_for, status, started_at)
-     VALUES ($1, now() - interval '2 hours', 'running', now() - interval '2 hours'),
-            ($2, now() - interval '7 days', 'completed', now() - interval '7 days'),
+     VALUES ($1, now() - interval '2 hours', 'running', now() - interval '115 minutes'),
+            ($2, now() - interval '7 days', 'completed', now() - interval '7 days' + interval '1 minute'),
             ($2, now() - interval '1 hour', 'running', now() - interval '1 hour')
      RETURNING id`,
     [campaignId, cronCampaignId],
@@ -114,7 +119,7 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
     [30, 'invalid number'],
     [31, 'invalid number'],
     [32, '=HYPERLINK("http://evil")'],
-    [33, 'provider 500: internal error'],
+    [33, 'provider HTTP 400: +15557770033 cannot receive iMessage'],
   ];
   for (const [i, reason] of failures) {
     await q(
@@ -136,6 +141,10 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
   await q(`UPDATE outbound_messages SET marked_spam = true WHERE id = ANY($1::bigint[])`, [batch(11, 13)]);
   // One sent message fails on delivery: it keeps its sent_at and counts as sent.
   await q(`UPDATE outbound_messages SET status = 'failed', failed_at = now(), last_error = 'invalid number' WHERE id = $1`, [ids[25]]);
+  // Another of the same cause as #33, naming another person: one group of 2.
+  await q(`UPDATE outbound_messages SET status = 'failed', failed_at = now(), last_error = $2 WHERE id = $1`, [ids[24], 'provider HTTP 400: +15557770024 cannot receive iMessage']);
+  // Two the carrier never confirmed: unconfirmed, not failed.
+  await q(`UPDATE outbound_messages SET status = 'unconfirmed', failed_at = now(), last_error = $2 WHERE id = ANY($1::bigint[])`, [batch(26, 28), UNCONFIRMED_TEXT]);
   // Cancelled and skipped (opted out before the claim).
   await q(`UPDATE outbound_messages SET status = 'cancelled', cancelled_at = now() WHERE id = ANY($1::bigint[])`, [batch(36, 38)]);
   await q(`UPDATE outbound_messages SET status = 'skipped' WHERE id = $1`, [ids[38]]);
@@ -147,6 +156,28 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
     `UPDATE outbound_messages SET status = 'delivered', sent_at = now() - interval '7 days', delivered_at = now() - interval '7 days' + interval '3 seconds',
             from_line = $2, channel = 'imessage' WHERE run_id = $1`,
     [runIds[1], LINES[2]],
+  );
+  await q(`UPDATE campaign_runs SET completed_at = now() - interval '7 days' + interval '30 minutes' WHERE id = $1`, [runIds[1]]);
+
+  // A campaign cancelled before its first send: its 5 messages were cancelled.
+  const cancelled = await q(
+    `INSERT INTO campaigns (name, message, schedule_at, status, timezone) VALUES ($1, 'Never', now() - interval '1 day', 'cancelled', 'America/Chicago') RETURNING id`,
+    [`${prefix}-cancelled`],
+  );
+  const cancelledCampaignId = cancelled.rows[0].id as number;
+  await q(
+    `INSERT INTO campaign_recipients (campaign_id, phone) SELECT $1, phone FROM contacts WHERE phone = ANY($2::text[])`,
+    [cancelledCampaignId, Array.from({ length: 5 }, (_, g) => phone(g))],
+  );
+  const cancelledRun = await q(
+    `INSERT INTO campaign_runs (campaign_id, scheduled_for, status, started_at) VALUES ($1, now() - interval '1 day', 'cancelled', now() - interval '1 day') RETURNING id`,
+    [cancelledCampaignId],
+  );
+  await q(
+    `INSERT INTO outbound_messages (campaign_id, run_id, recipient_id, contact_id, to_phone, body, status, cancelled_at)
+     SELECT r.campaign_id, $2, r.id, c.id, r.phone, 'Never', 'cancelled', now()
+       FROM campaign_recipients r JOIN contacts c ON c.phone = r.phone WHERE r.campaign_id = $1`,
+    [cancelledCampaignId, cancelledRun.rows[0].id],
   );
   await q(
     `UPDATE outbound_messages SET status = 'sent', sent_at = now() - interval '30 minutes', from_line = $2, channel = 'imessage'
@@ -202,7 +233,7 @@ export async function seedReportData(pool: pg.Pool, prefix = 'spring'): Promise<
        FROM outbound_messages WHERE run_id = $1 ORDER BY id LIMIT 3`,
     [runIds[1]],
   );
-  return { campaignId, campaignName: prefix, cronCampaignId, runIds, otherCampaignId, lines: LINES };
+  return { campaignId, campaignName: prefix, cronCampaignId, runIds, otherCampaignId, cancelledCampaignId, lines: LINES };
 }
 
 /** The figures of a report computed straight from the messages, the slow way. */
@@ -224,9 +255,20 @@ export async function truthFromMessages(pool: pg.Pool, campaignId: number, runId
        FROM outbound_messages WHERE ${where}`,
     [campaignId, runId],
   );
+  // Causes: the seed's reasons only name people as +E.164 numbers.
   const reasons = await pool.query(
-    `SELECT coalesce(nullif(last_error, ''), 'unknown') AS reason, count(*)::int AS count FROM outbound_messages
+    `SELECT regexp_replace(coalesce(nullif(last_error, ''), 'unknown'), '\\+[0-9]{7,15}', '<phone>', 'g') AS cause, count(*)::int AS count
+       FROM outbound_messages
       WHERE ${where} AND status = 'failed' GROUP BY 1 ORDER BY count(*) DESC, 1`,
+    [campaignId, runId],
+  );
+  const outcome = await pool.query(
+    `SELECT count(*) FILTER (WHERE status IN ('delivered', 'read'))::int AS delivered,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE status = 'unconfirmed')::int AS unconfirmed,
+            count(*) FILTER (WHERE status IN ('delivered', 'read', 'failed', 'unconfirmed', 'skipped'))::int AS reached,
+            count(*)::int AS messages
+       FROM outbound_messages WHERE ${where}`,
     [campaignId, runId],
   );
   const lines = await pool.query(
@@ -248,7 +290,8 @@ export async function truthFromMessages(pool: pg.Pool, campaignId: number, runId
   return {
     byStatus: Object.fromEntries(byStatus.rows.map((r: { status: string; n: number }) => [r.status, r.n])) as Record<string, number>,
     totals: totals.rows[0],
-    reasons: reasons.rows as { reason: string; count: number }[],
+    reasons: reasons.rows as { cause: string; count: number }[],
+    outcome: outcome.rows[0] as { delivered: number; failed: number; unconfirmed: number; reached: number; messages: number },
     lines: lines.rows as { line: string; sent: number; failed: number; spam: number }[],
     replies: replies.rows[0] as { replies: number; repliers: number; opt_outs: number },
   };

@@ -39,11 +39,19 @@ describe('webhook processing', () => {
     await deliver(event('numbers.substitution', { original_number: '+14155550109', used_number: '+14155550177', reason: 'requested_unavailable_random_used', message_id: 'text_d_2', timestamp: 1_780_000_000 }));
     await deliver(event('text.delivery.failed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_780_000_001, error: 'Carrier never provided delivery confirmation.' }));
     let m = (await db.pool.query(`SELECT * FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
-    expect(m).toMatchObject({ status: 'failed', last_error: 'Carrier never provided delivery confirmation.', from_line: '+14155550177', requested_line: '+14155550109', channel: 'sms', fallback_used: true });
+    // "The carrier never confirmed" is not a failure: the person may have it.
+    expect(m).toMatchObject({ status: 'unconfirmed', last_error: 'Carrier never provided delivery confirmation.', from_line: '+14155550177', requested_line: '+14155550109', channel: 'sms', fallback_used: true });
     // Later proof of delivery wins over "the carrier never confirmed".
     await deliver(event('text.delivery.confirmed', { from: '+14155550177', to: '+14155550203', message_id: 'text_d_2', timestamp: 1_780_000_002 }));
     m = (await db.pool.query(`SELECT status, delivered_at FROM outbound_messages WHERE provider_message_id = 'text_d_2'`)).rows[0];
     expect(m).toMatchObject({ status: 'delivered', delivered_at: new Date(1_780_000_002_000) });
+
+    // Any other failure report is a failure.
+    const c = await seedRecipient(db.pool, campaignId, '+15555550205');
+    await seedMessage(db.pool, { campaignId, ...c, to: '+15555550205', providerMessageId: 'text_d_3', from: '+14155550109' });
+    await deliver(event('text.delivery.failed', { from: '+14155550109', to: '+15555550205', message_id: 'text_d_3', timestamp: 1_780_000_003, error: 'Number is not reachable' }));
+    m = (await db.pool.query(`SELECT status, last_error FROM outbound_messages WHERE provider_message_id = 'text_d_3'`)).rows[0];
+    expect(m).toMatchObject({ status: 'failed', last_error: 'Number is not reachable' });
   });
 
   it('a delivery report for a message not recorded yet waits, then applies once the send is recorded', async () => {

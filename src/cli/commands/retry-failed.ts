@@ -15,8 +15,9 @@ export function registerRetryFailedCommand(program: Command): void {
     .command('retry-failed')
     .description("re-queue a campaign's failed messages (never a delivered one)")
     .argument('<name>', 'campaign name (or id)')
+    .option('--include-unconfirmed', 'also re-queue messages the carrier never confirmed (the person may already have them)')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (name: string, opts: { json?: boolean; includeUnconfirmed?: boolean }) => {
       const [{ inTransaction }, { reportCampaign }, { reopenCompletedCampaign, reopenRuns, requeueFailedMessages }] = await Promise.all([
         import('../../db/sql/queryable.ts'),
         import('../../db/sql/report-campaign.ts'),
@@ -26,7 +27,7 @@ export function registerRetryFailedCommand(program: Command): void {
         const result = await inTransaction(app.db.pool, async (tx) => {
           const campaign = await reportCampaign(tx, name);
           if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);
-          const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: new Date() });
+          const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: new Date(), includeUnconfirmed: opts.includeUnconfirmed === true });
           const runs = await reopenRuns(tx, runIds);
           if (count > 0) await reopenCompletedCampaign(tx, campaign.id);
           return { campaign: campaign.name, requeued: count, runsReopened: runs };

@@ -4,7 +4,7 @@ export interface DeliveryTransition {
   /** Which message: the provider's id (webhooks) or ours (the reconciler, which may have no provider id). */
   providerMessageId?: string | null;
   messageId?: number | null;
-  to: 'delivered' | 'read' | 'failed';
+  to: 'delivered' | 'read' | 'failed' | 'unconfirmed';
   /** States the message may be in for the move to happen (see src/webhooks/delivery-status.ts). */
   from: readonly string[];
   at: Date;
@@ -30,12 +30,12 @@ export async function transitionDelivery(db: Queryable, t: DeliveryTransition): 
               SET status = $2::message_status,
                   delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END,
                   read_at = CASE WHEN $2 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END,
-                  failed_at = CASE WHEN $2 = 'failed' THEN COALESCE(failed_at, $3) ELSE failed_at END,
-                  last_error = CASE WHEN $2 = 'failed' THEN $4 ELSE last_error END,
-                  error_retryable = CASE WHEN $2 = 'failed' THEN false ELSE error_retryable END,
+                  failed_at = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN COALESCE(failed_at, $3) ELSE failed_at END,
+                  last_error = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN $4 ELSE last_error END,
+                  error_retryable = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN false ELSE error_retryable END,
                   channel = CASE WHEN $6 AND channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE channel END,
                   fallback_used = fallback_used OR ($6 AND channel IS DISTINCT FROM 'sms' AND channel IS DISTINCT FROM 'mms'),
-                  next_poll_at = CASE WHEN $2 IN ('read', 'failed') THEN NULL ELSE next_poll_at END,
+                  next_poll_at = CASE WHEN $2 IN ('read', 'failed', 'unconfirmed') THEN NULL ELSE next_poll_at END,
                   updated_at = now()
             WHERE (provider_message_id = $1 OR id = $7)
               AND status = ANY($5::message_status[])
@@ -85,7 +85,7 @@ export async function recordLineSubstitution(
 
 export interface DeliveryReport {
   providerMessageId: string;
-  to: 'delivered' | 'failed';
+  to: 'delivered' | 'failed' | 'unconfirmed';
   at: Date;
   error: string | null;
 }
@@ -104,7 +104,7 @@ export interface DeliveryReport {
 export async function transitionDeliveries(
   db: Queryable,
   reports: DeliveryReport[],
-  allowed: { delivered: readonly string[]; failed: readonly string[] },
+  allowed: { delivered: readonly string[]; failed: readonly string[]; unconfirmed: readonly string[] },
 ): Promise<Set<string>> {
   if (reports.length === 0) return new Set();
   const res = await db.query<{ provider_message_id: string }>({
@@ -116,17 +116,18 @@ export async function transitionDeliveries(
            UPDATE outbound_messages o
               SET status = input.st::message_status,
                   delivered_at = CASE WHEN input.st = 'delivered' THEN COALESCE(o.delivered_at, input.at) ELSE o.delivered_at END,
-                  failed_at = CASE WHEN input.st = 'failed' THEN COALESCE(o.failed_at, input.at) ELSE o.failed_at END,
-                  last_error = CASE WHEN input.st = 'failed' THEN input.err ELSE o.last_error END,
-                  error_retryable = CASE WHEN input.st = 'failed' THEN false ELSE o.error_retryable END,
+                  failed_at = CASE WHEN input.st <> 'delivered' THEN COALESCE(o.failed_at, input.at) ELSE o.failed_at END,
+                  last_error = CASE WHEN input.st <> 'delivered' THEN input.err ELSE o.last_error END,
+                  error_retryable = CASE WHEN input.st <> 'delivered' THEN false ELSE o.error_retryable END,
                   channel = CASE WHEN o.channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE o.channel END,
                   fallback_used = o.fallback_used OR (o.channel IS DISTINCT FROM 'sms' AND o.channel IS DISTINCT FROM 'mms'),
-                  next_poll_at = CASE WHEN input.st = 'failed' THEN NULL ELSE o.next_poll_at END,
+                  next_poll_at = CASE WHEN input.st <> 'delivered' THEN NULL ELSE o.next_poll_at END,
                   updated_at = now()
              FROM input
             WHERE o.provider_message_id = input.pid
               AND ((input.st = 'delivered' AND o.status = ANY($5::message_status[]))
-                OR (input.st = 'failed' AND o.status = ANY($6::message_status[])))
+                OR (input.st = 'failed' AND o.status = ANY($6::message_status[]))
+                OR (input.st = 'unconfirmed' AND o.status = ANY($7::message_status[])))
            RETURNING o.provider_message_id`,
     values: [
       reports.map((r) => r.providerMessageId),
@@ -135,6 +136,7 @@ export async function transitionDeliveries(
       reports.map((r) => r.error),
       allowed.delivered,
       allowed.failed,
+      allowed.unconfirmed,
     ],
   });
   return new Set(res.rows.map((r) => r.provider_message_id));

@@ -9,11 +9,9 @@ export interface CampaignSummaryRow {
   timezone: string;
   created_at: Date;
   messages: number;
-  pending: number;
+  /** Messages by status, from the same counters as the report. */
+  by_status: Record<string, number>;
   sent: number;
-  delivered: number;
-  read: number;
-  failed: number;
   repliers: number;
 }
 
@@ -30,21 +28,18 @@ export async function reportCampaignSummaries(db: Queryable, limit: number): Pro
          FROM campaigns ORDER BY created_at DESC, id DESC LIMIT $1
      ),
      k AS (
-       SELECT campaign_id,
-              sum(messages)::int8 AS messages,
-              coalesce(sum(messages) FILTER (WHERE status IN ('queued', 'sending')), 0)::int8 AS pending,
-              sum(sent)::int8 AS sent, sum(delivered)::int8 AS delivered, sum(read)::int8 AS read,
-              coalesce(sum(messages) FILTER (WHERE status = 'failed'), 0)::int8 AS failed
-         FROM report_counts WHERE campaign_id IN (SELECT id FROM c) GROUP BY campaign_id
+       SELECT campaign_id, sum(messages)::int8 AS messages, sum(sent)::int8 AS sent,
+              jsonb_object_agg(status, messages) AS by_status
+         FROM (SELECT campaign_id, status::text AS status, sum(messages)::int8 AS messages, sum(sent) AS sent
+                 FROM report_counts WHERE campaign_id IN (SELECT id FROM c) GROUP BY campaign_id, status) s
+        GROUP BY campaign_id
      ),
      r AS (
        SELECT campaign_id, sum(n)::int8 AS repliers
          FROM report_series WHERE campaign_id IN (SELECT id FROM c) AND metric = 'repliers' GROUP BY campaign_id
      )
-     SELECT c.*, coalesce(k.messages, 0)::int8 AS messages, coalesce(k.pending, 0)::int8 AS pending,
-            coalesce(k.sent, 0)::int8 AS sent, coalesce(k.delivered, 0)::int8 AS delivered,
-            coalesce(k.read, 0)::int8 AS read, coalesce(k.failed, 0)::int8 AS failed,
-            coalesce(r.repliers, 0)::int8 AS repliers
+     SELECT c.*, coalesce(k.messages, 0)::int8 AS messages, coalesce(k.by_status, '{}') AS by_status,
+            coalesce(k.sent, 0)::int8 AS sent, coalesce(r.repliers, 0)::int8 AS repliers
        FROM c LEFT JOIN k ON k.campaign_id = c.id LEFT JOIN r ON r.campaign_id = c.id
       ORDER BY c.created_at DESC, c.id DESC`,
     [limit],

@@ -33,7 +33,7 @@ export function reportRecipientsCsvSql(campaignId: number, runId: number | null)
            ${iso('m.read_at')} AS read_at,
            ${iso('m.failed_at')} AS failed_at,
            ${iso('m.cancelled_at')} AS cancelled_at,
-           CASE WHEN m.status = 'failed' THEN ${safe("coalesce(nullif(m.last_error, ''), 'unknown')")} END AS failure_reason,
+           CASE WHEN m.status IN ('failed', 'unconfirmed') THEN ${safe("coalesce(nullif(m.last_error, ''), 'unknown')")} END AS failure_reason,
            m.attempts,
            (m.fallback_used OR m.channel IN ('sms', 'mms')) AS sms_fallback,
            (m.auto_reported_spam OR m.marked_spam) AS spam_flagged,

@@ -5,16 +5,22 @@ import type { Queryable } from './queryable.ts';
  * `failed` campaign rows (not the auto-replies recorded beside them), and never
  * one the provider reported delivered or read (a
  * late failure report after a delivery must not cause a second message).
- * Returns the runs touched so the caller can reopen them.
+ * `unconfirmed` ones (the carrier never confirmed; the person may have the
+ * message) only when the caller asks explicitly: resending them may reach the
+ * person twice. Returns the runs touched so the caller can reopen them.
  */
-export async function requeueFailedMessages(db: Queryable, p: { campaignId: number; now: Date }): Promise<{ count: number; runIds: number[] }> {
+export async function requeueFailedMessages(
+  db: Queryable,
+  p: { campaignId: number; now: Date; includeUnconfirmed?: boolean },
+): Promise<{ count: number; runIds: number[] }> {
   const { rows } = await db.query<{ run_id: number | null }>(
     `UPDATE outbound_messages
         SET status = 'queued', attempts = 0, next_attempt_at = $2, last_error = NULL, error_retryable = NULL,
             failed_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-      WHERE campaign_id = $1 AND kind = 'campaign' AND status = 'failed' AND delivered_at IS NULL AND read_at IS NULL
+      WHERE campaign_id = $1 AND kind = 'campaign' AND delivered_at IS NULL AND read_at IS NULL
+        AND (status = 'failed' OR ($3 AND status = 'unconfirmed'))
      RETURNING run_id`,
-    [p.campaignId, p.now],
+    [p.campaignId, p.now, p.includeUnconfirmed ?? false],
   );
   const runIds = [...new Set(rows.map((r) => r.run_id).filter((id): id is number => id !== null))];
   return { count: rows.length, runIds };

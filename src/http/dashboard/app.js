@@ -106,7 +106,7 @@ function campaignsView() {
         statusBadge(c.status),
         h(
           'span',
-          { class: 'progress', title: c.progress === null ? 'no messages yet' : pct(c.progress) },
+          { class: 'progress', title: c.progress === null ? 'no messages yet' : `${pct(c.progress)} of messages reached an outcome` },
           h('span', { class: 'bar', style: { width: `${Math.round((c.progress ?? 0) * 100)}%` } }),
           h('span', { class: 'label' }, c.progress === null ? '—' : pct(c.progress)),
         ),
@@ -115,6 +115,7 @@ function campaignsView() {
         pct(c.deliveryRate),
         pct(c.replyRate),
         fmt(c.failed),
+        fmt(c.unconfirmed),
       ]);
       body.replaceChildren(
         table(
@@ -127,6 +128,7 @@ function campaignsView() {
             { label: 'Delivered', num: true },
             { label: 'Replied', num: true },
             { label: 'Failed', num: true },
+            { label: 'Unconfirmed', num: true },
           ],
           rows,
           { name: 'campaigns', empty: 'No campaigns yet: create one.' },
@@ -238,7 +240,8 @@ function statusTable(report) {
     delivered: 'delivered',
     read: 'read',
     failed: 'failed',
-    cancelled: 'cancelled',
+    unconfirmed: 'unconfirmed (may have been delivered)',
+    cancelled: 'cancelled (never sent)',
     skipped: 'skipped (opted out)',
   };
   const rows = Object.entries(labels).map(([k, label]) => [label, metric(`byStatus.${k}`, report.byStatus[k])]);
@@ -247,7 +250,7 @@ function statusTable(report) {
 }
 
 function ratesTable(report) {
-  const names = { delivery: 'Delivery', read: 'Read', fallback: 'SMS fallback', reply: 'Reply', optOut: 'Opt-out', spamFlagged: 'Spam-flagged' };
+  const names = { progress: 'Progress', delivery: 'Delivery', failure: 'Failure', unconfirmed: 'Unconfirmed', read: 'Read', fallback: 'SMS fallback', reply: 'Reply', optOut: 'Opt-out', spamFlagged: 'Spam-flagged' };
   return table(
     ['Rate', { label: 'Value', num: true }, 'Definition'],
     Object.entries(names).map(([k, label]) => [label, metric(`rates.${k}`, report.rates[k], pct(report.rates[k])), report.rateDefinitions[k] ?? '']),
@@ -403,19 +406,20 @@ function campaignView(id) {
     const t = report.totals;
     const lat = report.timing.deliveryLatencyMs;
     kpis.replaceChildren(
-      kpi('Messages', 'totals.messages', t.messages),
+      kpi('Messages', 'totals.messages', t.messages, undefined, `${pct(report.rates.progress)} reached an outcome`),
       kpi('Sent', 'totals.sent', t.sent),
-      kpi('Delivered', 'totals.delivered', t.delivered, undefined, pct(report.rates.delivery)),
+      kpi('Delivered', 'outcomes.delivered', report.outcomes.delivered, undefined, `${pct(report.rates.delivery)} of ${fmt(report.outcomes.deliveryOutcomes)} with an outcome`),
       kpi('Read', 'totals.read', t.read, undefined, pct(report.rates.read)),
-      kpi('Failed', 'totals.failed', t.failed),
+      kpi('Failed', 'totals.failed', t.failed, undefined, pct(report.rates.failure)),
+      kpi('Unconfirmed', 'totals.unconfirmed', t.unconfirmed, undefined, 'carrier never confirmed; may have been delivered'),
       kpi('Replies', 'totals.replies', t.replies, undefined, `${fmt(t.repliers)} recipients`),
       kpi('Opt-outs', 'totals.optOuts', t.optOuts, undefined, pct(report.rates.optOut)),
       kpi('p50 to delivery', 'timing.p50', lat.p50, duration(lat.p50), `p95 ${duration(lat.p95)}`),
     );
     if (timeline) chart.update(timeline);
 
-    const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
-    const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.reason]);
+    const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.unconfirmed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
+    const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.cause, h('span', { class: 'muted' }, f.example === f.cause ? '' : f.example)]);
     const replies = report.recentReplies.map((r) => [when(r.at), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
     const tm = report.timing;
     const cards = [
@@ -429,6 +433,8 @@ function campaignView(id) {
         table(
           ['Measure', { label: 'Value', num: true }],
           [
+            ['Started', tm.startedAt ? when(tm.startedAt) : 'not yet'],
+            ['Completed', tm.completedAt ? when(tm.completedAt) : 'not yet'],
             ['First send', when(tm.firstSentAt)],
             ['Last send', when(tm.lastSentAt)],
             ['Messages/minute', tm.messagesPerMinute === null ? '—' : tm.messagesPerMinute.toFixed(1)],
@@ -438,8 +444,8 @@ function campaignView(id) {
           { name: 'timing' },
         ),
       ),
-      h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
-      h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Reason'], reasons, { name: 'failures', empty: 'no failures' })),
+      h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
+      h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
       h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table(['When', 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
       report.runs.length > 1 || c.cronExpression
         ? h(
@@ -447,8 +453,8 @@ function campaignView(id) {
             { class: 'card wide' },
             h('h2', {}, 'Runs'),
             table(
-              ['Run', 'Scheduled for', 'Status', { label: 'Messages', num: true }, { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Replies', num: true }],
-              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.replies)]),
+              ['Run', 'Scheduled for', 'Status', { label: 'Messages', num: true }, { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'Replies', num: true }],
+              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.unconfirmed), fmt(r.replies)]),
               { name: 'runs' },
             ),
           )
