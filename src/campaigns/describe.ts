@@ -14,7 +14,7 @@ export interface CampaignListItem {
 }
 
 /** "09:00-21:00" from the stored minutes (for display). */
-function formatWindow(start: number | null, end: number | null): string {
+export function formatWindow(start: number | null, end: number | null): string {
   if (start === null || end === null) return 'any time';
   const f = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
   return `${f(start)}-${f(end)}`;

@@ -24,8 +24,9 @@ export type { CampaignStatusValue };
  * through it.
  */
 export const campaignTransitions: Readonly<Record<CampaignStatusValue, readonly CampaignStatusValue[]>> = {
-  // Nothing returns to draft: a campaign is a draft only until scheduled.
-  draft: [],
+  // Unschedule: a scheduled one-off campaign of which no run exists yet
+  // (moveUnstartedSchedule checks that in the same UPDATE).
+  draft: ['scheduled'],
   // Scheduled on creation or later; a cron campaign returns here between runs; resume.
   scheduled: ['draft', 'running', 'paused'],
   // The dispatcher starts a run (a draft sends when started by hand).

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { campaignDefinitionSchema } from '../campaigns/definition.ts';
-import { scheduleBodySchema } from './routes/dashboard-api.ts';
+import { scheduleInputSchema } from '../campaigns/schedule.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { reportQuerySchema } from './routes/reports.ts';
 import type { RouteModule } from './server.ts';
@@ -18,7 +18,8 @@ import type { RouteModule } from './server.ts';
 type Part = 'querystring' | 'body';
 const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'POST /api/campaigns': { body: campaignDefinitionSchema },
-  'POST /api/campaigns/:id/schedule': { body: scheduleBodySchema },
+  'POST /api/campaigns/:id/schedule': { body: scheduleInputSchema },
+  'POST /api/campaigns/:id/reschedule': { body: scheduleInputSchema },
   'POST /api/campaigns/:id/recipients': { querystring: uploadQuerySchema },
   'GET /api/campaigns/:id/report': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/timeline': { querystring: reportQuerySchema },

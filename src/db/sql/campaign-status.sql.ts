@@ -74,3 +74,22 @@ export async function cancelCampaignCascade(
   const row = rows[0]!;
   return { cancelled: row.cancelled === 1, messages: row.messages, runs: row.runs };
 }
+
+/**
+ * A scheduled one-off campaign gets a new send time, or goes back to draft
+ * (`at` null), only while nothing of it has started: no run exists yet (the
+ * dispatcher creates the run when the time comes, so "no run" is "nothing
+ * sent, nothing enqueued"). One conditional UPDATE, so a dispatcher starting
+ * the run at that moment and the operator cannot both win.
+ */
+export async function moveUnstartedSchedule(prisma: PrismaClient, campaignId: number, at: Date | null): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ id: number }[]>`
+    UPDATE campaigns c
+       SET schedule_at = ${at},
+           status = CASE WHEN ${at}::timestamptz IS NULL THEN 'draft'::campaign_status ELSE c.status END,
+           updated_at = now()
+     WHERE c.id = ${campaignId} AND c.status = 'scheduled' AND c.cron_expression IS NULL
+       AND NOT EXISTS (SELECT 1 FROM campaign_runs r WHERE r.campaign_id = c.id)
+    RETURNING c.id`;
+  return rows.length === 1;
+}

@@ -1,8 +1,6 @@
-import { z } from 'zod';
 import { findCampaign } from '../../campaigns/definition.ts';
-import { currentStatus, scheduleDraft } from '../../campaigns/status.ts';
+import { rescheduleCampaign, scheduleCampaign, scheduleInputSchema, unscheduleCampaign } from '../../campaigns/schedule.ts';
 import type { Database } from '../../db/database.ts';
-import { ConflictError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
 import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
@@ -12,29 +10,28 @@ export interface DashboardApiDeps {
   apiToken: string | undefined;
 }
 
-export const scheduleBodySchema = z
-  .object({ at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset' }).optional() })
-  .strict();
-
 /**
  * What the dashboard needs that the campaigns API (src/http/routes/campaigns.ts)
- * does not offer yet, bearer token required:
- *   POST /api/campaigns/:id/schedule  { at?: ISO time }  a draft → scheduled at `at` (default: now)
- * One conditional UPDATE: only a draft one-off campaign moves (draft → scheduled
- * is in the campaigns module's transition map); anything else is a 409.
+ * does not offer yet, bearer token required. Bodies: `{ local }` (a wall-clock
+ * time in the campaign's zone), `{ at }` (ISO with offset) or `{ now: true }`,
+ * plus `dryRun: true` for the confirmation step (src/campaigns/schedule.ts):
+ *   POST /api/campaigns/:id/schedule    a draft → scheduled (400 for a past time, 409 without recipients)
+ *   POST /api/campaigns/:id/reschedule  a new time, while no run has started
+ *   POST /api/campaigns/:id/unschedule  scheduled → draft, while no run has started
  */
 export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
+    // Ids checked at the edge (src/http/input.ts), like every /api/campaigns/:id route.
+    const idOf = (req: { params: unknown }) => parseInput(campaignParamsSchema, req.params, 'path').id;
     app.post('/api/campaigns/:id/schedule', { onRequest: auth }, async (req) => {
-      const body = parseInput(scheduleBodySchema, req.body ?? {}, 'body');
-      const c = await findCampaign(deps.db.prisma, parseInput(campaignParamsSchema, req.params, 'path').id);
-      if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
-      const at = body.at ? new Date(body.at) : new Date();
-      if (!(await scheduleDraft(deps.db.prisma, c.id, at))) {
-        throw new ConflictError(`campaign "${c.name}" is ${await currentStatus(deps.db.prisma, c.id)}; only a draft can be scheduled`);
-      }
-      return { id: c.id, name: c.name, status: 'scheduled', scheduleAt: at.toISOString() };
+      const body = parseInput(scheduleInputSchema, req.body ?? {}, 'body');
+      return scheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req)), body);
     });
+    app.post('/api/campaigns/:id/reschedule', { onRequest: auth }, async (req) => {
+      const body = parseInput(scheduleInputSchema, req.body ?? {}, 'body');
+      return rescheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req)), body);
+    });
+    app.post('/api/campaigns/:id/unschedule', { onRequest: auth }, async (req) => unscheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req))));
   };
 }
