@@ -79,6 +79,8 @@ describe('dashboard end to end', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1280, height: 900 },
       acceptDownloads: true,
+      // Not the campaigns' zones: what is typed must be read in the campaign's zone, not the browser's.
+      timezoneId: 'Asia/Tokyo',
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => {
@@ -114,6 +116,13 @@ describe('dashboard end to end', () => {
     const campaignId = Number(/#\/campaigns\/(\d+)$/.exec(page.url())![1]);
     await page.locator(`h1[data-campaign-name="${NAME}"]`).waitFor();
     expect((await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [campaignId])).rows[0].status).toBe('draft');
+    // The next step comes first, above the (empty) report.
+    await page.getByText('0 recipients loaded. Next step: upload a recipients CSV.').waitFor();
+    const above = await page.evaluate(() => {
+      const y = (sel: string) => document.querySelector(sel)!.getBoundingClientRect().top;
+      return y('#upload-form') < y('.kpis') && y('#schedule-form') < y('.kpis');
+    });
+    expect(above).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-created.png'), fullPage: true });
 
     // Upload the CSV: 12 good rows, 2 invalid, 1 duplicate.
@@ -130,13 +139,20 @@ describe('dashboard end to end', () => {
       'import.optedOut': String(importRow.opted_out),
     });
     expect(importRow).toMatchObject({ imported: 12, invalid: 2, duplicates: 1 });
+    await page.getByText('12 recipients loaded. Next step: schedule the send').waitFor();
     const rejected = await tableRows(page, 'rejected');
     expect(rejected.map((r) => r[0])).toEqual(['14', '15']); // the header is line 1
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-import.png'), fullPage: true });
 
-    // Schedule it for now and let it send.
+    // Schedule it for now, through the confirmation step, and let it send.
+    await page.check('#schedule-form input[name=now]');
     await page.click('#schedule-form button[type=submit]');
-    await page.getByText('Scheduled.').waitFor();
+    const summary = page.locator('[data-confirm=summary]');
+    await summary.waitFor();
+    expect(await summary.textContent()).toBe(`Send to 12 people from ${LINES.length} lines, first message now.`);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-confirm-now.png'), fullPage: true });
+    await page.click('[data-action=confirm-schedule]');
+    await page.getByText('Sending now.').waitFor();
 
     // Settled: every message final (delivered, read, failed…: nothing queued,
     // in flight or awaiting its delivery report), every webhook processed, and
@@ -227,6 +243,52 @@ describe('dashboard end to end', () => {
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaigns-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaigns-desktop.png'), fullPage: true });
+  });
+
+  it('schedules in the campaign time zone, not the browser one; refuses the past; reschedules and unschedules', async () => {
+    const created = await api<{ id: number }>(stack, '/api/campaigns', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'e2e-chicago', message: 'Hello', timezone: 'America/Chicago', window: '09:00-20:00' }),
+    });
+    await stack.db.pool.query(
+      `INSERT INTO campaign_recipients (campaign_id, phone) SELECT $1, '+1312555' || lpad(g::text, 4, '0') FROM generate_series(1, 1204) g`,
+      [created.id],
+    );
+    const stored = async () => (await stack.db.pool.query('SELECT status::text, schedule_at FROM campaigns WHERE id = $1', [created.id])).rows[0];
+    await page.goto(`${stack.url}/#/campaigns/${created.id}`);
+    await page.getByText('Send at (time in America/Chicago)').waitFor();
+
+    // A past time: the error sits next to the field, in words, and focus goes there.
+    await page.fill('#schedule-form input[name=local]', '2020-01-01T10:00');
+    await page.click('#schedule-form button[type=submit]');
+    const fieldError = page.locator('#schedule-form .field-error');
+    await fieldError.getByText(/is in the past/).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('local');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-schedule-past.png'), fullPage: true });
+
+    // 10:00 in Chicago on 1 July 2030 is 15:00 UTC (CDT), whatever the browser's zone (Tokyo here).
+    await page.fill('#schedule-form input[name=local]', '2030-07-01T10:00');
+    await page.click('#schedule-form button[type=submit]');
+    const summary = page.locator('[data-confirm=summary]');
+    await summary.waitFor();
+    expect(await summary.textContent()).toBe('Send to 1,204 people from the provider\'s lines, first message ~Jul 1, 2030, 10:00 America/Chicago; only within 09:00-20:00 recipient time.');
+    expect((await stored()).status).toBe('draft');
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-confirm-chicago.png'), fullPage: true });
+    await page.click('[data-action=confirm-schedule]');
+    await page.locator('[data-schedule=current]').waitFor();
+    expect(await stored()).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-07-01T15:00:00.000Z') });
+    expect(await page.locator('[data-schedule=current]').textContent()).toContain('(America/Chicago)');
+
+    // Reschedule, then unschedule: back to a draft.
+    await page.fill('#schedule-form input[name=local]', '2030-07-02T09:30');
+    await page.click('#schedule-form button[type=submit]');
+    await page.click('[data-action=confirm-schedule]');
+    await page.waitForFunction(() => document.querySelector('[data-schedule=current]')?.textContent?.includes('Jul 2'));
+    expect(await stored()).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-07-02T14:30:00.000Z') });
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-scheduled-chicago.png'), fullPage: true });
+    await page.click('[data-action=unschedule]');
+    await page.locator('h1[data-campaign-name="e2e-chicago"] + p [data-status="draft"]').waitFor();
+    expect(await stored()).toMatchObject({ status: 'draft', schedule_at: null });
   });
 
   it('pause, resume and cancel buttons change the campaign', async () => {

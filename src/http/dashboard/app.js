@@ -21,7 +21,13 @@ async function api(method, path, body, contentType = 'application/json') {
     headers['content-type'] = contentType;
     payload = contentType === 'application/json' ? JSON.stringify(body) : body;
   }
-  const res = await fetch(`/ui/api/${path}`, { method, headers, body: payload, credentials: 'same-origin' });
+  let res;
+  try {
+    res = await fetch(`/ui/api/${path}`, { method, headers, body: payload, credentials: 'same-origin' });
+  } catch {
+    // The browser's own text ("Failed to fetch") says nothing to an operator.
+    throw new ApiError(0, 'Could not reach bluecast: check the connection (or whether the server is running) and try again.');
+  }
   if (res.status === 401) {
     location.assign('/login');
     throw new ApiError(401, 'signed out');
@@ -52,7 +58,12 @@ function h(tag, props = {}, ...children) {
 
 const fmt = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
 const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+/** A time with its zone: the campaign's when given, else the browser's (named). */
+const when = (iso, zone) =>
+  iso
+    ? new Date(iso).toLocaleString(undefined, { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) +
+      (zone ? ` (${zone})` : '')
+    : '—';
 function duration(ms) {
   if (ms === null || ms === undefined) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -341,28 +352,84 @@ function uploadCard(campaignId, onDone) {
   return h('div', { class: 'card' }, h('h2', {}, 'Recipients'), h('p', { class: 'muted' }, 'A CSV with a phone column; other columns become template variables.'), form, out);
 }
 
-function scheduleCard(campaignId, onDone) {
-  const at = h('input', { type: 'datetime-local', name: 'at', 'aria-label': 'send time' });
-  const out = h('div', {});
+/**
+ * Scheduling in the campaign's own time zone: the input is a wall-clock time
+ * there (the server converts it), never the browser's. Review first (a dry
+ * run that says what will happen), then confirm. A scheduled campaign that has
+ * not started can be rescheduled or unscheduled.
+ */
+function scheduleCard(c, onDone) {
+  const zone = c.timezone;
+  const scheduled = c.status === 'scheduled' && !c.cronExpression;
+  const fieldId = `schedule-local-${c.id}`;
+  const errId = `${fieldId}-error`;
+  const at = h('input', { type: 'datetime-local', name: 'local', id: fieldId, 'aria-describedby': errId });
+  const now = h('input', { type: 'checkbox', name: 'now', id: `${fieldId}-now` });
+  const fieldError = h('p', { class: 'field-error', id: errId });
+  const out = h('div', { 'data-section': 'schedule-result' });
+  const verb = scheduled ? 'reschedule' : 'schedule';
+  const review = h('button', { type: 'submit', name: 'review' }, scheduled ? 'Review new time…' : 'Review…');
   const form = h(
     'form',
-    { class: 'upload', id: 'schedule-form' },
+    { class: 'schedule', id: 'schedule-form', novalidate: true },
+    h('label', { for: fieldId }, `Send at (time in ${zone})`),
     at,
-    h('button', { type: 'submit', name: 'schedule' }, 'Schedule'),
-    h('small', { class: 'muted' }, 'empty: send now'),
+    fieldError,
+    scheduled ? null : h('label', { class: 'check' }, now, ' Send now instead'),
+    review,
   );
+  const showErrors = (err) => {
+    fieldError.textContent = '';
+    out.replaceChildren();
+    const onField = (err.issues ?? []).filter((i) => i.path === 'local' || i.path === 'at');
+    if (onField.length) {
+      fieldError.textContent = onField.map((i) => i.message).join('; ');
+      at.setAttribute('aria-invalid', 'true');
+      at.focus();
+    } else out.replaceChildren(errorBox(err));
+  };
+  const body = () => (now.checked ? { now: true } : at.value ? { local: at.value } : {});
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    at.removeAttribute('aria-invalid');
+    fieldError.textContent = '';
     try {
-      const body = at.value ? { at: new Date(at.value).toISOString() } : {};
-      await api('POST', `campaigns/${campaignId}/schedule`, body);
-      out.replaceChildren(h('p', { class: 'notice ok' }, 'Scheduled.'));
-      onDone();
+      const plan = await api('POST', `campaigns/${c.id}/${verb}`, { ...body(), dryRun: true });
+      const confirm = h('button', { type: 'button', 'data-action': 'confirm-schedule' }, plan.sendNow ? 'Confirm and send now' : 'Confirm and schedule');
+      const back = h('button', { type: 'button', class: 'secondary' }, 'Change');
+      back.addEventListener('click', () => { out.replaceChildren(); at.focus(); });
+      confirm.addEventListener('click', async () => {
+        confirm.disabled = true;
+        try {
+          const done = await api('POST', `campaigns/${c.id}/${verb}`, body());
+          // Said at the page level: this card is rebuilt for the new status.
+          onDone(done.sendNow ? 'Sending now.' : `Scheduled for ${done.local}.`);
+        } catch (err) {
+          confirm.disabled = false;
+          showErrors(err);
+        }
+      });
+      out.replaceChildren(h('div', { class: 'notice confirm', 'data-section': 'confirm' }, h('p', { 'data-confirm': 'summary' }, `${plan.summary}.`), h('div', { class: 'actions' }, confirm, back)));
+      confirm.focus();
     } catch (err) {
-      out.replaceChildren(errorBox(err));
+      showErrors(err);
     }
   });
-  return h('div', { class: 'card', 'data-section': 'schedule' }, h('h2', {}, 'Schedule'), form, out);
+  const parts = [h('h2', {}, 'Schedule')];
+  if (scheduled && c.scheduleAt) {
+    const unschedule = h('button', { type: 'button', class: 'secondary', 'data-action': 'unschedule' }, 'Unschedule (back to draft)');
+    unschedule.addEventListener('click', async () => {
+      try {
+        await api('POST', `campaigns/${c.id}/unschedule`, {});
+        onDone('Unscheduled: the campaign is a draft again.');
+      } catch (err) {
+        out.replaceChildren(errorBox(err));
+      }
+    });
+    parts.push(h('p', { 'data-schedule': 'current' }, `Scheduled for ${when(c.scheduleAt, zone)}.`), unschedule);
+  }
+  parts.push(form, out);
+  return h('div', { class: 'card', 'data-section': 'schedule' }, ...parts);
 }
 
 function campaignView(id) {
@@ -373,7 +440,25 @@ function campaignView(id) {
   const chartBox = h('div', { class: 'chart', 'data-section': 'chart' });
   const detail = h('div', { class: 'grid' });
   const side = h('div', { class: 'grid' });
-  root.append(head, notice, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries and replies per minute'), chartBox), detail, side);
+  const next = h('div', { 'data-section': 'next-step' });
+  root.append(head, notice, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries and replies per minute'), chartBox), detail, next, side);
+  // What to do now, and how many recipients are loaded (upload → schedule → watch → review).
+  const showNextStep = async (c) => {
+    let recipients = null;
+    try {
+      recipients = (await api('GET', `campaigns/${c.id}`)).recipients.total;
+    } catch {
+      // The step still shows without the count.
+    }
+    const loaded = recipients === null ? '' : `${fmt(recipients)} recipient${recipients === 1 ? '' : 's'} loaded. `;
+    const step =
+      c.status === 'draft'
+        ? recipients === 0 ? 'Next step: upload a recipients CSV.' : 'Next step: schedule the send (or upload more recipients).'
+        : c.status === 'scheduled' ? 'Next step: wait for the send time, or reschedule.'
+        : ['running', 'paused'].includes(c.status) ? 'Sending: watch the progress below.'
+        : 'Done: review the report below.';
+    next.replaceChildren(h('p', { class: 'notice next-step', 'data-recipients': recipients ?? '' }, loaded, step));
+  };
   const chart = new LiveChart(chartBox);
   let timer;
   let stopped = false;
@@ -391,7 +476,7 @@ function campaignView(id) {
 
   const render = (report, timeline) => {
     const c = report.campaign;
-    const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt)}` : 'not scheduled';
+    const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt, c.timezone)}` : 'not scheduled';
     head.replaceChildren(
       h('div', {}, h('h1', { 'data-campaign-name': c.name }, c.name), h('p', { class: 'muted' }, statusBadge(c.status), ' ', schedule)),
       h(
@@ -420,7 +505,7 @@ function campaignView(id) {
 
     const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.unconfirmed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
     const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.cause, h('span', { class: 'muted' }, f.example === f.cause ? '' : f.example)]);
-    const replies = report.recentReplies.map((r) => [when(r.at), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
+    const replies = report.recentReplies.map((r) => [when(r.at, c.timezone), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
     const tm = report.timing;
     const cards = [
       h('div', { class: 'card' }, h('h2', {}, 'Funnel'), funnel(report)),
@@ -433,10 +518,10 @@ function campaignView(id) {
         table(
           ['Measure', { label: 'Value', num: true }],
           [
-            ['Started', tm.startedAt ? when(tm.startedAt) : 'not yet'],
-            ['Completed', tm.completedAt ? when(tm.completedAt) : 'not yet'],
-            ['First send', when(tm.firstSentAt)],
-            ['Last send', when(tm.lastSentAt)],
+            ['Started', tm.startedAt ? when(tm.startedAt, c.timezone) : 'not yet'],
+            ['Completed', tm.completedAt ? when(tm.completedAt, c.timezone) : 'not yet'],
+            ['First send', when(tm.firstSentAt, c.timezone)],
+            ['Last send', when(tm.lastSentAt, c.timezone)],
             ['Messages/minute', tm.messagesPerMinute === null ? '—' : tm.messagesPerMinute.toFixed(1)],
             ['Time to delivery p50', duration(lat.p50)],
             ['Time to delivery p95', duration(lat.p95)],
@@ -454,7 +539,7 @@ function campaignView(id) {
             h('h2', {}, 'Runs'),
             table(
               ['Run', 'Scheduled for', 'Status', { label: 'Messages', num: true }, { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'Replies', num: true }],
-              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.unconfirmed), fmt(r.replies)]),
+              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor, c.timezone), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.unconfirmed), fmt(r.replies)]),
               { name: 'runs' },
             ),
           )
@@ -462,9 +547,16 @@ function campaignView(id) {
     ];
     detail.replaceChildren(...cards.filter(Boolean));
     // The upload and schedule forms keep their state across refreshes: built once per campaign.
-    if (sideFor !== c.id) {
-      sideFor = c.id;
-      side.replaceChildren(uploadCard(c.id, refresh), scheduleCard(c.id, refresh));
+    // Rebuilt when the status or the time changes (a scheduled campaign gets reschedule/unschedule).
+    // Next step first: before anything is sent, loading recipients and
+    // scheduling come before the (empty) report.
+    const before = ['draft', 'scheduled'].includes(c.status);
+    if (before && side.nextSibling !== kpis) root.insertBefore(next, kpis), root.insertBefore(side, kpis);
+    if (!before && side.parentNode === root && side.nextSibling === kpis) root.append(next, side);
+    if (sideFor !== `${c.id}:${c.status}:${c.scheduleAt}`) {
+      sideFor = `${c.id}:${c.status}:${c.scheduleAt}`;
+      showNextStep(c);
+      side.replaceChildren(...[uploadCard(c.id, () => { showNextStep(c); refresh(); }), ['draft', 'scheduled'].includes(c.status) && !c.cronExpression ? scheduleCard(c, (msg) => { notice.replaceChildren(h('p', { class: 'notice ok', role: 'status' }, msg)); refresh(); }) : null].filter(Boolean));
     }
   };
 
