@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { campaignDefinitionSchema } from '../campaigns/definition.ts';
 import { scheduleInputSchema } from '../campaigns/schedule.ts';
+import { retryFailedBodySchema } from './routes/dashboard-api.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { reportQuerySchema } from './routes/reports.ts';
 import type { RouteModule } from './server.ts';
@@ -20,6 +21,7 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'POST /api/campaigns': { body: campaignDefinitionSchema },
   'POST /api/campaigns/:id/schedule': { body: scheduleInputSchema },
   'POST /api/campaigns/:id/reschedule': { body: scheduleInputSchema },
+  'POST /api/campaigns/:id/retry-failed': { body: retryFailedBodySchema },
   'POST /api/campaigns/:id/recipients': { querystring: uploadQuerySchema },
   'GET /api/campaigns/:id/report': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/timeline': { querystring: reportQuerySchema },

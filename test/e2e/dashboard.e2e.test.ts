@@ -118,10 +118,9 @@ describe('dashboard end to end', () => {
     expect((await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [campaignId])).rows[0].status).toBe('draft');
     // The next step comes first, above the (empty) report.
     await page.getByText('0 recipients loaded. Next step: upload a recipients CSV.').waitFor();
-    const above = await page.evaluate(() => {
-      const y = (sel: string) => document.querySelector(sel)!.getBoundingClientRect().top;
-      return y('#upload-form') < y('.kpis') && y('#schedule-form') < y('.kpis');
-    });
+    const above = await page.evaluate<boolean>(
+      `(() => { const y = (s) => document.querySelector(s).getBoundingClientRect().top; return y('#upload-form') < y('.kpis') && y('#schedule-form') < y('.kpis'); })()`,
+    );
     expect(above).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-created.png'), fullPage: true });
 
@@ -263,7 +262,7 @@ describe('dashboard end to end', () => {
     await page.click('#schedule-form button[type=submit]');
     const fieldError = page.locator('#schedule-form .field-error');
     await fieldError.getByText(/is in the past/).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('local');
+    expect(await page.evaluate<string | null>(`document.activeElement && document.activeElement.getAttribute('name')`)).toBe('local');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-schedule-past.png'), fullPage: true });
 
     // 10:00 in Chicago on 1 July 2030 is 15:00 UTC (CDT), whatever the browser's zone (Tokyo here).
@@ -283,7 +282,7 @@ describe('dashboard end to end', () => {
     await page.fill('#schedule-form input[name=local]', '2030-07-02T09:30');
     await page.click('#schedule-form button[type=submit]');
     await page.click('[data-action=confirm-schedule]');
-    await page.waitForFunction(() => document.querySelector('[data-schedule=current]')?.textContent?.includes('Jul 2'));
+    await page.locator('[data-schedule=current]', { hasText: 'Jul 2' }).waitFor();
     expect(await stored()).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-07-02T14:30:00.000Z') });
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-scheduled-chicago.png'), fullPage: true });
     await page.click('[data-action=unschedule]');

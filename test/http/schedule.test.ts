@@ -92,4 +92,26 @@ describe('HTTP: scheduling in the campaign time zone', async () => {
     expect((await post(`${c.id}/unschedule`)).status).toBe(409);
     expect(await stored(c.id)).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-03-01T08:30:00.000Z') });
   });
+
+  it('POST /api/campaigns/:id/retry-failed re-queues failed messages, unconfirmed ones only when asked', async () => {
+    const c = await withRecipients('UTC', 3);
+    await db.pool.query(
+      `INSERT INTO contacts (phone) SELECT phone FROM campaign_recipients WHERE campaign_id = $1 ON CONFLICT DO NOTHING`,
+      [c.id],
+    );
+    await db.pool.query(
+      `INSERT INTO outbound_messages (campaign_id, recipient_id, contact_id, to_phone, body, status, last_error)
+       SELECT r.campaign_id, r.id, ct.id, r.phone, 'Hi', (ARRAY['failed', 'unconfirmed', 'delivered'])[row_number() OVER (ORDER BY r.id)]::message_status, 'x'
+         FROM campaign_recipients r JOIN contacts ct ON ct.phone = r.phone WHERE r.campaign_id = $1`,
+      [c.id],
+    );
+    const statuses = async () =>
+      (await db.pool.query(`SELECT status::text FROM outbound_messages WHERE campaign_id = $1 ORDER BY recipient_id`, [c.id])).rows.map((r) => r.status);
+    expect(await post(`${c.id}/retry-failed`)).toMatchObject({ status: 200, body: { campaign: c.name, requeued: 1 } });
+    expect(await statuses()).toEqual(['queued', 'unconfirmed', 'delivered']);
+    expect(await post(`${c.id}/retry-failed`, { includeUnconfirmed: true })).toMatchObject({ status: 200, body: { requeued: 1 } });
+    expect(await statuses()).toEqual(['queued', 'queued', 'delivered']);
+    expect((await post(`${c.id}/retry-failed`, { includeUnconfirmed: 'yes' })).status).toBe(400);
+    expect((await post('no-such-campaign/retry-failed')).status).toBe(404);
+  });
 });

@@ -474,6 +474,18 @@ function campaignView(id) {
     refresh();
   };
 
+  // The CLI's retry-failed; unconfirmed messages only after a warning (the person may already have them).
+  const retry = (includeUnconfirmed, n) => async () => {
+    if (includeUnconfirmed && !window.confirm(`The carrier never confirmed these ${n} messages; the people may already have them. Resend them anyway?`)) return;
+    try {
+      const r = await api('POST', `campaigns/${id}/retry-failed`, includeUnconfirmed ? { includeUnconfirmed: true } : {});
+      notice.replaceChildren(h('p', { class: 'notice ok', role: 'status' }, `Re-queued ${fmt(r.requeued)} message${r.requeued === 1 ? '' : 's'}.`));
+    } catch (err) {
+      notice.replaceChildren(errorBox(err));
+    }
+    refresh();
+  };
+
   const render = (report, timeline) => {
     const c = report.campaign;
     const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt, c.timezone)}` : 'not scheduled';
@@ -485,6 +497,10 @@ function campaignView(id) {
         h('button', { type: 'button', 'data-action': 'pause', onclick: act('pause'), disabled: !['scheduled', 'running'].includes(c.status) }, 'Pause'),
         h('button', { type: 'button', 'data-action': 'resume', onclick: act('resume'), disabled: c.status !== 'paused' }, 'Resume'),
         h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: act('cancel'), disabled: ['completed', 'cancelled'].includes(c.status) }, 'Cancel'),
+        h('button', { type: 'button', 'data-action': 'retry-failed', onclick: retry(false, report.totals.failed), disabled: report.totals.failed === 0 }, `Retry ${fmt(report.totals.failed)} failed`),
+        report.totals.unconfirmed > 0
+          ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry-unconfirmed', onclick: retry(true, report.totals.unconfirmed) }, `Also resend ${fmt(report.totals.unconfirmed)} unconfirmed…`)
+          : null,
         h('a', { class: 'button secondary', href: `/ui/export/${c.id}`, download: '', 'data-action': 'export' }, 'Export CSV'),
       ),
     );

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { findCampaign } from '../../campaigns/definition.ts';
+import { retryFailed } from '../../campaigns/retry-failed.ts';
 import { rescheduleCampaign, scheduleCampaign, scheduleInputSchema, unscheduleCampaign } from '../../campaigns/schedule.ts';
 import type { Database } from '../../db/database.ts';
 import { requireBearer } from '../auth.ts';
@@ -6,7 +8,7 @@ import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 export interface DashboardApiDeps {
-  db: Pick<Database, 'prisma'>;
+  db: Pick<Database, 'prisma' | 'pool'>;
   apiToken: string | undefined;
 }
 
@@ -18,7 +20,11 @@ export interface DashboardApiDeps {
  *   POST /api/campaigns/:id/schedule    a draft → scheduled (400 for a past time, 409 without recipients)
  *   POST /api/campaigns/:id/reschedule  a new time, while no run has started
  *   POST /api/campaigns/:id/unschedule  scheduled → draft, while no run has started
+ *   POST /api/campaigns/:id/retry-failed { includeUnconfirmed?: boolean }  the CLI's retry-failed
+ *     (FOLD: #13 adds this route with its use case; keep theirs and drop this one)
  */
+export const retryFailedBodySchema = z.object({ includeUnconfirmed: z.boolean().optional() }).strict();
+
 export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
@@ -31,6 +37,11 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
     app.post('/api/campaigns/:id/reschedule', { onRequest: auth }, async (req) => {
       const body = parseInput(scheduleInputSchema, req.body ?? {}, 'body');
       return rescheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req)), body);
+    });
+    app.post('/api/campaigns/:id/retry-failed', { onRequest: auth }, async (req) => {
+      const body = parseInput(retryFailedBodySchema, req.body ?? {}, 'body');
+      const c = await findCampaign(deps.db.prisma, idOf(req));
+      return retryFailed(deps.db.pool, c.id, { includeUnconfirmed: body.includeUnconfirmed === true });
     });
     app.post('/api/campaigns/:id/unschedule', { onRequest: auth }, async (req) => unscheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req))));
   };
