@@ -129,7 +129,9 @@ describe('campaigns in the database', async () => {
     expect(statuses.map((s) => s.status)).toEqual(['cancelled', 'sent']);
     await expect(resumeCampaign(db.prisma, c)).rejects.toThrow(/is cancelled; cannot resume it/);
     expect(await transitionCampaign(db.prisma, c.id, 'running')).toBe(false);
-    expect(campaignTransitions.draft).toEqual([]);
+    // Only unschedule returns to draft (and only while no run exists: src/campaigns/schedule.ts).
+    expect(campaignTransitions.draft).toEqual(['scheduled']);
+    expect(await transitionCampaign(db.prisma, c.id, 'draft')).toBe(false);
   });
 
   it('two concurrent pauses: exactly one wins', async () => {

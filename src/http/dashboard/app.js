@@ -58,11 +58,14 @@ function h(tag, props = {}, ...children) {
 
 const fmt = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
 const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
-/** A time with its zone: the campaign's when given, else the browser's (named). */
-const when = (iso, zone) =>
+/**
+ * A time with its zone: the campaign's when given, else the browser's. The
+ * zone's name follows unless `short` (table rows, where the column says it).
+ */
+const when = (iso, zone, short = false) =>
   iso
     ? new Date(iso).toLocaleString(undefined, { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) +
-      (zone ? ` (${zone})` : '')
+      (zone && !short ? ` (${zone})` : '')
     : '—';
 function duration(ms) {
   if (ms === null || ms === undefined) return '—';
@@ -521,7 +524,7 @@ function campaignView(id) {
 
     const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.unconfirmed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
     const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.cause, h('span', { class: 'muted' }, f.example === f.cause ? '' : f.example)]);
-    const replies = report.recentReplies.map((r) => [when(r.at, c.timezone), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
+    const replies = report.recentReplies.map((r) => [when(r.at, c.timezone, true), r.from, h('span', { class: 'reply-body' }, r.body), r.optOut ? h('span', { class: 'badge status-cancelled' }, 'opt-out') : '']);
     const tm = report.timing;
     const cards = [
       h('div', { class: 'card' }, h('h2', {}, 'Funnel'), funnel(report)),
@@ -547,7 +550,7 @@ function campaignView(id) {
       ),
       h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
       h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
-      h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table(['When', 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
+      h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table([`When (${c.timezone})`, 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
       report.runs.length > 1 || c.cronExpression
         ? h(
             'div',
@@ -555,7 +558,7 @@ function campaignView(id) {
             h('h2', {}, 'Runs'),
             table(
               ['Run', 'Scheduled for', 'Status', { label: 'Messages', num: true }, { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'Replies', num: true }],
-              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor, c.timezone), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.unconfirmed), fmt(r.replies)]),
+              report.runs.map((r) => [`#${r.id}`, when(r.scheduledFor, c.timezone, true), statusBadge(r.status), fmt(r.messages), fmt(r.sent), fmt(r.delivered), fmt(r.failed), fmt(r.unconfirmed), fmt(r.replies)]),
               { name: 'runs' },
             ),
           )
