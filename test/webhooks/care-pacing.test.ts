@@ -116,7 +116,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
         5_000,
         'the refused confirmation to be recorded',
       );
-      expect(waiting).toMatchObject({ status: 'failed', error_retryable: true });
+      expect(waiting).toMatchObject({ status: 'retrying', error_retryable: true });
       expect(waiting.last_error).toMatch(/HTTP 500/);
       // Waiting for its retry, it is no work for the dispatcher.
       const claimed = await claimMessages(db.pool, { workerId: 'test-dispatcher', limit: 100, leaseMs: 60_000, now: new Date(Date.now() + 3_600_000) });

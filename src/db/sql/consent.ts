@@ -1,4 +1,7 @@
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+
+const QUEUED_TO_SKIPPED = messageMachine.from('skipped', ['queued']);
 
 /**
  * Opt a contact out (or back in) everywhere at once, unless a newer consent
@@ -63,8 +66,8 @@ export async function skipQueuedForContact(db: Queryable, contactId: number): Pr
     name: 'webhooks.skip_queued_for_contact',
     text: `UPDATE outbound_messages
               SET status = 'skipped', last_error = 'contact opted out', error_retryable = false, updated_at = now()
-            WHERE contact_id = $1 AND status = 'queued' AND kind = 'campaign'`,
-    values: [contactId],
+            WHERE contact_id = $1 AND status = ANY($2::message_status[]) AND kind = 'campaign'`,
+    values: [contactId, QUEUED_TO_SKIPPED],
   });
   return res.rowCount ?? 0;
 }
