@@ -19,6 +19,14 @@ export interface Machine<S extends string> {
    * edge fails at load, not in production.
    */
   from(to: S | readonly S[], only?: readonly S[]): S[];
+  /**
+   * The one source of a statement that must compare the status with `=`: an
+   * ordered index scan (a claim's `ORDER BY next_attempt_at LIMIT n` over the
+   * (status, next_attempt_at) index) is only planned for an equality, never
+   * for `= ANY(array)`, which reads and sorts every matching row instead.
+   * Checked like from().
+   */
+  fromOne(to: S | readonly S[], only: S): S;
   /** Every edge some statement asked for through from(), as "from→to". */
   edgesInUse(): ReadonlySet<string>;
   /** Every edge of the map, as "from→to". */
@@ -43,6 +51,9 @@ export function defineMachine<S extends string>(name: string, statuses: readonly
       }
       for (const s of out) for (const t of targets) used.add(`${s}→${t}`);
       return out;
+    },
+    fromOne(to, only) {
+      return this.from(to, [only])[0]!;
     },
     edgesInUse: () => used,
     edges: () => statuses.flatMap((to) => transitions[to].map((from) => `${from}→${to}`)),

@@ -111,7 +111,7 @@ interface StatusUpdate {
   targets: string[];
   /** Literal statuses the statement requires of the row it moves. */
   literalFrom: string[];
-  /** The row's status is matched against a parameter (= ANY($n) / = ANY(${…})). */
+  /** The row's status is matched against a parameter (= ANY($n), = ANY(${…}), or = $n for an ordered claim). */
   parameterisedFrom: boolean;
 }
 
@@ -140,7 +140,7 @@ function statusUpdates(file: string, source: string): StatusUpdate[] {
       const col = alias ? `${alias}\\.status` : `(?<![.\\w])status`;
       const context = (alias ? preamble : '') + segment.slice(set.index + set[0].length);
       const literalFrom = [...context.matchAll(new RegExp(`${col}\\s*(?:=|<>|IN)\\s*(\\([^)]*\\)|'[a-z_]+')`, 'g'))].flatMap((c) => literals(c[1]!));
-      const parameterisedFrom = new RegExp(`${col}\\s*=\\s*ANY\\(\\$`).test(context);
+      const parameterisedFrom = new RegExp(`${col}\\s*=\\s*(?:ANY\\()?\\$`).test(context);
       out.push({ file, table, targets, literalFrom, parameterisedFrom });
     });
   }

@@ -40,7 +40,7 @@ export interface CareMessage {
 // (status, lease_expires_at) index finds the due ones alone.
 
 /** Care claims: a due retry stays retrying (leased), or ends skipped / failed (abandoned mid-send). */
-const CLAIMS = messageMachine.from(['retrying', 'skipped', 'failed'], ['retrying']);
+const CLAIMS = messageMachine.fromOne(['retrying', 'skipped', 'failed'], 'retrying');
 /** What a retry records: sent, failed, or retrying again. */
 const RETRY_ENDS = messageMachine.from(['sent', 'failed', 'retrying'], ['retrying']);
 
@@ -123,7 +123,7 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaigns c ON c.id = m.campaign_id
-        WHERE m.status = ANY($4::message_status[]) AND m.lease_expires_at <= now()
+        WHERE m.status = $4::message_status AND m.lease_expires_at <= now()
           AND m.kind IN ('auto_reply', 'opt_out_confirmation')
         ORDER BY m.lease_expires_at
         LIMIT $2
