@@ -7,6 +7,7 @@ import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
 import { reportRoutes } from './http/routes/reports.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createImessageClient, type ImessageClient } from './provider/client.ts';
 import { createRollupCompactor } from './reports/compact.ts';
@@ -49,13 +50,12 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   const webhooks = createWebhookPipeline({
     pool: db.pool,
     logger,
-    secrets: config.WEBHOOK_SECRET,
     client,
     ...opts.webhooks,
   });
   const apiToken = config.BLUECAST_API_TOKEN;
   const http = await buildHttpServer({ logger, trustProxy: config.TRUST_PROXY }, [
-    webhooks.routes,
+    webhookRoutes({ secrets: config.WEBHOOK_SECRET, inbox: webhooks.inbox, logger }),
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),

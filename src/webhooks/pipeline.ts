@@ -1,6 +1,4 @@
 import type pg from 'pg';
-import type { RouteModule } from '../http/server.ts';
-import { webhookRoutes } from '../http/routes/webhooks.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createCareRunner, type CareClient, type CareRunner, type CareRunnerOptions } from './care.ts';
 import { applyDeliveryBatch, applyEvent } from './handlers.ts';
@@ -11,11 +9,8 @@ import { createDeliveryReconciler, type DeliveryReconciler, type DeliveryReconci
 export interface WebhookPipelineOptions {
   pool: pg.Pool;
   logger: Logger;
-  /** WEBHOOK_SECRET. */
-  secrets: string[] | undefined;
   /** The provider client; without it there is no conversation care and no reconciler. */
   client?: CareClient & TrackingClient;
-  bodyLimit?: number;
   inbox?: Partial<Omit<EventInboxOptions, 'pool' | 'logger'>>;
   processor?: Partial<Omit<EventProcessorOptions, 'pool' | 'logger' | 'handler' | 'batchHandler' | 'onCare'>>;
   care?: Partial<Omit<CareRunnerOptions, 'pool' | 'logger' | 'client'>>;
@@ -23,8 +18,7 @@ export interface WebhookPipelineOptions {
 }
 
 export interface WebhookPipeline {
-  /** Mount with buildHttpServer. */
-  routes: RouteModule;
+  /** What the receiver route (src/http/routes/webhooks.ts, mounted by the service) stores events in. */
   inbox: EventInbox;
   processor: EventProcessor;
   care?: CareRunner;
@@ -35,9 +29,9 @@ export interface WebhookPipeline {
 }
 
 /**
- * Wires the webhook side: receiver route → inbox (durable store) → processor
- * (effects) → conversation care, plus the delivery reconciler. `bluecast serve`
- * mounts `routes` and calls start()/stop().
+ * Wires the webhook side: inbox (durable store) → processor (effects) →
+ * conversation care, plus the delivery reconciler. The service mounts the
+ * receiver route onto `inbox` and calls start()/stop().
  */
 export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipeline {
   const care = opts.client ? createCareRunner({ ...opts.care, pool: opts.pool, logger: opts.logger, client: opts.client }) : undefined;
@@ -55,7 +49,6 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     : undefined;
   let stopping: Promise<void> | undefined;
   return {
-    routes: webhookRoutes({ secrets: opts.secrets, inbox, logger: opts.logger, bodyLimit: opts.bodyLimit }),
     inbox,
     processor,
     care,
