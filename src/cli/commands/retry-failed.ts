@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { inTransaction } from '../../db/sql/queryable.ts';
-import { reportCampaign } from '../../db/sql/report-campaign.ts';
-import { reopenCompletedCampaign, reopenRuns, requeueFailedMessages } from '../../db/sql/retry-failed.ts';
-import { NotFoundError } from '../../lib/errors.ts';
+import { retryFailedMessages } from '../../campaigns/retry-failed.ts';
 import { withApp } from '../run-command.ts';
 
 /**
@@ -21,14 +18,7 @@ export function registerRetryFailedCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       await withApp(async (app) => {
-        const result = await inTransaction(app.db.pool, async (tx) => {
-          const campaign = await reportCampaign(tx, name);
-          if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);
-          const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: new Date() });
-          const runs = await reopenRuns(tx, runIds);
-          if (count > 0) await reopenCompletedCampaign(tx, campaign.id);
-          return { campaign: campaign.name, requeued: count, runsReopened: runs };
-        });
+        const result = await retryFailedMessages(app.db, name);
         if (opts.json) console.log(JSON.stringify(result));
         else console.log(`re-queued ${result.requeued} failed message(s) of ${result.campaign}`);
       });
