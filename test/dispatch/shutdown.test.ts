@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImessageClient } from '../../src/provider/client.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { eventually, messageStatuses, seedCampaign, testWorker } from './fixtures.ts';
+import { messageStatuses, seedCampaign, testWorker } from './fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 type Sender = Pick<ImessageClient, 'send' | 'history' | 'textHistory'>;
 

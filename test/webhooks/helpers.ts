@@ -70,17 +70,6 @@ export function incoming(from: string, body: string, o: { to?: string; id?: stri
   return event(o.type ?? 'imessage.incoming', data, o.id);
 }
 
-/** Poll until `fn` returns a truthy value, or fail after `ms`. */
-export async function until<T>(fn: () => Promise<T>, ms = 5_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export async function count(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {
   const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) q`, params);
   return r.rows[0]!.n;
