@@ -39,7 +39,8 @@ export function createMessageSender(ctx: WorkerContext, breaker: OutageBreaker, 
   function sendDeadline(row: ClaimedMessage): { signal: AbortSignal; clear(): void } {
     const ctl = new AbortController();
     const left = row.claimed_at.getTime() + opts.leaseMs * SEND_DEADLINE_SHARE - nowMs(clock);
-    const timer = setTimeout(() => ctl.abort(new Error('send cut off before its lease ends; outcome unknown')), Math.max(0, left));
+    // Unref'd: a send abandoned by stop() must not keep the process alive until its lease would end.
+    const timer = setTimeout(() => ctl.abort(new Error('send cut off before its lease ends; outcome unknown')), Math.max(0, left)).unref();
     const onHardAbort = () => ctl.abort(ctx.hardAbort.reason);
     if (ctx.hardAbort.aborted) onHardAbort();
     else ctx.hardAbort.addEventListener('abort', onHardAbort, { once: true });

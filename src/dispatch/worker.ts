@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import cron, { type ScheduledTask } from 'node-cron';
 import { ConflictError } from '../lib/errors.ts';
 import { createClaimer } from './claimer.ts';
+import { createDrainer, deadline } from './drain.ts';
 import { startNextDueRun } from './enqueue.ts';
 import { reconcileExpiredLeases } from './reconcile.ts';
 import { createDueRuns } from './scheduler.ts';
@@ -220,35 +221,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  const settleAll = () => Promise.allSettled([...inFlight]);
-  /** Waits for every task (a finishing one may have tracked more); false when `deadline` came first. */
-  async function settle(deadline: Promise<'late'>): Promise<boolean> {
-    while (inFlight.size > 0) if ((await Promise.race([settleAll(), deadline])) === 'late') return false;
-    return true;
-  }
-  function timer(ms: number): { late: Promise<'late'>; clear(): void } {
-    let t: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (t = setTimeout(() => resolve('late'), Math.max(0, ms))));
-    return { late, clear: () => clearTimeout(t) };
-  }
-
-  /**
-   * Phase one: sends under way may finish for drainMs. Phase two: the rest are
-   * aborted (their outcome is then unknown and recorded as such, leases kept
-   * for the reconciler) and get what is left of `overall` to record it.
-   */
-  async function drain(overall?: { late: Promise<'late'> }): Promise<{ drained: boolean; abandoned: number }> {
-    const first = timer(opts.drainMs);
-    try {
-      if (await settle(overall ? Promise.race([first.late, overall.late]) : first.late)) return { drained: true, abandoned: 0 };
-    } finally {
-      first.clear();
-    }
-    hardAbort.abort(new Error('worker stopping'));
-    if (overall) return { drained: false, abandoned: (await settle(overall.late)) ? 0 : inFlight.size };
-    while (inFlight.size > 0) await settleAll();
-    return { drained: false, abandoned: 0 };
-  }
+  const drain = createDrainer(inFlight, hardAbort, opts.drainMs);
 
   async function collect(what: string, p: Promise<unknown> | null | undefined): Promise<void> {
     try {
@@ -280,7 +253,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
     stop() {
       stopped ??= (async () => {
-        const overall = timer(opts.stopTimeoutMs);
+        const overall = deadline(opts.stopTimeoutMs);
         stopping.abort(new Error('worker stopping'));
         await collect('the scheduler', (async () => {
           await cronTask?.stop();
