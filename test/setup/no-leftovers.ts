@@ -17,8 +17,9 @@ const timers = new Map<number, { resource: NodeJS.Timeout; where: string }>();
 createHook({
   init(id, type, _trigger, resource) {
     if (type !== 'Timeout') return;
-    const where = new Error().stack!.split('\n').find((l) => l.includes(SRC));
-    if (where) timers.set(id, { resource: resource as NodeJS.Timeout, where: where.trim().replace(SRC, 'src/') });
+    // Set by our code itself, not by a library our code called (the pg pool arms its idle timers on release()).
+    const caller = new Error().stack!.split('\n').slice(1).find((l) => !l.includes('(node:') && !l.includes(' node:') && !l.includes('<anonymous>') && !l.includes('no-leftovers'));
+    if (caller?.includes(SRC) && !caller.includes('node_modules')) timers.set(id, { resource: resource as NodeJS.Timeout, where: caller.trim().replace(SRC, 'src/') });
   },
   destroy(id) {
     timers.delete(id);
