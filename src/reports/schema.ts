@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAMPAIGN_MESSAGE_STATUSES } from '../lifecycle/message.ts';
 
 /**
  * The report as the CLI's --json, the HTTP API and the dashboard see it. One
@@ -10,7 +11,8 @@ const count = z.number().int();
 const rate = z.number().min(0).nullable();
 const isoTime = z.string().nullable();
 
-export const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'cancelled', 'skipped'] as const;
+/** The statuses a campaign message can have (the report counts kind 'campaign' only). */
+export const STATUSES = CAMPAIGN_MESSAGE_STATUSES;
 export type MessageStatus = (typeof STATUSES)[number];
 
 /**

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { NotFoundError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
 /**
@@ -17,20 +16,9 @@ export function registerRetryFailedCommand(program: Command): void {
     .argument('<name>', 'campaign name (or id)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const [{ inTransaction }, { reportCampaign }, { reopenCompletedCampaign, reopenRuns, requeueFailedMessages }] = await Promise.all([
-        import('../../db/sql/queryable.ts'),
-        import('../../db/sql/report-campaign.ts'),
-        import('../../db/sql/retry-failed.ts'),
-      ]);
+      const { retryFailedMessages } = await import('../../campaigns/retry-failed.ts');
       await withApp(async (app) => {
-        const result = await inTransaction(app.db.pool, async (tx) => {
-          const campaign = await reportCampaign(tx, name);
-          if (!campaign) throw new NotFoundError(`campaign "${name}" not found`);
-          const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: new Date() });
-          const runs = await reopenRuns(tx, runIds);
-          if (count > 0) await reopenCompletedCampaign(tx, campaign.id);
-          return { campaign: campaign.name, requeued: count, runsReopened: runs };
-        });
+        const result = await retryFailedMessages(app.db, name);
         if (opts.json) console.log(JSON.stringify(result));
         else console.log(`re-queued ${result.requeued} failed message(s) of ${result.campaign}`);
       });
