@@ -20,6 +20,7 @@ const MESSAGE_EDGES: Record<string, string> = {
   'sending→sent': 'the provider confirmed; reconciler: found in history',
   'sending→failed': 'refused for good or out of attempts',
   'sending→cancelled': 'handed back after its campaign was cancelled',
+  'sending→skipped': 'the opt-out sweep of a message claimed but not handed off yet',
   'sent→delivered': 'delivery report, delivery reconciler',
   'sent→read': 'read receipt',
   'sent→failed': 'delivery failure report',

@@ -98,7 +98,7 @@ export async function queueOptOutConfirmation(
     text: `INSERT INTO outbound_messages
              (campaign_id, recipient_id, contact_id, kind, to_phone, requested_line, from_line, body, channel, status,
               attempts, error_retryable, next_attempt_at, lease_expires_at, confirms_inbound_id)
-           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'failed', 0, true, now(), now(), $7)
+           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'retrying', 0, true, now(), now(), $7)
            ON CONFLICT (confirms_inbound_id) WHERE kind = 'opt_out_confirmation' DO NOTHING`,
     values: [m.campaignId, m.recipientId, m.contactId, m.toPhone, m.fromLine, m.body, m.inboundMessageId],
   });
