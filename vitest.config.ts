@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/faults/**', 'test/e2e/**', 'node_modules/**'],
     globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
+    // A worker, timer or server a test file leaves running fails that file.
+    setupFiles: ['test/setup/no-leftovers.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database, so files run in parallel safely.

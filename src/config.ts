@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { normalizeKeyword } from './consent/keywords.ts';
 import { ConfigError } from './lib/errors.ts';
 
 const optionalString = z
@@ -51,7 +50,8 @@ const keywordList = z
         z
           .string()
           .max(60, 'each keyword must be at most 60 characters')
-          .refine((k) => normalizeKeyword(k) !== '', 'each keyword needs letters or digits (emoji and punctuation are ignored in replies)'),
+          // Replies are matched on their letters and digits only (consent/keywords.ts); config stays below consent.
+          .refine((k) => /[\p{L}\p{N}]/u.test(k), 'each keyword needs letters or digits (emoji and punctuation are ignored in replies)'),
       )
       .min(1, 'must name at least one keyword')
       .max(200, 'at most 200 keywords'),

@@ -12,6 +12,7 @@ import { reportRoutes } from './http/routes/reports.ts';
 import { openApiPlugin, openApiRoutes } from './http/openapi.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes, webhookIntakeHook } from './http/routes/metrics.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createHeartbeat } from './lib/heartbeat.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
@@ -69,7 +70,6 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
   const webhooks = createWebhookPipeline({
     pool: db.pool,
     logger,
-    secrets: config.WEBHOOK_SECRET,
     client,
     keywords: createKeywordClassifier({ optOut: config.CONSENT_OPT_OUT_KEYWORDS, optIn: config.CONSENT_OPT_IN_KEYWORDS }),
     confirmationText: config.CONSENT_CONFIRMATION_TEXT,
@@ -82,7 +82,13 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     healthRoutes({ pool: db.pool, worker: heartbeat }),
     metricsRoutes({ metrics, apiToken }),
     openApiRoutes,
-    webhooks.routes,
+    webhookRoutes({
+      secrets: config.WEBHOOK_SECRET,
+      inbox: webhooks.inbox,
+      logger,
+      urgent: webhooks.urgent,
+      applyNow: webhooks.applyNow,
+    }),
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),

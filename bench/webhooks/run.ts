@@ -23,6 +23,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
 import { createWebhookPipeline } from '../../src/webhooks/pipeline.ts';
 import { benchPhone, type FireConfig, type FireResult } from './mix.ts';
 
@@ -93,8 +94,8 @@ async function main() {
   bare.post('/bare', async () => ({ received: true }));
   const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
-  const pipeline = createWebhookPipeline({ pool: db.pool, logger, secrets: [SECRET] });
-  const app = await buildHttpServer({ logger }, [pipeline.routes]);
+  const pipeline = createWebhookPipeline({ pool: db.pool, logger });
+  const app = await buildHttpServer({ logger }, [webhookRoutes({ secrets: [SECRET], inbox: pipeline.inbox, logger })]);
   const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   if (LIVE) pipeline.start();
 

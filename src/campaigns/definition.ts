@@ -5,11 +5,10 @@ import { isSupportedCountry } from 'libphonenumber-js/max';
 import cron from 'node-cron';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { campaignForImport, type CampaignImportRow } from '../db/sql/campaign-lookup.sql.ts';
+import { campaignForImport, campaignKey, type CampaignImportRow } from '../db/sql/campaign-lookup.sql.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Campaign } from '../generated/prisma/client.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
-import { CONTROL_CHARS, parseRowId } from '../lib/ids.ts';
 import { isValidE164 } from '../lib/phone.ts';
 import { compileTemplate } from './template.ts';
 import { canonicalTimeZone, isValidTimeZone } from './timezone.ts';
@@ -270,15 +269,8 @@ export async function insertCampaign(db: Pick<Database, 'prisma'>, def: Campaign
 /** By id (digits) or by name; NotFoundError names what was asked for. */
 export async function findCampaign(prisma: PrismaClient, nameOrId: string | number): Promise<Campaign> {
   const key = String(nameOrId).trim();
-  // Names are never all digits, so digits are an id; one outside the column's range, or a
-  // name no campaign may have (control characters), is simply not found.
-  const id = /^\d+$/.test(key) ? parseRowId(key) : undefined;
-  const askable = /^\d+$/.test(key) ? id !== undefined : !CONTROL_CHARS.test(key) && key.length <= 200;
-  const found = !askable
-    ? null
-    : id !== undefined
-      ? await prisma.campaign.findUnique({ where: { id } })
-      : await prisma.campaign.findUnique({ where: { name: key } });
+  const ref = campaignKey(key);
+  const found = !ref ? null : 'id' in ref ? await prisma.campaign.findUnique({ where: { id: ref.id } }) : await prisma.campaign.findUnique({ where: { name: ref.name } });
   if (!found) throw new NotFoundError(`campaign "${key}" not found`);
   return found;
 }
@@ -286,7 +278,7 @@ export async function findCampaign(prisma: PrismaClient, nameOrId: string | numb
 /** findCampaign on the raw pool, for bulk paths that keep Prisma unloaded (see campaignForImport). */
 export async function findCampaignForImport(pool: Pick<Database, 'pool'>['pool'], nameOrId: string | number): Promise<CampaignImportRow> {
   const key = String(nameOrId).trim();
-  const found = CONTROL_CHARS.test(key) ? undefined : await campaignForImport(pool, key);
+  const found = await campaignForImport(pool, key);
   if (!found) throw new NotFoundError(`campaign "${key}" not found`);
   return found;
 }

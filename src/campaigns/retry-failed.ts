@@ -1,6 +1,6 @@
-import type pg from 'pg';
-import { inTransaction } from '../db/sql/queryable.ts';
+import type { Database } from '../db/database.ts';
 import { reportCampaign } from '../db/sql/report-campaign.ts';
+import { inTransaction } from '../db/sql/queryable.ts';
 import { reopenCompletedCampaign, reopenRuns, requeueFailedMessages } from '../db/sql/retry-failed.ts';
 import { NotFoundError } from '../lib/errors.ts';
 
@@ -11,16 +11,15 @@ export interface RetryFailedResult {
 }
 
 /**
- * Re-queue a campaign's failed messages (unconfirmed ones only when asked),
- * reopening their runs and a completed one-off campaign in the same
- * transaction, so the next worker round sends them. The one implementation
- * behind `bluecast campaign retry-failed` and POST /api/campaigns/:id/retry-failed.
- * FOLD: #13 adds the retry-failed use case in src/campaigns/; keep one of the two.
+ * Re-queue a campaign's failed messages with a fresh attempt budget (never
+ * one the provider reported delivered or read); their runs, and a completed
+ * one-off campaign, reopen in the same transaction so the dispatcher sends
+ * them. The CLI's `retry-failed` and POST /api/campaigns/:id/retry-failed.
  */
-export async function retryFailed(pool: pg.Pool, nameOrId: string | number, opts: { includeUnconfirmed?: boolean; now?: Date } = {}): Promise<RetryFailedResult> {
-  return inTransaction(pool, async (tx) => {
+export async function retryFailedMessages(db: Pick<Database, 'pool'>, nameOrId: string | number, now = new Date()): Promise<RetryFailedResult> {
+  return inTransaction(db.pool, async (tx) => {
     const campaign = await reportCampaign(tx, nameOrId);
-    if (!campaign) throw new NotFoundError(`campaign "${nameOrId}" not found`);
+    if (!campaign) throw new NotFoundError(`campaign "${String(nameOrId).trim()}" not found`);
     const { count, runIds } = await requeueFailedMessages(tx, { campaignId: campaign.id, now: opts.now ?? new Date(), includeUnconfirmed: opts.includeUnconfirmed === true });
     const runs = await reopenRuns(tx, runIds);
     if (count > 0) await reopenCompletedCampaign(tx, campaign.id);

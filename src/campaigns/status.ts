@@ -2,42 +2,17 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import {
   cancelCampaignCascade,
   resumePausedCampaign,
+  scheduleDraftCampaign,
   updateCampaignStatus,
-  type CampaignStatusValue,
 } from '../db/sql/campaign-status.sql.ts';
+import { campaignMachine, campaignTransitions, type CampaignStatusValue } from '../lifecycle/campaign.ts';
 import { ConflictError } from '../lib/errors.ts';
 
-export const CampaignStatus = {
-  draft: 'draft',
-  scheduled: 'scheduled',
-  running: 'running',
-  paused: 'paused',
-  completed: 'completed',
-  cancelled: 'cancelled',
-} as const satisfies Record<CampaignStatusValue, CampaignStatusValue>;
-
+export { CampaignStatus, campaignTransitions } from '../lifecycle/campaign.ts';
 export type { CampaignStatusValue };
 
-/**
- * The one transition map: for each target status, the statuses a campaign may
- * be in to move there. Everything that changes a campaign's status goes
- * through it.
- */
-export const campaignTransitions: Readonly<Record<CampaignStatusValue, readonly CampaignStatusValue[]>> = {
-  // Unschedule: a scheduled one-off campaign of which no run exists yet
-  // (moveUnstartedSchedule checks that in the same UPDATE).
-  draft: ['scheduled'],
-  // Scheduled on creation or later; a cron campaign returns here between runs; resume.
-  scheduled: ['draft', 'running', 'paused'],
-  // The dispatcher starts a run (a draft sends when started by hand).
-  running: ['draft', 'scheduled', 'paused'],
-  paused: ['scheduled', 'running'],
-  completed: ['running', 'scheduled'],
-  cancelled: ['draft', 'scheduled', 'running', 'paused'],
-};
-
 export function canTransition(from: CampaignStatusValue, to: CampaignStatusValue): boolean {
-  return campaignTransitions[to].includes(from);
+  return campaignMachine.canTransition(from, to);
 }
 
 /**
@@ -53,7 +28,7 @@ export async function transitionCampaign(
 ): Promise<boolean> {
   const allowed = campaignTransitions[to];
   const wanted = opts.from === undefined ? allowed : typeof opts.from === 'string' ? [opts.from] : opts.from;
-  const from = wanted.filter((s) => allowed.includes(s));
+  const from = campaignMachine.from(to, wanted.filter((s) => allowed.includes(s)));
   if (from.length === 0) return false;
   if (to === 'cancelled') return (await cancelCampaignCascade(prisma, campaignId, from)).cancelled;
   return updateCampaignStatus(prisma, campaignId, to, from);
@@ -86,8 +61,7 @@ function refused(c: Named, verb: string, status: string, to: CampaignStatusValue
  * demo). False when the campaign was not a draft: nothing changed.
  */
 export async function scheduleDraft(prisma: PrismaClient, campaignId: number, at: Date): Promise<boolean> {
-  const moved = await prisma.campaign.updateMany({ where: { id: campaignId, status: 'draft' }, data: { status: 'scheduled', scheduleAt: at } });
-  return moved.count > 0;
+  return scheduleDraftCampaign(prisma, campaignId, at);
 }
 
 export async function pauseCampaign(prisma: PrismaClient, ref: CampaignRef): Promise<CampaignStatusValue> {
@@ -108,7 +82,7 @@ export async function resumeCampaign(prisma: PrismaClient, ref: CampaignRef): Pr
 /** Cancels the campaign, its pending runs and its queued messages at once. */
 export async function cancelCampaign(prisma: PrismaClient, ref: CampaignRef): Promise<{ status: 'cancelled'; messages: number; runs: number }> {
   const c = named(ref);
-  const res = await cancelCampaignCascade(prisma, c.id, campaignTransitions.cancelled);
+  const res = await cancelCampaignCascade(prisma, c.id, campaignMachine.from('cancelled'));
   if (res.cancelled) return { status: 'cancelled', messages: res.messages, runs: res.runs };
   throw refused(c, 'cancel', await currentStatus(prisma, c.id), 'cancelled');
 }

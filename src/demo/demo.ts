@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApp, type App } from '../app.ts';
 import { insertCampaign, loadCampaignFile } from '../campaigns/definition.ts';
+import { formatImportSummary, importFile } from '../campaigns/import/import-file.ts';
 import { scheduleDraft } from '../campaigns/status.ts';
 import type { Config } from '../config.ts';
 import { createProgressReporter } from '../dispatch/progress.ts';
@@ -12,7 +13,6 @@ import { buildReport } from '../reports/build.ts';
 import { formatReport } from '../reports/text.ts';
 import { startService, type Service } from '../service.ts';
 import { startSimulator, type SimulatorHandle } from '../simulator/index.ts';
-import { importFile, printImportSummary } from '../cli/commands/import.ts';
 
 const SIM_TIMING = { deliveryMs: 1500, readMs: 4000, replyMs: 5000 };
 
@@ -128,8 +128,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       // A finished campaign takes no recipients and sends nothing again.
       say(`campaign is ${campaign.status}: nothing to import or send`);
     } else if (campaign.csvPath) {
-      const summary = await importFile(app, campaign, campaign.csvPath, {});
-      printImportSummary(summary);
+      const summary = await importFile(app.db, campaign, campaign.csvPath);
+      console.log(formatImportSummary(summary));
     }
 
     // A one-off demo send: schedule the draft for now; a finished campaign is not sent again.
@@ -168,8 +168,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         async () => (Date.now() >= settledAt && simulator.webhooks().every((w) => w.state !== 'pending') ? true : undefined),
         30_000,
       ).catch((err: Error) => say(`note: ${err.message}`));
-      // Let the processor and the delivery poller catch up with the last of them.
-      await new Promise((r) => setTimeout(r, 3_000));
+      // Every webhook has been answered, so it is stored: process what is
+      // left of them, and let conversation care finish its replies.
+      await service.webhooks.processor.drain();
+      await service.webhooks.care?.idle();
     }
 
     say('');

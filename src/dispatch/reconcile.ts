@@ -1,4 +1,6 @@
 import type { ImessageClient } from '../provider/client.ts';
+import { providerTime } from '../provider/events.ts';
+import { matchSentEntry } from '../provider/history.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Clock } from './clock.ts';
 import type { DispatchStore, ExpiredLease } from './store.ts';
@@ -57,7 +59,7 @@ export async function reconcileExpiredLeases(deps: ReconcileDeps, opts: Reconcil
 
 interface Found {
   from: string;
-  timestamp: number;
+  sentAt: Date;
   channel: 'imessage' | 'sms';
 }
 
@@ -67,12 +69,12 @@ async function lookUp(
   channel: 'imessage' | 'sms',
   read: () => Promise<{ conversation: { to: string; from: string; message: string; timestamp: number }[] }>,
   row: ExpiredLease,
-  since: number,
+  since: Date,
 ): Promise<Lookup> {
   try {
     const { conversation } = await read();
-    const m = conversation.find((e) => e.to === row.to_phone && e.message === row.body && e.timestamp >= since);
-    return { ok: true, found: m ? { from: m.from, timestamp: m.timestamp, channel } : null };
+    const m = matchSentEntry(conversation, { to: row.to_phone, body: row.body, since });
+    return { ok: true, found: m ? { from: m.from, sentAt: providerTime(m.timestamp), channel } : null };
   } catch (err) {
     return { ok: false, error: `${channel === 'sms' ? 'text history' : 'history'} unavailable: ${(err as Error).message}` };
   }
@@ -83,7 +85,7 @@ async function reconcileOne(deps: ReconcileDeps, opts: ReconcileOptions, row: Ex
   const line = row.requested_line ?? row.sticky_line;
   const smsLine = row.fallback_when.length > 0 ? (row.fallback_from ?? line) : null;
   const log = deps.logger.child({ message: row.id, to: row.to_phone, line, smsLine });
-  const since = row.claimed_at.getTime() - opts.clockSkewMs;
+  const since = new Date(row.claimed_at.getTime() - opts.clockSkewMs);
   const limit = opts.historyLimit;
 
   const lookups: Promise<Lookup>[] = [];
@@ -98,7 +100,7 @@ async function reconcileOne(deps: ReconcileDeps, opts: ReconcileOptions, row: Ex
       workerId,
       id: row.id,
       fromLine: found.from,
-      sentAt: new Date(found.timestamp),
+      sentAt: found.sentAt,
       now: clock.now(),
       channel: found.channel,
       fallbackUsed: found.channel === 'sms',

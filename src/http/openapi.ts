@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { campaignDefinitionSchema } from '../campaigns/definition.ts';
 import { scheduleInputSchema } from '../campaigns/schedule.ts';
-import { retryFailedBodySchema } from './routes/dashboard-api.ts';
+import { retryFailedBodySchema } from './routes/campaigns.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { reportQuerySchema } from './routes/reports.ts';
 import type { RouteModule } from './server.ts';

@@ -3,8 +3,7 @@ import { reportCampaign, type ReportCampaignRow } from '../db/sql/report-campaig
 import { reportCounts, type ReportCountRow } from '../db/sql/report-counts.ts';
 import { reportExactLatency } from '../db/sql/report-exact-latency.ts';
 import { reportLineNewContacts } from '../db/sql/report-line-new-contacts.ts';
-import { inTransaction } from '../db/sql/queryable.ts';
-import type { Queryable } from '../db/sql/report-queryable.ts';
+import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
 import { reportRecentReplies } from '../db/sql/report-recent-replies.ts';
 import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.ts';
 import { reportRuns } from '../db/sql/report-runs.ts';

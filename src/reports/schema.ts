@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAMPAIGN_MESSAGE_STATUSES } from '../lifecycle/message.ts';
 import { OUTCOME_DEFINITIONS } from './definitions.ts';
 
 /**
@@ -11,7 +12,8 @@ const count = z.number().int();
 const rate = z.number().min(0).nullable();
 const isoTime = z.string().nullable();
 
-export const STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped'] as const;
+/** The statuses a campaign message can have (the report counts kind 'campaign' only). */
+export const STATUSES = CAMPAIGN_MESSAGE_STATUSES;
 export type MessageStatus = (typeof STATUSES)[number];
 
 /**

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../dispatch/clock.ts';
 import { acquireToken, createSharedPacer, type Pacer } from '../dispatch/pacing.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ImessageClient } from '../provider/client.ts';
-import { ProviderError } from '../provider/errors.ts';
+import { classifyFailure } from '../provider/classify.ts';
 import { carePacing, type CarePacing, type CareTask } from './care-plan.ts';
 
 /** The provider operations conversation care uses. */
@@ -145,14 +145,16 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
       return { status: 'sent', providerMessageId: message_id };
     } catch (err) {
       const tries = m.attempts + 1;
+      const f = classifyFailure(err);
       // Refused, and surely not sent: the one case worth another try later.
-      const refusedForNow = err instanceof ProviderError && err.retryable && !err.ambiguous;
+      const refusedForNow = f.kind === 'retryable' || f.kind === 'unavailable';
       if (refusedForNow && tries < m.maxAttempts) {
-        return { status: 'retry', delayMs: retryDelayMs(tries, backoff, err.retryAfterMs), error: err.message, attempted: true };
+        return { status: 'retry', delayMs: retryDelayMs(tries, backoff, f.retryAfterMs), error: f.message, attempted: true };
       }
-      if (refusedForNow) return { status: 'failed', error: `${err.message} (after ${tries} tries)` };
-      if (err instanceof ProviderError && err.ambiguous) return { status: 'failed', error: `outcome unknown, not sent again: ${err.message}` };
-      return { status: 'failed', error: errorText(err) };
+      if (refusedForNow) return { status: 'failed', error: `${f.message} (after ${tries} tries)` };
+      // Care never sends twice: a send whose outcome is unknown is not tried again.
+      if (f.kind === 'ambiguous') return { status: 'failed', error: `outcome unknown, not sent again: ${f.message}` };
+      return { status: 'failed', error: f.message };
     }
   }
 

@@ -1,24 +1,19 @@
-/**
- * Where delivery news may move an outbound message, in one place. Webhooks and
- * the reconciler arrive in any order and repeat themselves, so a state is only
- * ever moved forward:
- *
- *   sent < delivered < read
- *
- * `failed` ends a message, except that later proof of delivery wins: the
- * provider sends text.delivery.failed when a carrier never confirmed ("may have
- * delivered"), and an SMS fallback can deliver after the iMessage attempt failed.
- * Nothing moves a message that was never handed to the provider (queued,
- * sending, cancelled, skipped): those belong to the dispatcher.
- */
-export const DELIVERY_STATES = ['sent', 'delivered', 'read', 'failed', 'unconfirmed'] as const;
-export type DeliveryState = Exclude<(typeof DELIVERY_STATES)[number], 'sent'>;
+import { messageMachine, type MessageStatus } from '../lifecycle/message.ts';
 
-export const DELIVERY_TRANSITIONS: Record<DeliveryState, readonly string[]> = {
-  delivered: ['sent', 'failed', 'unconfirmed'],
-  read: ['sent', 'delivered', 'failed', 'unconfirmed'],
-  failed: ['sent'],
-  unconfirmed: ['sent'],
+/**
+ * Where delivery news (webhooks, the delivery reconciler) may move an outbound
+ * message: the message machine's edges into delivered, read and failed,
+ * narrowed to what was handed to the provider. A failure report only ends a
+ * message that was sent: one still `sending` or `retrying` belongs to its
+ * sender, which records its own outcome.
+ */
+export type DeliveryState = 'delivered' | 'read' | 'failed' | 'unconfirmed';
+
+const DELIVERY_FROM: Record<DeliveryState, readonly MessageStatus[]> = {
+  delivered: messageMachine.from('delivered'),
+  read: messageMachine.from('read'),
+  failed: messageMachine.from('failed', ['sent']),
+  unconfirmed: messageMachine.from('unconfirmed'),
 };
 
 /**
@@ -35,6 +30,6 @@ export function failureOutcome(error: string | null | undefined): 'failed' | 'un
   return error && UNCONFIRMED.test(error) ? 'unconfirmed' : 'failed';
 }
 
-export function allowedFrom(to: DeliveryState): readonly string[] {
-  return DELIVERY_TRANSITIONS[to];
+export function allowedFrom(to: DeliveryState): readonly MessageStatus[] {
+  return DELIVERY_FROM[to];
 }

@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import type { RouteModule } from '../http/server.ts';
-import { webhookRoutes } from '../http/routes/webhooks.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { ProviderEvent } from '../provider/webhooks.ts';
 import { createCareRunner, type CareClient, type CareRunner, type CareRunnerOptions } from './care.ts';
 import { createKeywordClassifier, type KeywordClassifier } from '../consent/keywords.ts';
 import { applyDeliveryBatch, createEventHandler, isOptOutReply } from './handlers.ts';
@@ -12,11 +11,8 @@ import { createDeliveryReconciler, type DeliveryReconciler, type DeliveryReconci
 export interface WebhookPipelineOptions {
   pool: pg.Pool;
   logger: Logger;
-  /** WEBHOOK_SECRET. */
-  secrets: string[] | undefined;
   /** The provider client; without it there is no conversation care and no reconciler. */
   client?: CareClient & TrackingClient;
-  bodyLimit?: number;
   /** Consent keywords (CONSENT_OPT_OUT_KEYWORDS / CONSENT_OPT_IN_KEYWORDS); the built-in lists by default. */
   keywords?: KeywordClassifier;
   /** CONSENT_CONFIRMATION_TEXT. */
@@ -28,9 +24,12 @@ export interface WebhookPipelineOptions {
 }
 
 export interface WebhookPipeline {
-  /** Mount with buildHttpServer. */
-  routes: RouteModule;
+  /** What the receiver route (src/http/routes/webhooks.ts, mounted by the service) stores events in. */
   inbox: EventInbox;
+  /** Events whose effects must be in place before the receiver's 2xx (an opt-out reply)… */
+  urgent(event: ProviderEvent): boolean;
+  /** …applied at once by the receiver; false when it could not (the processor retries it). */
+  applyNow(providerEventId: string): Promise<boolean>;
   processor: EventProcessor;
   care?: CareRunner;
   reconciler?: DeliveryReconciler;
@@ -40,9 +39,9 @@ export interface WebhookPipeline {
 }
 
 /**
- * Wires the webhook side: receiver route → inbox (durable store) → processor
- * (effects) → conversation care, plus the delivery reconciler. `bluecast serve`
- * mounts `routes` and calls start()/stop().
+ * Wires the webhook side: inbox (durable store) → processor (effects) →
+ * conversation care, plus the delivery reconciler. The service mounts the
+ * receiver route onto `inbox` and calls start()/stop().
  */
 export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipeline {
   const care = opts.client ? createCareRunner({ ...opts.care, pool: opts.pool, logger: opts.logger, client: opts.client }) : undefined;
@@ -61,14 +60,8 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     : undefined;
   let stopping: Promise<void> | undefined;
   return {
-    routes: webhookRoutes({
-      secrets: opts.secrets,
-      inbox,
-      logger: opts.logger,
-      bodyLimit: opts.bodyLimit,
-      urgent: (event) => isOptOutReply(keywords, event),
-      applyNow: (id) => processor.processNow(id),
-    }),
+    urgent: (event) => isOptOutReply(keywords, event),
+    applyNow: (id) => processor.processNow(id),
     inbox,
     processor,
     care,

@@ -1,5 +1,6 @@
 import type { HistoryData, MessageData } from '../provider/client.ts';
 import { providerTime } from '../provider/events.ts';
+import { matchSentEntry } from '../provider/history.ts';
 
 /** What the provider knows about one sent message, in our terms. */
 export interface Observation {
@@ -85,19 +86,7 @@ type HistoryEntry = HistoryData['conversation'][number];
  * is to match on.
  */
 export function findHistoryEntry(history: HistoryData, body: string, sentAt: Date | null, from: string | null): HistoryEntry | null {
-  let best: HistoryEntry | null = null;
-  let bestGap = Infinity;
-  const target = sentAt?.getTime() ?? Date.now();
-  for (const e of history.conversation) {
-    if (e.message !== body) continue;
-    if (from && e.from !== from) continue;
-    const gap = Math.abs(providerTime(e.timestamp).getTime() - target);
-    if (gap < bestGap) {
-      best = e;
-      bestGap = gap;
-    }
-  }
-  return best;
+  return matchSentEntry(history.conversation, { body, from, near: sentAt ?? new Date() });
 }
 
 /** Read one history entry: delivery status, read time, and the spam flags only history has. */

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { incoming, LINE, seedCampaign, seedMessage, seedRecipient, startReceiver, until, type Receiver } from '../webhooks/helpers.ts';
+import { incoming, LINE, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from '../webhooks/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startRecordingProxy } from '../webhooks/sim.ts';
 
 describe('consent: an auto-reply on its way is not sent after the STOP that follows it', () => {
@@ -34,7 +35,7 @@ describe('consent: an auto-reply on its way is not sent after the STOP that foll
     const r = await seedRecipient(db.pool, campaignId, person);
     await seedMessage(db.pool, { campaignId, ...r, to: person });
     expect((await rx.post(incoming(person, 'who is this?'))).status).toBe(200);
-    await until(() => Promise.resolve(proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.to === person)), 5_000, 'typing to start');
+    await eventually(() => Promise.resolve(proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.to === person)), 5_000, 'typing to start');
     expect((await rx.post(incoming(person, 'STOP'))).status).toBe(200);
     const ackAt = Date.now();
     await new Promise((res) => setTimeout(res, 1_200));

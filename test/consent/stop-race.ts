@@ -4,7 +4,8 @@ import type { Worker } from '../../src/dispatch/worker.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { recipientsCsvStream } from '../../src/reports/csv.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { eventually, phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { incoming, startReceiver } from '../webhooks/helpers.ts';
 import { startRecordingProxy } from '../webhooks/sim.ts';
 

@@ -36,4 +36,19 @@ describe('openDatabase: a lost connection', () => {
     expect((await slow).message).toMatch(/terminat/);
     expect((await db.pool.query<{ x: number }>('SELECT 1 AS x')).rows).toEqual([{ x: 1 }]);
   });
+
+  it('a transaction that failed midway does not return its client to the pool: the next one is a fresh connection', async () => {
+    const db = await createTestDatabase({ poolSize: 1 });
+    const pid = async (c: pg.PoolClient | pg.Pool) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    let inside = 0;
+    const failed = inTransaction(db.pool, async (client) => {
+      inside = await pid(client);
+      await client.query('SELECT 1/0');
+    });
+    await expect(failed).rejects.toThrow(/division by zero/);
+    expect(await pid(db.pool)).not.toBe(inside);
+    // A committed one keeps its connection.
+    const kept = await inTransaction(db.pool, (client) => pid(client));
+    expect(await pid(db.pool)).toBe(kept);
+  });
 });

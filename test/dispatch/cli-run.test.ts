@@ -3,7 +3,8 @@ import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
-import { eventually, messageStatuses, phone, seedCampaign } from './fixtures.ts';
+import { messageStatuses, phone, seedCampaign } from './fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('`bluecast run` processes: several at once, kill -9, SIGTERM', () => {
   let db: TestDatabase;

@@ -134,12 +134,3 @@ export async function messageStatuses(pool: pg.Pool, campaignId: number): Promis
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-/** Poll `check` until it returns true or the deadline passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, everyMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

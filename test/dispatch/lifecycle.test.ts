@@ -5,7 +5,8 @@ import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.
 import { buildProgram } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { eventually, messageStatuses, phone, providerClient, seedCampaign, testWorker } from './fixtures.ts';
+import { messageStatuses, phone, providerClient, seedCampaign, testWorker } from './fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => {
   let db: TestDatabase;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/dispatch/backoff.ts';
 import { manualClock } from '../../src/dispatch/clock.ts';
-import { canTransition } from '../../src/dispatch/message-status.ts';
+import { canTransition } from '../../src/lifecycle/message.ts';
 import { createLocalPacer } from '../../src/dispatch/pacing.ts';
 import { formatProgress } from '../../src/dispatch/progress.ts';
 import { createTimezoneResolver } from '../../src/dispatch/timezone.ts';

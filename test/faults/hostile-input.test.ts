@@ -7,11 +7,12 @@ import { ValidationError } from '../../src/lib/errors.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { signatureHeader } from '../../src/provider/webhooks.ts';
 import { startService, type Service } from '../../src/service.ts';
-import { eventually } from '../dispatch/fixtures.ts';
+
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createPrng, seededPrng, type Prng } from '../helpers/prng.ts';
 import { csv, makeCampaign } from '../import/support.ts';
 import { count } from '../webhooks/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const SECRET = 'whsec_hostile_secret_01';
 const TOKEN = 'hostile-api-token-0123456789';
@@ -300,12 +301,12 @@ describe('faults: hostile input', () => {
     // Exactly the acknowledged events were stored, and the processor gets through all of them.
     const accepted = answers.filter((a) => a.status === 200).length;
     expect(await count(db.pool, 'SELECT 1 FROM webhook_events')).toBe(before + accepted);
-    await eventually(async () => (await count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL')) === 0, 30_000, 100);
+    await eventually(async () => (await count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL')) === 0, 30_000, 'every event processed', 100);
 
     // Still alive and still correct: a plain valid event goes through.
     const ok = JSON.stringify({ id: `evt_after_fuzz_${rnd.seed}`, type: 'imessage.incoming', timestamp: Math.floor(Date.now() / 1000), api_version: 'v2025.9.7', data: { from: '+14155550177', to: '+14155550100', body: 'still there?', timestamp: Math.floor(Date.now() / 1000), attachments: [] } });
     const res = await fetch(`${service.url}/webhooks/contiguity`, { method: 'POST', headers: { 'content-type': 'application/json', 'contiguity-signature': signatureHeader(ok, SECRET, Date.now() / 1000) }, body: ok });
     expect(res.status).toBe(200);
-    await eventually(async () => (await count(db.pool, `SELECT 1 FROM inbound_messages WHERE body = 'still there?'`)) === 1, 10_000, 50);
+    await eventually(async () => (await count(db.pool, `SELECT 1 FROM inbound_messages WHERE body = 'still there?'`)) === 1, 10_000, 'the last reply stored', 50);
   });
 });

@@ -7,12 +7,13 @@ import { openDatabase, type Database } from '../../src/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { eventually, messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
 import { spawnCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/net.ts';
 import { pgCtl } from '../helpers/pg-ctl.ts';
 import { seededPrng } from '../helpers/prng.ts';
 import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * PostgreSQL stopped (fast shutdown: every connection cut) in the middle of a
@@ -78,7 +79,7 @@ describe('faults: PostgreSQL restarted mid-run', () => {
       expect(server.startedHere).toBe(true);
       console.log(`[postgres-restart] down for ${Date.now() - stoppedAt} ms; ${sentBeforeStop} sent before, ${sentWhileDown} while down`);
 
-      await eventually(async () => (await statuses(c.id))?.sent === N || worker.child.exitCode !== null, 60_000, 200);
+      await eventually(async () => (await statuses(c.id))?.sent === N || worker.child.exitCode !== null, 60_000, 'every message sent (or the worker gone)', 200);
       expect(worker.child.exitCode, `the worker died after the restart:\n${worker.stderr()}`).toBeNull();
       worker.child.kill('SIGTERM');
       expect(await worker.exit, worker.stderr()).toBe(0);

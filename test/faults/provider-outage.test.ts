@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { eventually, messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
 import { spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seededPrng } from '../helpers/prng.ts';
 import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * The provider answers 503 to everything for 30 s in the middle of a run (the
@@ -47,7 +48,7 @@ describe('faults: a 30 s provider outage mid-run', () => {
       await eventually(async () => {
         const st = await messageStatuses(db.pool, c.id);
         return (st.sent ?? 0) + (st.failed ?? 0) === N || worker.child.exitCode !== null;
-      }, OUTAGE_MS + 60_000, 200);
+      }, OUTAGE_MS + 60_000, 'every message final (or the worker gone)', 200);
       expect(worker.child.exitCode, worker.stderr()).toBeNull();
       worker.child.kill('SIGTERM');
       expect(await worker.exit, worker.stderr()).toBe(0);

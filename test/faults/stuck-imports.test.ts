@@ -14,11 +14,12 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { ABANDONED_IMPORT_REASON } from '../../src/db/sql/import-recipients.sql.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { eventually, phone } from '../dispatch/fixtures.ts';
+import { phone } from '../dispatch/fixtures.ts';
 import { BIN, runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { freePort } from '../helpers/net.ts';
 import { pgCtl } from '../helpers/pg-ctl.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface ImportRow {
   id: number;
@@ -56,7 +57,7 @@ describe('faults: imports left running', () => {
     const killed = start(victim.name);
     const live = start(other.name);
     try {
-      await eventually(async () => (await importsOf(db.pool, victim.id)).length === 1 && (await importsOf(db.pool, other.id)).length === 1, 30_000, 50);
+      await eventually(async () => (await importsOf(db.pool, victim.id)).length === 1 && (await importsOf(db.pool, other.id)).length === 1, 30_000, 'both imports recorded', 50);
       killed.child.kill('SIGKILL');
       await killed.exit;
       // The finding: nothing ever moves it on by itself.
@@ -65,7 +66,7 @@ describe('faults: imports left running', () => {
       await eventually(async () => {
         const locks = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::int::oid AND granted`, [victim.id]);
         return locks.rowCount === 0;
-      }, 15_000, 50);
+      }, 15_000, 'the import lock released', 50);
 
       // The next start (any long-running command or an import) marks it failed.
       const again = await runCli(['campaign', 'list'], { env });
@@ -116,7 +117,7 @@ describe('faults: imports left running', () => {
       input.write(`phone,first_name\n${rows(0, 1_000)}`);
       const running = importRecipients(db, c, input, { fileName: 'big.csv' });
       running.catch(() => undefined);
-      await eventually(async () => (await importsOf(db.pool, c.id)).length === 1, 10_000, 20);
+      await eventually(async () => (await importsOf(db.pool, c.id)).length === 1, 10_000, 'the import recorded', 20);
 
       await pgCtl(path.join(dir, 'pg'), ['stop', '-m', 'immediate', '-w']);
       input.end(rows(1_000, 1_000));

@@ -8,7 +8,8 @@ import { startService, type Service } from '../../src/service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seededPrng, type Prng } from '../helpers/prng.ts';
 import { count, seedCampaign, seedMessage, seedRecipient } from '../webhooks/helpers.ts';
-import { eventually } from '../dispatch/fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
+
 
 const SECRET = 'whsec_storm_secret_0123';
 const LINE = '+14155550100';
@@ -146,7 +147,7 @@ describe('faults: webhook storm with duplicates and bad signatures', () => {
     expect(stored.rows.map((r) => r.provider_event_id).sort()).toEqual(valid.map((v) => v.id).sort());
 
     // Processed: each once.
-    await eventually(async () => (await count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL')) === 0, 30_000, 100);
+    await eventually(async () => (await count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL')) === 0, 30_000, 'every event processed', 100);
     const replies = valid.filter((v) => v.type === 'imessage.incoming');
     expect(await count(db.pool, 'SELECT 1 FROM inbound_messages')).toBe(before.inbound_messages! + replies.length);
     expect(await count(db.pool, 'SELECT webhook_event_id FROM inbound_messages GROUP BY 1 HAVING count(*) > 1')).toBe(0);

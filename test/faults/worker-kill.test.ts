@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { eventually, messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
+import { messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seededPrng } from '../helpers/prng.ts';
 import { expectExactlyOnce, perRecipient } from '../helpers/sends.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * kill -9 of a `bluecast run` process mid-run, at several points of the run,

@@ -16,7 +16,7 @@ import { createImessageClient } from '../../src/provider/client.ts';
 import { ProviderError } from '../../src/provider/errors.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { eventually } from '../dispatch/fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { freePort } from '../helpers/net.ts';
 import { pgCtl } from '../helpers/pg-ctl.ts';

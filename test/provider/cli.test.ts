@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { verifySignature } from '../../src/provider/webhooks.ts';
 import { BIN, runCli } from '../helpers/cli.ts';
-import { numbers, waitFor } from '../simulator/helpers.ts';
+import { numbers } from '../simulator/helpers.ts';
 import { startCapture } from './capture.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const LINE = '+14155550100';
 const SECRET = 'whsec_cli_test_secret';
@@ -83,7 +84,7 @@ describe('bluecast simulator + bluecast imessage', () => {
     expect(sent.map((s) => s.body)).toEqual(['hello from the CLI']);
 
     // the simulator started from the CLI signs its webhooks with --secret (here a reply: reply ratio 1)
-    await waitFor(() => receiver.requests.length > 0, 5_000, 'a webhook');
+    await eventually(() => receiver.requests.length > 0, 5_000, 'a webhook');
     const r = receiver.requests[0]!;
     expect(verifySignature(r.body, r.headers['contiguity-signature'] as string, [SECRET])).toMatchObject({ ok: true });
     expect(JSON.parse(r.body)).toMatchObject({ type: 'imessage.incoming', data: { from: to, to: LINE } });

@@ -3,7 +3,8 @@ import { createImessageClient } from '../../src/provider/client.ts';
 import { ProviderError } from '../../src/provider/errors.ts';
 import { ValidationError } from '../../src/lib/errors.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { numbers, waitFor } from '../simulator/helpers.ts';
+import { numbers } from '../simulator/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const LINE = '+14155550100';
 const cleanups: (() => unknown)[] = [];
@@ -37,7 +38,7 @@ describe('the client against the simulator', () => {
     expect(await client.react('add', { to, from: LINE, tapback: 'love', message: 'a reply' })).toMatchObject({ status: 'added' });
     expect(await client.read({ to, from: LINE })).toMatchObject({ status: 'sent' });
 
-    const got = await waitFor(async () => {
+    const got = await eventually(async () => {
       const m = await client.get(message_id, { tracking: true });
       return m.status === 'read' ? m : undefined;
     }, 3_000, 'read status');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { explain, responseValidator } from '../provider/openapi.ts';
-import { call, numbers, waitFor } from './helpers.ts';
+import { call, numbers } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const LINE = '+14155550100';
 const AUTH = 'Token contiguity_sk_test';
@@ -193,7 +194,7 @@ describe('recipients and fallback', () => {
       [capable[1], LINE, 'imessage', false],
     ]);
     const failedId = sent[2]!.id;
-    await waitFor(async () => {
+    await eventually(async () => {
       const g = await call(s.url, 'GET', `/conversations/history/message/${failedId}?tracking=true`);
       const d = (g.json as { data: { status: string; tracking: { event: string }[] } }).data;
       return d.status === 'failed' && d.tracking.some((t) => t.event === 'imessage.delivery.failed');
@@ -254,7 +255,7 @@ describe('history and get reflect what happened', () => {
     const r1 = await call(s.url, 'POST', '/send/imessage', { to, from: LINE, message: 'first' });
     const id = (r1.json as { data: { message_id: string } }).data.message_id;
     await call(s.url, 'POST', '/send/imessage', { to, from: LINE, message: 'second' });
-    const read = await waitFor(async () => {
+    const read = await eventually(async () => {
       const g = await call(s.url, 'GET', `/conversations/history/message/${id}?tracking=true`);
       const d = (g.json as { data: { status: string; tracking: { event: string; timestamp: string }[] } }).data;
       return d.status === 'read' ? d : undefined;
@@ -312,7 +313,7 @@ describe('history and get reflect what happened', () => {
     const text = async (person: string, line: string) =>
       (await call(s.url, 'GET', `/conversations/history/text/${encodeURIComponent(person)}/${encodeURIComponent(line)}/20?tracking=true`)).json as Text;
     // Delivered, then the recipient answers by SMS on the same thread.
-    const thread = await waitFor(async () => {
+    const thread = await eventually(async () => {
       const t = await text(to!, LINE);
       return t.data.conversation.length === 2 ? t : undefined;
     }, 3_000, 'the SMS reply');
@@ -358,7 +359,7 @@ describe('faults and inspection', () => {
     const a = await call(s.url, 'POST', '/send/imessage', { to, message: 'x' });
     expect(a.status).toBe(503);
     expectContract('send', '/imessage', 'post', a);
-    await waitFor(async () => (await call(s.url, 'POST', '/send/imessage', { to, message: 'x' })).status === 200, 3_000, 'end of outage');
+    await eventually(async () => (await call(s.url, 'POST', '/send/imessage', { to, message: 'x' })).status === 200, 3_000, 'end of outage');
     expect(s.sent()).toHaveLength(1);
   });
 

@@ -3,7 +3,8 @@ import { parseEvent, verifySignature } from '../../src/provider/webhooks.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { startCapture, type Captured, type Script } from '../provider/capture.ts';
 import { explain, webhookValidator } from '../provider/openapi.ts';
-import { call, numbers, waitFor } from './helpers.ts';
+import { call, numbers } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const SECRET = 'whsec_sim_webhook_test';
 const LINE = '+14155550100';
@@ -40,7 +41,7 @@ describe('signed v2 webhooks', () => {
     const { receiver, sim } = await setup({ imessageRatio: 0, smsFailureRate: 0.5, replyRatio: 0, timing: { deliveryMs: 20 } });
     const nums = numbers(20);
     for (const to of nums) await call(sim.url, 'POST', '/send/imessage', { to, from: LINE, message: 'hi', fallback: { when: ['imessage_unsupported'] } });
-    await waitFor(() => receiver.requests.length >= 20, 5_000, '20 delivery webhooks');
+    await eventually(() => receiver.requests.length >= 20, 5_000, '20 delivery webhooks');
     const events = checkAll(receiver.requests);
     const byId = new Map(sim.sent().map((s) => [s.id, s]));
     const types = new Set<string>();
@@ -64,7 +65,7 @@ describe('signed v2 webhooks', () => {
     const nums = numbers(10);
     for (const to of nums) await call(sim.url, 'POST', '/send/imessage', { to, from: LINE, message: 'hello', fallback: { when: ['imessage_unsupported'] } });
     const replyTypes = new Set(['imessage.incoming', 'text.incoming.sms']);
-    await waitFor(() => receiver.requests.filter((r) => replyTypes.has(JSON.parse(r.body).type)).length >= 10, 5_000, '10 replies');
+    await eventually(() => receiver.requests.filter((r) => replyTypes.has(JSON.parse(r.body).type)).length >= 10, 5_000, '10 replies');
     const replies = checkAll(receiver.requests).filter((e) => replyTypes.has(e.type));
     for (const e of replies) {
       const d = e.data as { from: string; to: string; body: string };
@@ -88,7 +89,7 @@ describe('signed v2 webhooks', () => {
       await call(all.sim.url, 'POST', '/send/imessage', { to, from: LINE, message: 'promo' });
       await call(some.sim.url, 'POST', '/send/imessage', { to, from: LINE, message: 'promo' });
     }
-    await waitFor(() => all.receiver.requests.length >= 40 && some.receiver.requests.length >= 40, 5_000, '80 replies');
+    await eventually(() => all.receiver.requests.length >= 40 && some.receiver.requests.length >= 40, 5_000, '80 replies');
     const bodies = (r: Captured[]) => checkAll(r).map((e) => (e.data as { body: string }).body);
     expect(bodies(all.receiver.requests).every((b) => OPT_OUT.test(b))).toBe(true);
     const stops = bodies(some.receiver.requests).filter((b) => OPT_OUT.test(b)).length;
@@ -112,7 +113,7 @@ describe('signed v2 webhooks', () => {
       },
     );
     for (const to of numbers(2)) await call(sim.url, 'POST', '/send/imessage', { to, from: LINE, message: 'x', fallback: { when: ['imessage_unsupported'] } });
-    const records = await waitFor(() => {
+    const records = await eventually(() => {
       const r = sim.webhooks();
       return r.length === 2 && r.every((x) => x.state !== 'pending') ? r : undefined;
     }, 5_000, 'both events settled');

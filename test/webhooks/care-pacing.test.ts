@@ -6,8 +6,9 @@ import { acquireToken, createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, until, type Receiver } from './helpers.ts';
+import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from './helpers.ts';
 import { startRecordingProxy, type RecordedCall } from './sim.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const AUTO_REPLY = 'Thanks {{first_name|friend}}, we will get back to you shortly.';
 const PACING = { ratePerSecond: 1, burst: 5 };
@@ -85,7 +86,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     // Every person answers at once.
     const answers = await Promise.all(people.map((p) => rx.post(incoming(p, 'Tell me more'))));
     expect(answers.map((a) => a.status)).toEqual(people.map(() => 200));
-    await until(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply' AND status = 'sent'`).then((n) => n === people.length), 20_000, 'every auto-reply');
+    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply' AND status = 'sent'`).then((n) => n === people.length), 20_000, 'every auto-reply');
     await rx.pipeline.care!.idle();
 
     // The provider never had to refuse a send: care waited for the bucket instead.
@@ -111,12 +112,12 @@ describe('conversation care: pacing on the line and durable retries', () => {
     sim.setFaults({ errorRate: 1 });
     try {
       expect((await rx.post(incoming(person, 'STOP', { to: LINE2 }))).status).toBe(200);
-      const waiting = await until(
+      const waiting = await eventually(
         async () => (await db.pool.query(`SELECT id, status, error_retryable, attempts, last_error FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND attempts > 0`, [person])).rows[0],
         5_000,
         'the refused confirmation to be recorded',
       );
-      expect(waiting).toMatchObject({ status: 'failed', error_retryable: true });
+      expect(waiting).toMatchObject({ status: 'retrying', error_retryable: true });
       expect(waiting.last_error).toMatch(/HTTP 500/);
       // Waiting for its retry, it is no work for the dispatcher.
       const claimed = await claimMessages(db.pool, { workerId: 'test-dispatcher', limit: 100, leaseMs: 60_000, now: new Date(Date.now() + 3_600_000) });
@@ -125,7 +126,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
       sim.clearFaults();
     }
 
-    const row = await until(
+    const row = await eventually(
       async () => (await db.pool.query(`SELECT status, error_retryable, last_error, lease_owner, provider_message_id FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND status = 'sent'`, [person])).rows[0],
       10_000,
       'the confirmation to be sent on a retry',
@@ -144,7 +145,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     sim.setFaults({ errorRate: 1 });
     try {
       expect((await rx.post(incoming(person, 'unsubscribe', { to: LINE2 }))).status).toBe(200);
-      const row = await until(
+      const row = await eventually(
         async () => (await db.pool.query(`SELECT status, attempts, error_retryable, last_error, lease_expires_at FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND error_retryable = false`, [person])).rows[0],
         10_000,
         'the confirmation to fail for good',
@@ -188,7 +189,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
       [Object.values(ids), ids.abandoned],
     );
 
-    await until(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) AND lease_expires_at IS NULL`, [Object.values(ids)]).then((n) => n === 3), 5_000, 'the three rows to be settled');
+    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) AND lease_expires_at IS NULL`, [Object.values(ids)]).then((n) => n === 3), 5_000, 'the three rows to be settled');
     await rx.pipeline.care!.idle();
     const rows = await db.pool.query(`SELECT id, status, error_retryable, last_error FROM outbound_messages WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
     const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));

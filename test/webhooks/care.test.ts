@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, until, type Receiver } from './helpers.ts';
+import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from './helpers.ts';
 import { startRecordingProxy, type RecordedCall } from './sim.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const AUTO_REPLY = 'Thanks for writing back, {{first_name|friend}}! Someone will get back to you today.';
 const AUTO_REPLY_ADA = 'Thanks for writing back, Ada! Someone will get back to you today.';
@@ -68,8 +69,8 @@ describe('conversation care against the simulator', () => {
     await db.pool.query('UPDATE outbound_messages SET provider_message_id = $1 WHERE id = $2', [sent.message_id, id]);
 
     // The simulator's recipient answers with a signed imessage.incoming; care follows.
-    const reply = await until(async () => (await db.pool.query('SELECT body FROM inbound_messages WHERE from_phone = $1', [person])).rows[0], 10_000, 'the reply');
-    await until(() => Promise.resolve(proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.action === 'stop')), 10_000, 'care to finish');
+    const reply = await eventually(async () => (await db.pool.query('SELECT body FROM inbound_messages WHERE from_phone = $1', [person])).rows[0], 10_000, 'the reply');
+    await eventually(() => Promise.resolve(proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.action === 'stop')), 10_000, 'care to finish');
     await rx.pipeline.care!.idle();
 
     // The simulated person answers the auto-reply in turn (later calls); the care of the first reply comes first.
@@ -88,16 +89,16 @@ describe('conversation care against the simulator', () => {
     ]);
 
     // The simulated person answers the auto-reply: read receipt and tapback again, but no second auto-reply.
-    await until(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 2), 10_000, 'the answer to the auto-reply');
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
+    await eventually(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 2), 10_000, 'the answer to the auto-reply');
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
     await rx.pipeline.care!.idle();
     expect(describeCalls(proxy.calls, person).slice(5)).toEqual([`read ${person} ${LINE}`, expect.stringMatching(/^react add love /)]);
 
     proxy.calls.length = 0;
     const again = incoming(person, 'one more thing');
     expect((await rx.post(again)).status).toBe(200);
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
-    await until(() => Promise.resolve(proxy.calls.length >= 2), 5_000, 'read and tapback');
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
+    await eventually(() => Promise.resolve(proxy.calls.length >= 2), 5_000, 'read and tapback');
     await rx.pipeline.care!.idle();
     expect(describeCalls(proxy.calls, person)).toEqual([`read ${person} ${LINE}`, 'react add love "one more thing"']);
     expect(await count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply'`)).toBe(1);
@@ -112,15 +113,15 @@ describe('conversation care against the simulator', () => {
 
     const stop = incoming(person, 'STOP');
     expect((await rx.post(stop)).status).toBe(200);
-    await until(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person]), 5_000, 'the confirmation');
+    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person]), 5_000, 'the confirmation');
     const again = incoming(person, 'stop.');
     expect((await rx.post(again)).status).toBe(200);
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
     await rx.pipeline.care!.idle();
 
     // The simulated person even answers the confirmation; being opted out, they get no care for it.
-    await until(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 3), 10_000, 'the answer to the confirmation');
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
+    await eventually(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 3), 10_000, 'the answer to the confirmation');
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
     await rx.pipeline.care!.idle();
     expect(describeCalls(proxy.calls, person)).toEqual([`send ${person} ${LINE} "${CONFIRMATION}"`]);
     const row = (await db.pool.query(`SELECT status, provider_message_id FROM outbound_messages WHERE kind = 'opt_out_confirmation'`)).rows;
@@ -136,7 +137,7 @@ describe('conversation care against the simulator', () => {
     await seedMessage(db.pool, { campaignId, ...r, to: person });
     const ev = incoming(person, 'Sounds great');
     expect((await rx.post(ev)).status).toBe(200);
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]));
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]));
     await rx.pipeline.care!.idle();
     expect(describeCalls(proxy.calls, person)).toEqual([]);
     expect((await db.pool.query('SELECT replied_at IS NOT NULL AS replied FROM campaign_recipients WHERE id = $1', [r.recipientId])).rows[0]!.replied).toBe(true);

@@ -5,7 +5,8 @@ import { applyEvent, type EventHandler } from '../../src/webhooks/handlers.ts';
 import { createEventProcessor } from '../../src/webhooks/processor.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, event, eventId, incoming, LINE, startReceiver, until, type Receiver } from './helpers.ts';
+import { count, event, eventId, incoming, LINE, startReceiver, type Receiver } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface EventRow {
   processed_at: Date | null;
@@ -44,7 +45,7 @@ describe('webhooks: odd events and the dead-letter state', () => {
     const body = `{"id":"${id}","type":"imessage.incoming","timestamp":${ts},"api_version":"v2025.9.7","data":{"from":"+14155550401","to":"${LINE}","body":"deep one","timestamp":${ts},"attachments":[],"extra":${'['.repeat(depth)}1${']'.repeat(depth)}}}`;
     const res = await rx.post(body);
     expect(res.status).toBe(200);
-    const row = await until(() => rowOf(db, id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing of the deep event');
+    const row = await eventually(() => rowOf(db, id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing of the deep event');
     expect(row.payload).toBeNull();
     expect(row.raw_body).toBe(body);
     expect(row.dead_lettered_at).toBeNull();
@@ -57,7 +58,7 @@ describe('webhooks: odd events and the dead-letter state', () => {
   it('data.timestamp 9e15 (not a date) is processed with the time of receipt, once, not retried for ever', async () => {
     const ev = incoming('+14155550402', 'odd clock', { at: 9e15 });
     expect((await rx.post(ev)).status).toBe(200);
-    const row = await until(() => rowOf(db, ev.id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing');
+    const row = await eventually(() => rowOf(db, ev.id).then((r) => (r?.processed_at ? r : undefined)), 10_000, 'processing');
     expect(row.attempts).toBe(1);
     expect(row.last_error).toBeNull();
     const reply = (await db.pool.query<{ sent_at: Date }>(`SELECT sent_at FROM inbound_messages WHERE from_phone = '+14155550402'`)).rows[0]!;
@@ -69,7 +70,7 @@ describe('webhooks: odd events and the dead-letter state', () => {
     const now = Math.floor(Date.now() / 1000);
     const post = async (ev: { id: string }) => {
       expect((await rx.post(ev)).status).toBe(200);
-      await until(() => rowOf(db, ev.id).then((r) => r?.processed_at), 10_000, 'processing');
+      await eventually(() => rowOf(db, ev.id).then((r) => r?.processed_at), 10_000, 'processing');
     };
     await post(incoming(person, 'STOP', { at: now + 10 * 365 * 86_400 }));
     const contact = async () => (await db.pool.query<{ opted_out: boolean }>('SELECT opted_out FROM contacts WHERE phone = $1', [person])).rows[0]!;

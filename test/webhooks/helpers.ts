@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { signatureHeader } from '../../src/provider/webhooks.ts';
+import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from '../../src/webhooks/pipeline.ts';
 
 export const SECRET = 'whsec_test_secret_one';
@@ -24,11 +25,14 @@ export interface Receiver {
 /** The receiver on a real port, with the pipeline's processor started unless told otherwise. */
 export async function startReceiver(
   pool: pg.Pool,
-  o: Partial<Omit<WebhookPipelineOptions, 'pool' | 'logger'>> & { startProcessor?: boolean } = {},
+  o: Partial<Omit<WebhookPipelineOptions, 'pool' | 'logger'>> & { startProcessor?: boolean; secrets?: string[]; bodyLimit?: number } = {},
 ): Promise<Receiver> {
   const logger = createLogger('silent');
-  const pipeline = createWebhookPipeline({ secrets: [SECRET, OLD_SECRET], ...o, pool, logger, processor: { pollIntervalMs: 200, retryBaseMs: 50, ...o.processor } });
-  const app = await buildHttpServer({ logger }, [pipeline.routes]);
+  const { secrets: _secrets, bodyLimit, ...rest } = o;
+  // `secrets: undefined` on purpose means no secret configured.
+  const secrets = 'secrets' in o ? o.secrets : [SECRET, OLD_SECRET];
+  const pipeline = createWebhookPipeline({ ...rest, pool, logger, processor: { pollIntervalMs: 200, retryBaseMs: 50, ...o.processor } });
+  const app = await buildHttpServer({ logger }, [webhookRoutes({ secrets, inbox: pipeline.inbox, logger, bodyLimit, urgent: pipeline.urgent, applyNow: pipeline.applyNow })]);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   if (o.startProcessor !== false) {
     pipeline.processor.start();
@@ -64,17 +68,6 @@ export function incoming(from: string, body: string, o: { to?: string; id?: stri
   const data: Record<string, unknown> = { from, to: o.to ?? LINE, body, timestamp: o.at ?? Math.floor(Date.now() / 1000) };
   if ((o.type ?? 'imessage.incoming') !== 'text.incoming.sms') data.attachments = [];
   return event(o.type ?? 'imessage.incoming', data, o.id);
-}
-
-/** Poll until `fn` returns a truthy value, or fail after `ms`. */
-export async function until<T>(fn: () => Promise<T>, ms = 5_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export async function count(pool: pg.Pool, sql: string, params: unknown[] = []): Promise<number> {

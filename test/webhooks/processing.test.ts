@@ -4,7 +4,8 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { applyDeliveryBatch, applyEvent } from '../../src/webhooks/handlers.ts';
 import { createEventProcessor } from '../../src/webhooks/processor.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, event, incoming, LINE, seedCampaign, seedMessage, seedRecipient, seedRun, startReceiver, until, type Receiver } from './helpers.ts';
+import { count, event, incoming, LINE, seedCampaign, seedMessage, seedRecipient, seedRun, startReceiver, type Receiver } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const processedCount = (db: TestDatabase, id: string) =>
   count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [id]);
@@ -16,7 +17,7 @@ describe('webhook processing', () => {
   const deliver = async (ev: { id: string }) => {
     const res = await rx.post(ev);
     expect(res.status).toBe(200);
-    await until(() => processedCount(db, ev.id), 5_000, `processing of ${ev.id}`);
+    await eventually(() => processedCount(db, ev.id), 5_000, `processing of ${ev.id}`);
   };
 
   beforeAll(async () => {
@@ -57,12 +58,12 @@ describe('webhook processing', () => {
   it('a delivery report for a message not recorded yet waits, then applies once the send is recorded', async () => {
     const ev = event('text.delivery.confirmed', { from: LINE, to: '+14155550204', message_id: 'imsg_late_1', timestamp: 1_780_000_000 });
     expect((await rx.post(ev)).status).toBe(200);
-    await until(async () => (await db.pool.query('SELECT attempts FROM webhook_events WHERE provider_event_id = $1', [ev.id])).rows[0]?.attempts >= 1, 5_000, 'a first try');
+    await eventually(async () => (await db.pool.query('SELECT attempts FROM webhook_events WHERE provider_event_id = $1', [ev.id])).rows[0]?.attempts >= 1, 5_000, 'a first try');
     expect(await processedCount(db, ev.id)).toBe(0);
     const campaignId = await seedCampaign(db.pool);
     const r = await seedRecipient(db.pool, campaignId, '+14155550204');
     await seedMessage(db.pool, { campaignId, ...r, to: '+14155550204', providerMessageId: 'imsg_late_1' });
-    await until(() => processedCount(db, ev.id), 10_000, 'the retry');
+    await eventually(() => processedCount(db, ev.id), 10_000, 'the retry');
     expect((await db.pool.query(`SELECT status FROM outbound_messages WHERE provider_message_id = 'imsg_late_1'`)).rows[0]!.status).toBe('delivered');
   });
 
@@ -227,7 +228,7 @@ describe('durable processing (no other processor on this database)', () => {
     expect(row.rows[0]).toMatchObject({ processed_at: null, attempts: 1, last_error: 'boom' });
     expect(await processedCount(db, fine.id)).toBe(1);
     broken = false;
-    await until(async () => (await proc.drain(), processedCount(db, flaky.id)), 5_000, 'the retry');
+    await eventually(async () => (await proc.drain(), processedCount(db, flaky.id)), 5_000, 'the retry');
     row = await db.pool.query('SELECT attempts FROM webhook_events WHERE provider_event_id = $1', [flaky.id]);
     expect(row.rows[0]!.attempts).toBe(2);
     await proc.stop();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, event, incoming, OLD_SECRET, startReceiver, until, type Receiver } from './helpers.ts';
+import { count, event, incoming, OLD_SECRET, startReceiver, type Receiver } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('POST /webhooks/contiguity', () => {
   let db: TestDatabase;
@@ -95,14 +96,14 @@ describe('POST /webhooks/contiguity', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect((await rx.post(ev)).status).toBe(200); // later, after the first copy is stored
     expect(await count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1', [ev.id])).toBe(1);
-    await until(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]), 5000, 'processing');
+    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]), 5000, 'processing');
     expect(await count(db.pool, 'SELECT 1 FROM inbound_messages WHERE body = $1', ['only once please'])).toBe(1);
   });
 
   it('stores and acknowledges unknown event types, marking them processed', async () => {
     const ev = event('imessage.something.new', { whatever: [1, 2, 3] });
     expect((await rx.post(ev)).status).toBe(200);
-    const row = await until(async () => {
+    const row = await eventually(async () => {
       const r = await db.pool.query('SELECT processed_at, last_error, payload FROM webhook_events WHERE provider_event_id = $1', [ev.id]);
       return r.rows[0]?.processed_at ? r.rows[0] : null;
     });

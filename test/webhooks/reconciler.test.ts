@@ -4,7 +4,8 @@ import { createImessageClient, type ImessageClient } from '../../src/provider/cl
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createDeliveryReconciler, nextPollAt, type DeliveryReconciler } from '../../src/webhooks/reconciler.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { LINE, seedCampaign, seedMessage, seedRecipient, until } from './helpers.ts';
+import { LINE, seedCampaign, seedMessage, seedRecipient } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('delivery reconciler against the simulator', () => {
   let db: TestDatabase;
@@ -61,7 +62,7 @@ describe('delivery reconciler against the simulator', () => {
     expect((await row(id)).status).toBe('sent');
 
     const seen = new Set<string>();
-    await until(async () => {
+    await eventually(async () => {
       await reconciler.runOnce();
       const m = await row(id);
       seen.add(m.status);
@@ -84,7 +85,7 @@ describe('delivery reconciler against the simulator', () => {
     const to = pick(true, 900);
     const r = await seedRecipient(db.pool, campaignId, to);
     const id = await seedMessage(db.pool, { campaignId, ...r, to, body: 'Never sent here', providerMessageId: 'imsg_unknown_to_the_provider', sentAt: new Date() });
-    await until(async () => {
+    await eventually(async () => {
       await reconciler.runOnce();
       return (await row(id)).poll_attempts > 0;
     }, 10_000, 'a poll');
@@ -97,7 +98,7 @@ describe('delivery reconciler against the simulator', () => {
   it('records the SMS fallback of a recipient without iMessage', async () => {
     const to = pick(false, 200);
     const id = await sendAndRecord(to, 'Fall back please');
-    await until(async () => {
+    await eventually(async () => {
       await reconciler.runOnce();
       return (await row(id)).status === 'delivered';
     }, 10_000, 'delivered');
@@ -109,7 +110,7 @@ describe('delivery reconciler against the simulator', () => {
   it('finds a message confirmed through history (no provider id) by its thread and text', async () => {
     const to = pick(true, 300);
     const id = await sendAndRecord(to, 'Found by history', { keepProviderId: false });
-    await until(async () => {
+    await eventually(async () => {
       await reconciler.runOnce();
       return (await row(id)).status === 'read';
     }, 10_000, 'read');

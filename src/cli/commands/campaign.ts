@@ -107,7 +107,7 @@ export function registerCampaignCommands(program: Command): void {
         }
         const when = created.scheduleAt ? `at ${created.scheduleAt.toISOString()}` : created.cronExpression ? `on "${created.cronExpression}" (${created.timezone})` : 'no schedule yet';
         console.log(`created campaign ${created.name} (id ${created.id}): ${created.status}, ${when}`);
-        if (summary) printImportSummary(summary);
+        if (summary) await printImportSummary(summary);
       }, { migrate: true });
     });
 

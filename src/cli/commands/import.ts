@@ -1,78 +1,45 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
+import type { ImportFileOptions } from '../../campaigns/import/import-file.ts';
 import type { ImportSummary, ImportTarget } from '../../campaigns/import/import-recipients.ts';
 import { csvLine } from '../../lib/csv.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
-import { printable } from '../../lib/terminal-text.ts';
-
-export interface ImportFileOptions {
-  phoneColumn?: string;
-  region?: string;
-}
-
-async function openInput(file: string): Promise<{ stream: Readable; size?: number; name: string }> {
-  if (file === '-') return { stream: process.stdin, name: 'stdin' };
-  let size: number;
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
-  } catch (err) {
-    throw new ValidationError([{ path: 'file', message: `cannot read ${file}: ${(err as Error).message}` }]);
-  }
-  return { stream: createReadStream(file, { highWaterMark: 256 * 1024 }), size, name: path.basename(file) };
-}
 
 /** Import one file, with a progress bar by bytes when stderr is a terminal. */
-export async function importFile(app: App, campaign: ImportTarget, file: string, opts: ImportFileOptions): Promise<ImportSummary> {
-  const [{ default: cliProgress }, { importRecipients }] = await Promise.all([import('cli-progress'), import('../../campaigns/import/import-recipients.ts')]);
-  const input = await openInput(file);
-  const bar =
-    process.stderr.isTTY && input.size
-      ? new cliProgress.SingleBar(
-          { format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
+export async function importFile(app: App, campaign: ImportTarget, file: string, opts: Omit<ImportFileOptions, 'onProgress'>): Promise<ImportSummary> {
+  // Loaded here, not at the top: `bluecast --help` must not pay for the import machinery.
+  const [{ default: progress }, { importFile: importCsvFile }] = await Promise.all([import('cli-progress'), import('../../campaigns/import/import-file.ts')]);
+  let bar: cliProgress.SingleBar | undefined;
   const mb = (b: number) => Math.round(b / 1e5) / 10;
-  bar?.start(mb(input.size!), 0);
   try {
-    return await importRecipients(app.db, campaign, input.stream, {
-      fileName: input.name,
-      phoneColumn: opts.phoneColumn,
-      region: opts.region,
-      onProgress: bar ? (bytes) => bar.update(mb(bytes)) : undefined,
+    return await importCsvFile(app.db, campaign, file, {
+      ...opts,
+      onProgress: process.stderr.isTTY
+        ? ({ bytes, totalBytes }) => {
+            if (!totalBytes) return;
+            if (!bar) {
+              bar = new progress.SingleBar(
+                { format: 'importing [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+                progress.Presets.shades_classic,
+              );
+              bar.start(mb(totalBytes), 0);
+            }
+            bar.update(mb(bytes));
+          }
+        : undefined,
     });
   } finally {
     bar?.stop();
   }
 }
 
-export function printImportSummary(s: ImportSummary, shown = 10): void {
-  const rows: [string, number][] = [
-    ['total', s.totalRows],
-    ['imported', s.imported],
-    ['duplicates', s.duplicates],
-    ['invalid', s.invalid],
-    ['opted out', s.optedOut],
-  ];
-  console.log(`import #${s.importId} of ${s.fileName}:`);
-  const w = Math.max(...rows.map(([, n]) => String(n).length));
-  for (const [label, n] of rows) console.log(`  ${label.padEnd(11)}${String(n).padStart(w)}`);
-  for (const u of s.unfilled) {
-    const more = u.count > u.lines.length ? ', …' : '';
-    console.log(`  ${u.count} row(s) have an empty "${printable(u.column, { oneLine: true })}" and the message has no default for it: line(s) ${u.lines.join(', ')}${more}`);
-  }
-  if (s.rejected.length) {
-    console.log(`rejected rows${s.invalid > shown ? ` (first ${shown} of ${s.invalid})` : ''}:`);
-    for (const r of s.rejected.slice(0, shown)) console.log(`  line ${r.line}: ${printable(r.reason, { oneLine: true })}`);
-  }
+export async function printImportSummary(s: ImportSummary, shown = 10): Promise<void> {
+  const { formatImportSummary } = await import('../../campaigns/import/import-file.ts');
+  console.log(formatImportSummary(s, shown));
 }
 
 /** All rejected rows of an import as CSV (line,reason,raw), formula-safe, read from the database in pages. */
@@ -117,7 +84,7 @@ export function registerImportCommand(program: Command): void {
         const summary = await importFile(app, campaign, source, { phoneColumn: flags.phoneColumn, region: flags.region });
         const written = flags.errors ? await writeRejectionsCsv(app, summary.importId, flags.errors) : undefined;
         if (flags.json) console.log(JSON.stringify(summary, null, 2));
-        else printImportSummary(summary);
+        else await printImportSummary(summary);
         if (written !== undefined && !flags.json) console.log(`wrote ${written} rejected row(s) to ${flags.errors}`);
       }, { migrate: true });
     });

@@ -19,9 +19,9 @@ export function registerRetryFailedCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean; includeUnconfirmed?: boolean }) => {
       // Loaded when the command runs, like the other commands (bluecast --help stays fast).
-      const { retryFailed } = await import('../../campaigns/retry-failed.ts');
+      const { retryFailedMessages } = await import('../../campaigns/retry-failed.ts');
       await withApp(async (app) => {
-        const result = await retryFailed(app.db.pool, name, { includeUnconfirmed: opts.includeUnconfirmed === true });
+        const result = await retryFailedMessages(app.db, name, { includeUnconfirmed: opts.includeUnconfirmed === true });
         if (opts.json) console.log(JSON.stringify(result));
         else console.log(`re-queued ${result.requeued} failed message(s) of ${result.campaign}`);
       });

@@ -1,4 +1,15 @@
+import { campaignMachine, runMachine, SENDING_CAMPAIGN_STATUSES } from '../../lifecycle/campaign.ts';
+import { PENDING_STATUSES } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+
+// Edges, checked against the run and campaign machines at load.
+const RUN_STARTS = runMachine.from('running', ['pending']);
+const RUN_ENDS = runMachine.from(['completed', 'cancelled'], ['running']);
+const PENDING_RUN_CANCELS = runMachine.from('cancelled', ['pending']);
+const ONE_OFF_STARTS = campaignMachine.from('running', ['scheduled']);
+const ONE_OFF_COMPLETES = campaignMachine.from('completed', ['running']);
+/** Runs that keep a one-off campaign from completing. */
+const OPEN_RUNS = ['pending', 'running'] as const;
 
 /** A campaign the scheduler may have to create a run for, with its latest run. */
 export interface ScheduleCandidate {
@@ -26,8 +37,9 @@ export async function listScheduleCandidates(db: Queryable): Promise<ScheduleCan
        LEFT JOIN LATERAL (
              SELECT r.scheduled_for FROM campaign_runs r
               WHERE r.campaign_id = c.id ORDER BY r.scheduled_for DESC LIMIT 1) last ON true
-      WHERE c.status IN ('scheduled', 'running')
+      WHERE c.status = ANY($1::campaign_status[])
         AND (c.cron_expression IS NOT NULL OR last.scheduled_for IS NULL)`,
+    [SENDING_CAMPAIGN_STATUSES],
   );
   return rows;
 }
@@ -74,8 +86,8 @@ export async function startDueRun(db: Queryable, now: Date): Promise<StartedRun 
     `WITH due AS (
        SELECT r.id FROM campaign_runs r
          JOIN campaigns c ON c.id = r.campaign_id
-        WHERE r.status = 'pending' AND r.scheduled_for <= $1
-          AND c.status IN ('scheduled', 'running')
+        WHERE r.status = ANY($2::run_status[]) AND r.scheduled_for <= $1
+          AND c.status = ANY($3::campaign_status[])
         ORDER BY r.scheduled_for, r.id
         LIMIT 1
         FOR UPDATE OF r SKIP LOCKED)
@@ -85,7 +97,7 @@ export async function startDueRun(db: Queryable, now: Date): Promise<StartedRun 
       WHERE r.id = due.id AND c.id = r.campaign_id
      RETURNING r.id, r.campaign_id, r.scheduled_for, r.catch_up, c.message, c.variants, c.default_region,
                c.timezone, c.window_start_minute, c.window_end_minute`,
-    [now],
+    [now, RUN_STARTS, SENDING_CAMPAIGN_STATUSES],
   );
   return rows[0] ?? null;
 }
@@ -103,8 +115,8 @@ export async function setRunEnqueued(db: Queryable, runId: number, enqueued: num
 export async function markCampaignRunning(db: Queryable, campaignId: number): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE campaigns SET status = 'running', updated_at = now()
-      WHERE id = $1 AND status = 'scheduled' AND cron_expression IS NULL`,
-    [campaignId],
+      WHERE id = $1 AND status = ANY($2::campaign_status[]) AND cron_expression IS NULL`,
+    [campaignId, ONE_OFF_STARTS],
   );
   return (rowCount ?? 0) > 0;
 }
@@ -122,11 +134,11 @@ export async function completeFinishedRuns(db: Queryable, now: Date): Promise<{ 
         SET status = CASE WHEN c.status = 'cancelled' THEN 'cancelled'::run_status ELSE 'completed'::run_status END,
             completed_at = $1
        FROM campaigns c
-      WHERE c.id = r.campaign_id AND r.status = 'running'
+      WHERE c.id = r.campaign_id AND r.status = ANY($2::run_status[])
         AND NOT EXISTS (SELECT 1 FROM outbound_messages m
-                         WHERE m.campaign_id = r.campaign_id AND m.status IN ('queued', 'sending') AND m.run_id = r.id)
+                         WHERE m.campaign_id = r.campaign_id AND m.status = ANY($3::message_status[]) AND m.run_id = r.id)
      RETURNING r.id, r.campaign_id, r.status::text AS status`,
-    [now],
+    [now, RUN_ENDS, PENDING_STATUSES],
   );
   return rows;
 }
@@ -136,8 +148,8 @@ export async function cancelPendingRunsOfCancelledCampaigns(db: Queryable, now: 
   const { rowCount } = await db.query(
     `UPDATE campaign_runs r SET status = 'cancelled', completed_at = $1
        FROM campaigns c
-      WHERE c.id = r.campaign_id AND c.status = 'cancelled' AND r.status = 'pending'`,
-    [now],
+      WHERE c.id = r.campaign_id AND c.status = 'cancelled' AND r.status = ANY($2::run_status[])`,
+    [now, PENDING_RUN_CANCELS],
   );
   return rowCount ?? 0;
 }
@@ -150,10 +162,10 @@ export async function completeOneOffCampaigns(db: Queryable, campaignIds: number
   if (campaignIds.length === 0) return [];
   const { rows } = await db.query<{ id: number }>(
     `UPDATE campaigns c SET status = 'completed', updated_at = now()
-      WHERE c.id = ANY($1::int[]) AND c.status = 'running' AND c.cron_expression IS NULL
-        AND NOT EXISTS (SELECT 1 FROM campaign_runs r WHERE r.campaign_id = c.id AND r.status IN ('pending', 'running'))
+      WHERE c.id = ANY($1::int[]) AND c.status = ANY($2::campaign_status[]) AND c.cron_expression IS NULL
+        AND NOT EXISTS (SELECT 1 FROM campaign_runs r WHERE r.campaign_id = c.id AND r.status = ANY($3::run_status[]))
      RETURNING c.id`,
-    [campaignIds],
+    [campaignIds, ONE_OFF_COMPLETES, OPEN_RUNS],
   );
   return rows.map((r) => r.id);
 }

@@ -1,11 +1,23 @@
 import type { PrismaClient } from '../../generated/prisma/client.ts';
+import { campaignMachine, runMachine, type CampaignStatusValue } from '../../lifecycle/campaign.ts';
+import { messageMachine } from '../../lifecycle/message.ts';
 
-export type CampaignStatusValue = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+export type { CampaignStatusValue };
+
+// Edges, checked against the machines when this module loads.
+const RESUMES = campaignMachine.from(['running', 'scheduled'], ['paused']);
+const DRAFT_SCHEDULES = campaignMachine.from('scheduled', ['draft']);
+const UNSCHEDULES = campaignMachine.fromOne('draft', 'scheduled');
+const CANCEL_SWEEPS_MESSAGES = messageMachine.from('cancelled', ['queued']);
+const CANCEL_SWEEPS_RUNS = runMachine.from('cancelled');
+/** Runs that make a resumed campaign `running` again. */
+const OPEN_RUNS = ['pending', 'running'] as const;
 
 /**
- * Move a campaign to `to` only if it is in one of `from`. One conditional
- * UPDATE … RETURNING, so two processes racing on the same campaign cannot both
- * win and no read-then-write window exists. Returns whether it moved.
+ * Move a campaign to `to` only if it is in one of `from` (the caller takes it
+ * from the campaign machine). One conditional UPDATE … RETURNING, so two
+ * processes racing on the same campaign cannot both win and no
+ * read-then-write window exists. Returns whether it moved.
  */
 export async function updateCampaignStatus(
   prisma: PrismaClient,
@@ -23,6 +35,20 @@ export async function updateCampaignStatus(
 }
 
 /**
+ * A draft is scheduled to be sent once at `at`: the status and the time in
+ * one conditional UPDATE, so a draft scheduled twice at once is scheduled once.
+ */
+export async function scheduleDraftCampaign(prisma: PrismaClient, campaignId: number, at: Date): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ id: number }[]>`
+    UPDATE campaigns
+       SET status = 'scheduled'::campaign_status, schedule_at = ${at}, updated_at = now()
+     WHERE id = ${campaignId}
+       AND status = ANY(${DRAFT_SCHEDULES}::campaign_status[])
+    RETURNING id`;
+  return rows.length === 1;
+}
+
+/**
  * Resume a paused campaign: back to `running` when one of its runs is still
  * pending or in progress (so the dispatcher carries on with it), otherwise to
  * `scheduled`. The choice is made inside the same UPDATE so that it sees the
@@ -34,10 +60,10 @@ export async function resumePausedCampaign(prisma: PrismaClient, campaignId: num
     UPDATE campaigns c
        SET status = CASE WHEN EXISTS (
                       SELECT 1 FROM campaign_runs r
-                       WHERE r.campaign_id = c.id AND r.status IN ('pending', 'running'))
+                       WHERE r.campaign_id = c.id AND r.status = ANY(${[...OPEN_RUNS]}::run_status[]))
                     THEN 'running'::campaign_status ELSE 'scheduled'::campaign_status END,
            updated_at = now()
-     WHERE c.id = ${campaignId} AND c.status = 'paused'
+     WHERE c.id = ${campaignId} AND c.status = ANY(${RESUMES}::campaign_status[])
     RETURNING c.status::text AS status`;
   return rows[0]?.status ?? null;
 }
@@ -61,11 +87,11 @@ export async function cancelCampaignCascade(
       RETURNING id
     ), m AS (
       UPDATE outbound_messages SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-       WHERE campaign_id IN (SELECT id FROM c) AND status = 'queued'
+       WHERE campaign_id IN (SELECT id FROM c) AND status = ANY(${CANCEL_SWEEPS_MESSAGES}::message_status[])
       RETURNING 1
     ), r AS (
       UPDATE campaign_runs SET status = 'cancelled', completed_at = now()
-       WHERE campaign_id IN (SELECT id FROM c) AND status IN ('pending', 'running')
+       WHERE campaign_id IN (SELECT id FROM c) AND status = ANY(${CANCEL_SWEEPS_RUNS}::run_status[])
       RETURNING 1
     )
     SELECT (SELECT count(*) FROM c)::int AS cancelled,
@@ -88,7 +114,7 @@ export async function moveUnstartedSchedule(prisma: PrismaClient, campaignId: nu
        SET schedule_at = ${at},
            status = CASE WHEN ${at}::timestamptz IS NULL THEN 'draft'::campaign_status ELSE c.status END,
            updated_at = now()
-     WHERE c.id = ${campaignId} AND c.status = 'scheduled' AND c.cron_expression IS NULL
+     WHERE c.id = ${campaignId} AND c.status = ${UNSCHEDULES}::campaign_status AND c.cron_expression IS NULL
        AND NOT EXISTS (SELECT 1 FROM campaign_runs r WHERE r.campaign_id = c.id)
     RETURNING c.id`;
   return rows.length === 1;

@@ -1,3 +1,4 @@
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
 
 export type CareKind = 'auto_reply' | 'opt_out_confirmation';
@@ -30,15 +31,18 @@ export interface CareMessage {
 // The dispatcher claims every `queued` row whatever its kind (and sends it with
 // the campaign's attachments and window), and its crash reconciler takes over
 // every `sending` row whose lease ran out. Care messages therefore never use
-// those two statuses. A care message that must be tried again is kept as
-//   status 'failed', error_retryable true, lease_owner NULL,
+// those two statuses. A care message that must be tried again is
+//   status 'retrying', lease_owner NULL,
 //   next_attempt_at = lease_expires_at = when it is due;
-// one being retried holds lease_owner (its care worker) and a lease deadline;
-// it ends 'sent', 'skipped' (the person opted out meanwhile) or 'failed' with
-// error_retryable false. Nothing else touches failed care rows (`campaign
-// retry-failed` and the report rollups only see kind = 'campaign'), and no
-// campaign row has a failed status with a lease deadline, so the
-// (status, lease_expires_at) index finds the due care rows alone.
+// one being retried stays 'retrying' and holds lease_owner (its care worker)
+// and a lease deadline; it ends 'sent', 'skipped' (the person opted out
+// meanwhile) or 'failed'. Only care rows are ever 'retrying', so the
+// (status, lease_expires_at) index finds the due ones alone.
+
+/** Care claims: a due retry stays retrying (leased), or ends skipped / failed (abandoned mid-send). */
+const CLAIMS = messageMachine.fromOne(['retrying', 'skipped', 'failed'], 'retrying');
+/** What a retry records: sent, failed, or retrying again. */
+const RETRY_ENDS = messageMachine.from(['sent', 'failed', 'retrying'], ['retrying']);
 
 const retryable = (r: CareResult) => (r.status === 'sent' ? null : r.status === 'retry');
 const delaySeconds = (r: CareResult) => (r.status === 'retry' ? Math.max(0, r.delayMs) / 1000 : null);
@@ -63,9 +67,9 @@ export async function insertCareMessage(db: Queryable, m: CareMessage): Promise<
               channel, status, provider_message_id, attempts, last_error, error_retryable,
               next_attempt_at, lease_expires_at, sent_at, failed_at)
            SELECT $1, $2, $3, $4::message_kind, $5, $6, $6, $7,
-                  'imessage', CASE WHEN $8::text IS NULL THEN 'failed' ELSE 'sent' END::message_status, $8, $9, $10, $11,
+                  'imessage', CASE WHEN $8::text IS NOT NULL THEN 'sent' WHEN $11 THEN 'retrying' ELSE 'failed' END::message_status, $8, $9, $10, $11,
                   COALESCE(due.at, now()), due.at,
-                  CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NULL THEN now() END
+                  CASE WHEN $8::text IS NOT NULL THEN now() END, CASE WHEN $8::text IS NULL AND NOT $11 THEN now() END
              FROM (SELECT now() + make_interval(secs => $12::float8) AS at) due
            RETURNING id`,
     values: [
@@ -94,7 +98,7 @@ export async function queueOptOutConfirmation(
     text: `INSERT INTO outbound_messages
              (campaign_id, recipient_id, contact_id, kind, to_phone, requested_line, from_line, body, channel, status,
               attempts, error_retryable, next_attempt_at, lease_expires_at, confirms_inbound_id)
-           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'failed', 0, true, now(), now(), $7)
+           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'retrying', 0, true, now(), now(), $7)
            ON CONFLICT (confirms_inbound_id) WHERE kind = 'opt_out_confirmation' DO NOTHING`,
     values: [m.campaignId, m.recipientId, m.contactId, m.toPhone, m.fromLine, m.body, m.inboundMessageId],
   });
@@ -160,32 +164,32 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaigns c ON c.id = m.campaign_id
-        WHERE m.status = 'failed' AND m.lease_expires_at <= now()
+        WHERE m.status = $4::message_status AND m.lease_expires_at <= now()
           AND m.kind IN ('auto_reply', 'opt_out_confirmation')
         ORDER BY m.lease_expires_at
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)
      UPDATE outbound_messages m
-        SET status = CASE WHEN d.outcome = 'skipped' THEN 'skipped' ELSE 'failed' END::message_status,
+        SET status = CASE d.outcome WHEN 'skipped' THEN 'skipped' WHEN 'abandoned' THEN 'failed' ELSE 'retrying' END::message_status,
             lease_owner = CASE WHEN d.outcome = 'send' THEN $1 END,
             lease_expires_at = CASE WHEN d.outcome = 'send' THEN now() + make_interval(secs => $3::float8 / 1000) END,
             error_retryable = CASE WHEN d.outcome = 'send' THEN true WHEN d.outcome = 'abandoned' THEN false END,
             last_error = CASE d.outcome WHEN 'abandoned' THEN 'outcome unknown: its care worker stopped during the send; not sent again'
                                         WHEN 'skipped' THEN 'recipient opted out' ELSE m.last_error END,
-            failed_at = CASE WHEN d.outcome = 'skipped' THEN NULL ELSE m.failed_at END,
+            failed_at = CASE WHEN d.outcome = 'abandoned' THEN now() END,
             updated_at = now()
        FROM due d
       WHERE m.id = d.id
      RETURNING m.id, d.outcome, m.kind::text AS kind, m.to_phone, COALESCE(m.from_line, m.requested_line) AS from_line, m.body,
                m.attempts, d.rate_per_line, d.burst_per_line, d.fast_track, d.max_attempts`,
-    values: [p.owner, p.limit, p.leaseMs],
+    values: [p.owner, p.limit, p.leaseMs, CLAIMS],
   });
   return rows;
 }
 
 /**
  * Record what came of a retry of a claimed care message: only while the claim
- * is still ours (status failed, our lease), so a worker that lost its lease
+ * is still ours (status retrying, our lease), so a worker that lost its lease
  * cannot overwrite what another decided. A retry again releases the row until
  * it is due; `attempts` counts tries that reached the provider.
  */
@@ -194,7 +198,7 @@ export async function recordCareRetry(db: Queryable, p: { owner: string; id: num
   const { rowCount } = await db.query({
     name: 'webhooks.record_care_retry',
     text: `UPDATE outbound_messages m
-        SET status = CASE WHEN $3::text IS NULL THEN 'failed' ELSE 'sent' END::message_status,
+        SET status = CASE WHEN $3::text IS NOT NULL THEN 'sent' WHEN $6 THEN 'retrying' ELSE 'failed' END::message_status,
             provider_message_id = $3,
             attempts = m.attempts + $4,
             last_error = $5,
@@ -203,11 +207,11 @@ export async function recordCareRetry(db: Queryable, p: { owner: string; id: num
             lease_owner = NULL,
             lease_expires_at = due.at,
             sent_at = CASE WHEN $3::text IS NOT NULL THEN now() END,
-            failed_at = CASE WHEN $3::text IS NULL THEN now() END,
+            failed_at = CASE WHEN $3::text IS NULL AND NOT $6 THEN now() END,
             updated_at = now()
        FROM (SELECT now() + make_interval(secs => $7::float8) AS at) due
-      WHERE m.id = $2 AND m.status = 'failed' AND m.lease_owner = $1`,
-    values: [p.owner, p.id, r.status === 'sent' ? r.providerMessageId : null, attempted(r) ? 1 : 0, errorOf(r), retryable(r), delaySeconds(r)],
+      WHERE m.id = $2 AND m.status = ANY($8::message_status[]) AND m.lease_owner = $1`,
+    values: [p.owner, p.id, r.status === 'sent' ? r.providerMessageId : null, attempted(r) ? 1 : 0, errorOf(r), retryable(r), delaySeconds(r), RETRY_ENDS],
   });
   return (rowCount ?? 0) > 0;
 }

@@ -1,4 +1,9 @@
+import { SENDING_CAMPAIGN_STATUSES } from '../../lifecycle/campaign.ts';
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+
+/** The claim: queued → sending, or skipped for a contact who opted out (one status: see fromOne). */
+const CLAIMABLE = messageMachine.fromOne(['sending', 'skipped'], 'queued');
 
 /** A claimed message with what the sender needs of its campaign, contact and recipient. */
 export interface ClaimedMessage {
@@ -92,13 +97,13 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
-        WHERE m.status = 'queued' AND m.next_attempt_at <= $4
+        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4
           AND m.campaign_id <> ALL($5::int[])
-          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.status IN ('scheduled', 'running'))
+          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.status = ANY($7::campaign_status[]))
         ORDER BY m.next_attempt_at
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
-    values: [p.workerId, p.limit, p.leaseMs, p.now, p.excludeCampaigns ?? []],
+    values: [p.workerId, p.limit, p.leaseMs, p.now, p.excludeCampaigns ?? [], CLAIMABLE, SENDING_CAMPAIGN_STATUSES],
   });
   return rows;
 }
@@ -120,11 +125,11 @@ export async function claimCampaignMessages(db: Queryable, p: { workerId: string
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
-        WHERE m.status = 'queued' AND m.next_attempt_at <= $4 AND m.campaign_id = $5
-          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $5 AND k.status IN ('scheduled', 'running'))
+        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND m.campaign_id = $5
+          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $5 AND k.status = ANY($7::campaign_status[]))
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
-    values: [p.workerId, p.limit, p.leaseMs, p.now, p.campaignId],
+    values: [p.workerId, p.limit, p.leaseMs, p.now, p.campaignId, CLAIMABLE, SENDING_CAMPAIGN_STATUSES],
   });
   return rows;
 }

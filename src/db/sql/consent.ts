@@ -1,4 +1,9 @@
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+
+// An opt-out stops what waits in the queue and what is claimed but not handed off yet.
+const QUEUED_TO_SKIPPED = messageMachine.fromOne('skipped', 'queued');
+const SENDING_TO_SKIPPED = messageMachine.fromOne('skipped', 'sending');
 
 export type ConsentKind = 'opt_out' | 'opt_in';
 
@@ -44,7 +49,7 @@ export async function lockContacts(db: Queryable, contactIds: number[]): Promise
  * person's last word, and, for an opt-out, stop that contact's campaign
  * messages in the same statement: every queued one, and every one being sent
  * that its sender has not handed off yet, becomes `skipped` (queued → skipped,
- * sending → skipped in message-status.ts). A message already handed off is on
+ * sending → skipped in lifecycle/message.ts). A message already handed off is on
  * the wire: it is flagged on_wire_at_opt_out so the reports can say so.
  * The flag skips a row its sender is recording as sent at that moment (it
  * holds the row and waits for this contact's lock to set the sticky line:
@@ -85,7 +90,7 @@ export async function applyConsentChanges(
                 SET status = 'skipped', last_error = 'contact opted out', error_retryable = false,
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
               WHERE $8 AND m.contact_id IN (SELECT id FROM changed) AND m.kind = 'campaign'
-                AND (m.status = 'queued' OR (m.status = 'sending' AND m.handed_off_at IS NULL))
+                AND (m.status = $9::message_status OR (m.status = $10::message_status AND m.handed_off_at IS NULL))
              RETURNING m.id
            ), on_wire AS (
              UPDATE outbound_messages m SET on_wire_at_opt_out = true
@@ -105,6 +110,8 @@ export async function applyConsentChanges(
       p.source,
       p.note,
       optOut,
+      QUEUED_TO_SKIPPED,
+      SENDING_TO_SKIPPED,
     ],
   });
   const row = rows[0];

@@ -1,6 +1,14 @@
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
 
-// Every statement here is conditioned on `status = 'sending' AND lease_owner = $me`:
+// The edges these statements make, checked against the message machine when
+// this module loads; passed as parameters so the SQL names no status pair.
+const SENDING_TO_SENT = messageMachine.from('sent', ['sending']);
+const SENDING_TO_RETRY_FAILED_OR_CANCELLED = messageMachine.from(['queued', 'failed', 'cancelled'], ['sending']);
+const SENDING_TO_FAILED = messageMachine.from('failed', ['sending']);
+const SENDING_TO_QUEUED_OR_CANCELLED = messageMachine.from(['queued', 'cancelled'], ['sending']);
+
+// Every statement here is conditioned on `status = sending AND lease_owner = $me`:
 // a worker whose lease was taken over (it stalled, the reconciler moved on)
 // can no longer write over the newer truth. The row counts they return say
 // whether the write happened.
@@ -34,14 +42,14 @@ export async function markSent(db: Queryable, p: { workerId: string; now: Date; 
               on_wire_at_opt_out = m.on_wire_at_opt_out OR EXISTS (SELECT 1 FROM contacts k WHERE k.id = m.contact_id AND k.opted_out),
               last_error = NULL, error_retryable = NULL, updated_at = $2
          FROM input
-        WHERE m.id = input.id AND m.status = 'sending' AND m.lease_owner = $1
+        WHERE m.id = input.id AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1
        RETURNING m.contact_id, m.from_line),
      sticky AS (
        UPDATE contacts c SET sticky_line = d.from_line, sticky_line_assigned_at = $2
          FROM (SELECT DISTINCT ON (contact_id) contact_id, from_line FROM done WHERE from_line IS NOT NULL) d
         WHERE c.id = d.contact_id AND c.sticky_line IS NULL)
      SELECT count(*)::int AS n FROM done`,
-    values: [p.workerId, p.now, r.map((x) => x.id), r.map((x) => x.providerMessageId), r.map((x) => x.fromLine), r.map((x) => x.channel)],
+    values: [p.workerId, p.now, r.map((x) => x.id), r.map((x) => x.providerMessageId), r.map((x) => x.fromLine), r.map((x) => x.channel), SENDING_TO_SENT],
   });
   return rows[0]?.n ?? 0;
 }
@@ -67,9 +75,9 @@ export async function markRetryOrFail(
             cancelled_at = CASE WHEN m.attempts < $5 AND c.status = 'cancelled' THEN $3::timestamptz END,
             last_error = $6, error_retryable = true, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
        FROM campaigns c
-      WHERE m.id = $2 AND m.status = 'sending' AND m.lease_owner = $1 AND c.id = m.campaign_id
+      WHERE m.id = $2 AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1 AND c.id = m.campaign_id
      RETURNING m.status::text AS status`,
-    [p.workerId, p.id, p.now, p.retryAt, p.maxAttempts, p.error],
+    [p.workerId, p.id, p.now, p.retryAt, p.maxAttempts, p.error, SENDING_TO_RETRY_FAILED_OR_CANCELLED],
   );
   return rows[0]?.status ?? null;
 }
@@ -80,8 +88,8 @@ export async function markFailed(db: Queryable, p: { workerId: string; id: numbe
     `UPDATE outbound_messages
         SET status = 'failed', failed_at = $3, last_error = $4, error_retryable = false,
             lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
-      WHERE id = $2 AND status = 'sending' AND lease_owner = $1`,
-    [p.workerId, p.id, p.now, p.error],
+      WHERE id = $2 AND status = ANY($5::message_status[]) AND lease_owner = $1`,
+    [p.workerId, p.id, p.now, p.error, SENDING_TO_FAILED],
   );
   return (rowCount ?? 0) > 0;
 }
@@ -122,8 +130,8 @@ export async function deferMessages(db: Queryable, p: { workerId: string; now: D
             next_attempt_at = d.at, attempts = greatest(m.attempts - 1, 0),
             lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
        FROM unnest($3::bigint[], $4::timestamptz[]) AS d(id, at), campaigns c
-      WHERE m.id = d.id AND m.status = 'sending' AND m.lease_owner = $1 AND c.id = m.campaign_id`,
-    values: [p.workerId, p.now, p.deferrals.map((d) => d.id), p.deferrals.map((d) => d.at)],
+      WHERE m.id = d.id AND m.status = ANY($5::message_status[]) AND m.lease_owner = $1 AND c.id = m.campaign_id`,
+    values: [p.workerId, p.now, p.deferrals.map((d) => d.id), p.deferrals.map((d) => d.at), SENDING_TO_QUEUED_OR_CANCELLED],
   });
   return rowCount ?? 0;
 }

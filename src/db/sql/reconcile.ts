@@ -1,4 +1,7 @@
+import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+
+const SENDING_TO_SENT = messageMachine.from('sent', ['sending']);
 
 export interface ExpiredLease {
   id: number;
@@ -64,13 +67,13 @@ export async function markReconciledSent(
        UPDATE outbound_messages
           SET status = 'sent', from_line = $3, channel = $6::channel, fallback_used = $7, sent_at = $4,
               lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, error_retryable = NULL, updated_at = $5
-        WHERE id = $2 AND status = 'sending' AND lease_owner = $1
+        WHERE id = $2 AND status = ANY($9::message_status[]) AND lease_owner = $1
        RETURNING contact_id),
      sticky AS (
        UPDATE contacts c SET sticky_line = $8, sticky_line_assigned_at = $5
          FROM done WHERE c.id = done.contact_id AND c.sticky_line IS NULL AND $8::text IS NOT NULL)
      SELECT count(*)::int AS n FROM done`,
-    [p.workerId, p.id, p.fromLine, p.sentAt, p.now, p.channel, p.fallbackUsed, p.stickyLine],
+    [p.workerId, p.id, p.fromLine, p.sentAt, p.now, p.channel, p.fallbackUsed, p.stickyLine, SENDING_TO_SENT],
   );
   return (rows[0]?.n ?? 0) > 0;
 }

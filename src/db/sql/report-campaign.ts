@@ -1,4 +1,5 @@
-import type { Queryable } from './report-queryable.ts';
+import { campaignKey } from './campaign-lookup.sql.ts';
+import type { Queryable } from './queryable.ts';
 
 export interface ReportCampaignRow {
   id: number;
@@ -15,15 +16,13 @@ export interface ReportCampaignRow {
 }
 
 /**
- * The campaign a report is about, by name or by id. Names win: a campaign may
- * be called "42", so the name is tried first and the id only when no campaign
- * has that name; one statement, ordered so that a name match comes first.
+ * The campaign a report is about, by id (digits) or name: campaignKey's rule.
  * The real start and end come from the runs (the schedule only says when it
  * was meant to start); a campaign is complete only when no run is open.
  */
 export async function reportCampaign(db: Queryable, nameOrId: string | number): Promise<ReportCampaignRow | undefined> {
-  const text = String(nameOrId);
-  const id = /^\d{1,9}$/.test(text) ? Number(text) : null;
+  const key = campaignKey(nameOrId);
+  if (!key) return undefined;
   const res = await db.query<ReportCampaignRow>(
     `SELECT c.id, c.name, c.status::text AS status, c.timezone, c.cron_expression, c.schedule_at, c.created_at,
             r.started_at, CASE WHEN r.open = 0 THEN r.completed_at END AS completed_at
@@ -32,10 +31,8 @@ export async function reportCampaign(db: Queryable, nameOrId: string | number): 
          SELECT min(started_at) AS started_at, max(completed_at) AS completed_at,
                 count(*) FILTER (WHERE status IN ('pending', 'running')) AS open
            FROM campaign_runs WHERE campaign_id = c.id) r ON true
-      WHERE name = $1 OR id = $2
-      ORDER BY (name = $1) DESC
-      LIMIT 1`,
-    [text, id],
+      WHERE ${'id' in key ? 'c.id = $1::int' : 'c.name = $1'}`,
+    ['id' in key ? key.id : key.name],
   );
   return res.rows[0];
 }

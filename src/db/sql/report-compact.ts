@@ -1,4 +1,4 @@
-import type { Queryable } from './report-queryable.ts';
+import type { Queryable } from './queryable.ts';
 
 /**
  * Fold the counter rows written by backends that no longer exist into shard

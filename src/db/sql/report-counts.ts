@@ -1,4 +1,4 @@
-import type { Queryable } from './report-queryable.ts';
+import type { Queryable } from './queryable.ts';
 
 export interface ReportCountRow {
   run_id: number | null;

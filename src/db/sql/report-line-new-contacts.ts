@@ -1,4 +1,4 @@
-import type { Queryable } from './report-queryable.ts';
+import type { Queryable } from './queryable.ts';
 
 /**
  * Contacts first reached on each line since midnight in `timezone`, across

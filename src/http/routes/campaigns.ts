@@ -1,11 +1,16 @@
 import { createCampaign, findCampaign } from '../../campaigns/definition.ts';
 import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
+import { retryFailedMessages } from '../../campaigns/retry-failed.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
 import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
+import { z } from 'zod';
+
+/** POST /api/campaigns/:id/retry-failed: unconfirmed messages are re-sent only when asked. */
+export const retryFailedBodySchema = z.object({ includeUnconfirmed: z.boolean().optional() }).strict();
 
 export interface CampaignRouteDeps {
   db: Pick<Database, 'prisma' | 'pool'>;
@@ -21,6 +26,7 @@ const idOf = (params: unknown): string => parseInput(campaignParamsSchema, param
  *   GET  /api/campaigns/:id              definition, recipient and message counts, recent imports
  *   POST /api/campaigns                  create (body: the campaign definition JSON, as in campaigns/*.json)
  *   POST /api/campaigns/:id/pause|resume|cancel
+ *   POST /api/campaigns/:id/retry-failed  re-queue the failed messages (never a delivered one)
  * Illegal transitions answer 409 (ConflictError), unknown campaigns 404.
  */
 export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
@@ -49,5 +55,11 @@ export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
         return typeof res === 'string' ? { id: c.id, name: c.name, status: res } : { id: c.id, name: c.name, ...res };
       });
     }
+
+    app.post('/api/campaigns/:id/retry-failed', { onRequest: auth }, async (req) => {
+      const body = parseInput(retryFailedBodySchema, req.body ?? {}, 'body');
+      const c = await findCampaign(prisma, idOf(req.params));
+      return { id: c.id, ...(await retryFailedMessages(deps.db, c.id, { includeUnconfirmed: body.includeUnconfirmed === true })) };
+    });
   };
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { findCampaign } from '../../campaigns/definition.ts';
-import { retryFailed } from '../../campaigns/retry-failed.ts';
 import { rescheduleCampaign, scheduleCampaign, scheduleInputSchema, unscheduleCampaign } from '../../campaigns/schedule.ts';
 import type { Database } from '../../db/database.ts';
 import { requireBearer } from '../auth.ts';
@@ -23,7 +22,6 @@ export interface DashboardApiDeps {
  *   POST /api/campaigns/:id/retry-failed { includeUnconfirmed?: boolean }  the CLI's retry-failed
  *     (FOLD: #13 adds this route with its use case; keep theirs and drop this one)
  */
-export const retryFailedBodySchema = z.object({ includeUnconfirmed: z.boolean().optional() }).strict();
 
 export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
   return (app) => {
@@ -37,11 +35,6 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): RouteModule {
     app.post('/api/campaigns/:id/reschedule', { onRequest: auth }, async (req) => {
       const body = parseInput(scheduleInputSchema, req.body ?? {}, 'body');
       return rescheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req)), body);
-    });
-    app.post('/api/campaigns/:id/retry-failed', { onRequest: auth }, async (req) => {
-      const body = parseInput(retryFailedBodySchema, req.body ?? {}, 'body');
-      const c = await findCampaign(deps.db.prisma, idOf(req));
-      return retryFailed(deps.db.pool, c.id, { includeUnconfirmed: body.includeUnconfirmed === true });
     });
     app.post('/api/campaigns/:id/unschedule', { onRequest: auth }, async (req) => unscheduleCampaign(deps.db.prisma, await findCampaign(deps.db.prisma, idOf(req))));
   };

@@ -1,0 +1,44 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
+import { createEmptyDatabase } from '../helpers/db.ts';
+
+const MIGRATION = '20261201190000_care_retrying';
+
+it('moves care messages waiting for a retry ("failed" with a lease deadline) to retrying, and nothing else', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-mig-'));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  await rm(path.join(dir, MIGRATION), { recursive: true });
+  const url = await createEmptyDatabase();
+  await migrate(url, dir);
+
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const { rows: [contact] } = await db.query<{ id: number }>(`INSERT INTO contacts (phone) VALUES ('+14155550100') RETURNING id`);
+    const insert = (kind: string, status: string, retryable: boolean | null, due: boolean) =>
+      db.query<{ id: string }>(
+        `INSERT INTO outbound_messages (contact_id, kind, to_phone, body, status, error_retryable, lease_expires_at, failed_at)
+         VALUES ($1, $2::message_kind, '+14155550100', 'x', $3::message_status, $4, CASE WHEN $5 THEN now() END, CASE WHEN $3 = 'failed' THEN now() END)
+         RETURNING id`,
+        [contact!.id, kind, status, retryable, due],
+      ).then((r) => r.rows[0]!.id);
+    const waiting = await insert('auto_reply', 'failed', true, true);
+    const failedForGood = await insert('opt_out_confirmation', 'failed', false, false);
+    const sent = await insert('auto_reply', 'sent', null, false);
+
+    await migrate(url, DEFAULT_MIGRATIONS_DIR);
+    const { rows } = await db.query(`SELECT id, status::text AS status, failed_at IS NOT NULL AS has_failed_at FROM outbound_messages ORDER BY id`);
+    expect(rows).toEqual([
+      { id: waiting, status: 'retrying', has_failed_at: false },
+      { id: failedForGood, status: 'failed', has_failed_at: true },
+      { id: sent, status: 'sent', has_failed_at: false },
+    ]);
+  } finally {
+    await db.end();
+  }
+});
