@@ -14,9 +14,15 @@ export interface RetryFailedResult {
  * Re-queue a campaign's failed messages with a fresh attempt budget (never
  * one the provider reported delivered or read); their runs, and a completed
  * one-off campaign, reopen in the same transaction so the dispatcher sends
- * them. The CLI's `retry-failed` and POST /api/campaigns/:id/retry-failed.
+ * them. Unconfirmed messages (the carrier never confirmed: the person may
+ * have them) only when asked. The CLI's `retry-failed` and POST
+ * /api/campaigns/:id/retry-failed.
  */
-export async function retryFailedMessages(db: Pick<Database, 'pool'>, nameOrId: string | number, now = new Date()): Promise<RetryFailedResult> {
+export async function retryFailedMessages(
+  db: Pick<Database, 'pool'>,
+  nameOrId: string | number,
+  opts: { includeUnconfirmed?: boolean; now?: Date } = {},
+): Promise<RetryFailedResult> {
   return inTransaction(db.pool, async (tx) => {
     const campaign = await reportCampaign(tx, nameOrId);
     if (!campaign) throw new NotFoundError(`campaign "${String(nameOrId).trim()}" not found`);

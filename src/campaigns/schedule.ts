@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { civil, zonedInstant } from '../compliance/zoned.ts';
+import { civil, zonedInstant } from '../lib/zoned.ts';
 import { recipientCounts } from '../db/sql/campaign-summary.sql.ts';
 import { moveUnstartedSchedule } from '../db/sql/campaign-status.sql.ts';
 import type { Campaign, PrismaClient } from '../generated/prisma/client.ts';

@@ -2,7 +2,7 @@ import { holidaysOf } from './holidays.ts';
 import type { Location } from './location.ts';
 import { Schedule, type DayIntervals, type Layer } from './schedule.ts';
 import { WEEKDAYS, type HolidaysRule, type HoursRule, type RulesTable } from './schema.ts';
-import { civilDateAt } from './zoned.ts';
+import { civilDateAt } from '../lib/zoned.ts';
 import { isValidTimeZone } from '../campaigns/timezone.ts';
 
 /** What a campaign says about when and how often it may reach a person. */

@@ -1,4 +1,4 @@
-import { civil, civilDateAt, zonedInstant, type CivilDate } from './zoned.ts';
+import { civil, civilDateAt, zonedInstant, type CivilDate } from '../lib/zoned.ts';
 
 /** Allowed local times on one day, [startMinute, endMinute) pairs, sorted; null = the whole day. */
 export type DayIntervals = readonly (readonly [number, number])[] | null;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { locate, nanpTable } from '../../src/compliance/location.ts';
-import { civil, zonedInstant } from '../../src/compliance/zoned.ts';
+import { civil, zonedInstant } from '../../src/lib/zoned.ts';
 
 describe('where a recipient is', () => {
   it.each([

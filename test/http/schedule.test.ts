@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dashboardApiRoutes } from '../../src/http/routes/dashboard-api.ts';
+import { campaignRoutes } from '../../src/http/routes/campaigns.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { localToInstant } from '../../src/campaigns/schedule.ts';
@@ -10,7 +11,7 @@ const TOKEN = 'test-token-0123456789abcdef';
 
 describe('HTTP: scheduling in the campaign time zone', async () => {
   const db = await createTestDatabase();
-  const app = await buildHttpServer({ logger: createLogger('silent') }, [dashboardApiRoutes({ db, apiToken: TOKEN })]);
+  const app = await buildHttpServer({ logger: createLogger('silent') }, [campaignRoutes({ db, apiToken: TOKEN }), dashboardApiRoutes({ db, apiToken: TOKEN })]);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   afterAll(() => app.close());
   const post = async (path: string, body: unknown = {}) => {
