@@ -105,7 +105,9 @@ describe('faults: imports left running', () => {
       // mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
       await chmod(dir, 0o755);
       const port = await freePort();
-      const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
+      // Durable (not ephemeral): with synchronous_commit off, an immediate stop can lose
+      // the committed import row this test is about.
+      const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port });
       await ensureDatabase(server.adminUrl, 'faults');
       const url = server.urlFor('faults');
       await migrate(url);
@@ -124,7 +126,7 @@ describe('faults: imports left running', () => {
       await expect(running).rejects.toThrow();
       await db.close().catch(() => undefined);
 
-      await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, ephemeral: true });
+      await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port });
       const check = openDatabase(url, { max: 1 });
       try {
         // The import's own "failed" could not reach a database that was down.
