@@ -87,7 +87,9 @@ export function createFailureRecorder(ctx: WorkerContext, breaker: OutageBreaker
         return markFailed(row, f.message);
       case 'ambiguous': {
         // Never resend blindly: the reconciler asks the history once things settle.
-        const settleUntil = now.getTime() + opts.ambiguousSettleMs;
+        // A 5xx also says the provider is in trouble: pause sends as for an outage.
+        if (f.outage) breaker.trip(f);
+        const settleUntil = Math.max(now.getTime() + opts.ambiguousSettleMs, f.outage ? breaker.until() : 0);
         ambiguousUntil = Math.max(ambiguousUntil, settleUntil);
         await store.markAmbiguous({ workerId, id: row.id, settleUntil: new Date(settleUntil), error: `ambiguous: ${f.message}` });
         totals.ambiguous++;
