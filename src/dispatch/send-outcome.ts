@@ -82,7 +82,17 @@ export function createFailureRecorder(ctx: WorkerContext, breaker: OutageBreaker
         }
         return;
       }
-      case 'account':
+      case 'account': {
+        // Every send of the campaign would be refused: stop the campaign, not
+        // the recipient. The message goes back to the queue with its attempt
+        // given back; so do the other in-flight ones as their refusals come in.
+        const url = f.url ?? null;
+        if (await store.blockCampaign({ campaignId: row.campaign_id, reason: f.message, url, now })) {
+          ctx.emit({ type: 'blocked', campaignId: row.campaign_id, reason: f.message, url });
+          ctx.logger.error({ campaign: row.campaign_id, err: f.message, url }, 'provider refused the account; campaign blocked until resumed');
+        }
+        return ctx.defer([{ id: row.id, at: now }], 'blocked');
+      }
       case 'refused':
         return markFailed(row, f.message);
       case 'ambiguous': {

@@ -27,9 +27,15 @@ export interface Faults {
    * client sees cannot tell it from a 502 before the provider acted.
    */
   gatewayErrorAfter: number;
+  /**
+   * Every send refused for the account, with the documented envelope: 401 (the
+   * key is wrong or revoked), 403 (the iMessage agreement is not accepted; the
+   * data carries `agreement_url`, as the SDK's error data has it).
+   */
+  accountRefusal: 401 | 403 | null;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -50,6 +56,7 @@ export const faultsInputSchema = z.strictObject({
   dropConnections: z.number().min(0).max(1).optional(),
   dropPhase: z.enum(['before', 'after']).optional(),
   gatewayErrorAfter: z.number().min(0).max(1).optional(),
+  accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -64,5 +71,6 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.dropConnections !== undefined) next.dropConnections = f.dropConnections;
   if (f.dropPhase !== undefined) next.dropPhase = f.dropPhase;
   if (f.gatewayErrorAfter !== undefined) next.gatewayErrorAfter = f.gatewayErrorAfter;
+  if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
   return next;
 }

@@ -128,6 +128,13 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     const c = checkSend(req.body);
     if (!c.ok) return err(req, reply, 400, c.error);
     const p = c.value;
+    if (faults.accountRefusal === 401) return err(req, reply, 401, 'Unauthorized: invalid or revoked API key');
+    if (faults.accountRefusal === 403) {
+      return answer(req, reply, 403, {
+        ...errorBody(403, 'Forbidden: the iMessage agreement has not been accepted for this account'),
+        data: { error: 'Forbidden: the iMessage agreement has not been accepted for this account', status: 403, agreement_url: 'https://contiguity.com/agreements/imessage' },
+      });
+    }
     if (p.fast_track && !opts.fastTrackAllowed) return err(req, reply, 403, 'Forbidden: fast_track needs the Fast Track entitlement');
     const now = Date.now();
     if (pacer && !p.fast_track) {
