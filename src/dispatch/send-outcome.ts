@@ -87,6 +87,7 @@ export function createFailureRecorder(ctx: WorkerContext, breaker: OutageBreaker
         // the recipient. The message goes back to the queue with its attempt
         // given back; so do the other in-flight ones as their refusals come in.
         const url = f.url ?? null;
+        ctx.haltCampaign(row.campaign_id);
         if (await store.blockCampaign({ campaignId: row.campaign_id, reason: f.message, url, now })) {
           ctx.emit({ type: 'blocked', campaignId: row.campaign_id, reason: f.message, url });
           ctx.logger.error({ campaign: row.campaign_id, err: f.message, url }, 'provider refused the account; campaign blocked until resumed');

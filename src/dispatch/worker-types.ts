@@ -161,6 +161,8 @@ export interface WorkerContext {
   inFlight(): number;
   /** Campaigns paused or cancelled since their rows were claimed. */
   readonly haltedCampaigns: ReadonlySet<number>;
+  /** This worker found the campaign halted itself (blocked): its claimed rows go back unsent at once. */
+  haltCampaign(id: number): void;
   /** Hand claimed rows back unsent (their attempt is given back). */
   defer(deferrals: Deferral[], reason: DeferReason): Promise<void>;
 }
