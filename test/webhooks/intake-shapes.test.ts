@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { signatureHeader, verifySignature } from '../../src/provider/webhooks.ts';
-import { event, eventId, LINE, seedCampaign, seedRecipient, SECRET, startReceiver, type Receiver } from './helpers.ts';
+import { event, eventId, LINE, seedCampaign, seedMessage, seedRecipient, SECRET, startReceiver, type Receiver } from './helpers.ts';
 
 /**
  * Signed events in every shape the provider's SDK accepts are stored and
@@ -78,5 +78,19 @@ describe('webhook intake: every shape the SDK accepts', () => {
       body,
     });
     expect(res.status).toBe(200);
+  });
+
+  it('numbers.substitution moves the contact\'s sticky line to the line used and keeps the unavailable one as requested', async () => {
+    const person = '+14155559303';
+    const c = await seedCampaign(db.pool);
+    const r = await seedRecipient(db.pool, c, person);
+    await db.pool.query(`UPDATE contacts SET sticky_line = $2 WHERE id = $1`, [r.contactId, LINE]);
+    const id = await seedMessage(db.pool, { campaignId: c, ...r, to: person, providerMessageId: 'imsg_subst_1' });
+    const used = '+14155550101';
+    const ev = event('numbers.substitution', { original_number: LINE, used_number: used, reason: 'line unavailable', message_id: 'imsg_subst_1', timestamp: Math.floor(Date.now() / 1000) });
+    expect((await rx.post(ev)).status).toBe(200);
+    await eventually(async () => (await db.pool.query(`SELECT sticky_line FROM contacts WHERE id = $1`, [r.contactId])).rows[0].sticky_line === used, 10_000);
+    const m = (await db.pool.query(`SELECT from_line, requested_line FROM outbound_messages WHERE id = $1`, [id])).rows[0];
+    expect(m).toEqual({ from_line: used, requested_line: LINE });
   });
 });
