@@ -33,9 +33,15 @@ export interface Faults {
    * data carries `agreement_url`, as the SDK's error data has it).
    */
   accountRefusal: 401 | 403 | null;
+  /**
+   * The id an SMS fallback's delivery report carries. The contract does not
+   * say: 'same' (default) reports the iMessage send's message_id, 'own' gives
+   * the fallback SMS an id of its own that no send answer ever named.
+   */
+  fallbackSmsId: 'same' | 'own';
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same' };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -57,6 +63,7 @@ export const faultsInputSchema = z.strictObject({
   dropPhase: z.enum(['before', 'after']).optional(),
   gatewayErrorAfter: z.number().min(0).max(1).optional(),
   accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
+  fallbackSmsId: z.enum(['same', 'own']).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -72,5 +79,6 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.dropPhase !== undefined) next.dropPhase = f.dropPhase;
   if (f.gatewayErrorAfter !== undefined) next.gatewayErrorAfter = f.gatewayErrorAfter;
   if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
+  if (f.fallbackSmsId !== undefined) next.fallbackSmsId = f.fallbackSmsId;
   return next;
 }

@@ -107,7 +107,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   function follow(msg: SimMessage): void {
     if (msg.channel === 'sms' && emitter) {
       scheduler.at(msg.settleAt, () => {
-        const base = { from: msg.from, to: msg.to, message_id: msg.id, timestamp: sec(msg.settleAt) };
+        const ownId = msg.fellBack && faults.fallbackSmsId === 'own';
+        const base = { from: msg.from, to: msg.to, message_id: ownId ? `sms_${msg.id}` : msg.id, timestamp: sec(msg.settleAt) };
         if (msg.failed) emit('text.delivery.failed', { ...base, error: SMS_FAILURE });
         else emit('text.delivery.confirmed', base);
       });

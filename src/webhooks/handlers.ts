@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
+import { findFallbackMessage } from '../db/sql/fallback-match.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
 import { queueOptOutConfirmation } from '../db/sql/care-messages.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
@@ -134,14 +135,34 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
   return care ? { kind: 'done', care } : { kind: 'done' };
 }
 
+/** A text.delivery.* report with the thread it names (for fallbacks that carry an id of their own). */
+type ThreadReport = DeliveryReport & { phone: string; line: string };
+
+const e164Or = (raw: string): string => {
+  const p = normalizePhone(raw);
+  return p.ok ? p.e164 : raw;
+};
+
 /** A text.delivery.* event as a report, or why its data is unusable. */
-function deliveryReport(event: StoredEvent): DeliveryReport | string {
+function deliveryReport(event: StoredEvent): ThreadReport | string {
   const outcome = event.type === 'text.delivery.failed' ? 'failed' : 'delivered';
   const d = outcome === 'failed' ? dataOf(textDeliveryFailedData, event) : dataOf(textDeliveryConfirmedData, event);
   if (typeof d === 'string') return d;
   const error = 'error' in d && typeof d.error === 'string' && d.error ? d.error : outcome === 'failed' ? 'delivery failed' : null;
   const to = outcome === 'failed' ? failureOutcome(error) : outcome;
-  return { providerMessageId: d.message_id, to, at: effectiveEventTime(d.timestamp, event.receivedAt), error };
+  return { providerMessageId: d.message_id, to, at: effectiveEventTime(d.timestamp, event.receivedAt), error, phone: e164Or(d.to), line: e164Or(d.from) };
+}
+
+/**
+ * A report whose id is none of ours may be about an SMS fallback that got an
+ * id of its own: matched by (recipient, line, time window) when exactly one
+ * message fits (findFallbackMessage). True when it moved one.
+ */
+async function applyToFallback(tx: Queryable, r: ThreadReport): Promise<boolean> {
+  const allowed = allowedFrom(r.to);
+  const id = await findFallbackMessage(tx, { to: r.phone, line: r.line, at: r.at, allowed });
+  if (id === null) return false;
+  return transitionDelivery(tx, { messageId: id, to: r.to, from: allowed, at: r.at, error: r.error, viaText: true });
 }
 
 const waitFor = (providerMessageId: string): EventOutcome => ({ kind: 'wait', reason: `no outbound message with provider id ${providerMessageId} (yet)` });
@@ -160,6 +181,7 @@ async function handleDelivery(tx: Queryable, event: StoredEvent): Promise<EventO
   });
   // Old news (the message is already further along) is simply done; a message we do not know yet is waited for.
   if (moved || (await findStatusByProviderId(tx, r.providerMessageId)) !== null) return { kind: 'done' };
+  if (await applyToFallback(tx, r)) return { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${r.providerMessageId} is the fallback's own)` };
   return waitFor(r.providerMessageId);
 }
 
@@ -208,7 +230,7 @@ export function isOptOutReply(keywords: KeywordClassifier, event: { type: string
  */
 export const applyDeliveryBatch: BatchHandler = async (tx, events) => {
   const outcomes = new Map<number, EventOutcome>();
-  const reports: { event: StoredEvent; report: DeliveryReport }[] = [];
+  const reports: { event: StoredEvent; report: ThreadReport }[] = [];
   for (const event of events) {
     if (event.type !== 'text.delivery.confirmed' && event.type !== 'text.delivery.failed') continue;
     const report = deliveryReport(event);
@@ -226,6 +248,7 @@ export const applyDeliveryBatch: BatchHandler = async (tx, events) => {
   for (const { event, report } of reports) {
     const id = report.providerMessageId;
     if (moved.has(id) || known.has(id)) outcomes.set(event.id, { kind: 'done' });
+    else if (await applyToFallback(tx, report)) outcomes.set(event.id, { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${id} is the fallback's own)` });
     else outcomes.set(event.id, waitFor(id));
   }
   return outcomes;
