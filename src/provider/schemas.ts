@@ -139,25 +139,59 @@ const threadEntrySchema = z.object({
 });
 const reactionSchema = z.object({ reaction: z.string(), on: z.string(), timestamp: z.number(), action: z.string(), from: z.string() });
 
-export const historyDataSchema = z.object({
-  conversation: z.array(
-    threadEntrySchema.extend({
-      read: z.number(),
-      risk: z.object({ auto_reported_as_spam: z.boolean(), marked_as_spam: z.boolean() }),
-    }),
-  ),
-  reactions: z.array(reactionSchema),
-  chat: z
-    .object({
-      filtered: z.boolean(),
-      chat_marked_as_spam: z.boolean(),
-      limit: z.number(),
-      total: z.number(),
-      count: z.number(),
-    })
-    .optional(),
+const historyEntrySchema = threadEntrySchema.extend({
+  read: z.number(),
+  risk: z.object({ auto_reported_as_spam: z.boolean(), marked_as_spam: z.boolean() }),
 });
-export type HistoryData = z.infer<typeof historyDataSchema>;
+
+/** Why an entry was left out: where and the first thing wrong with it. */
+function entryNote(i: number, error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `conversation[${i}]${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'off-schema'}`;
+}
+
+/**
+ * A thread's entries, each checked alone: an off-schema entry (a field
+ * missing or of another type) is left out and noted in `skipped`, so one odd
+ * entry never fails the whole answer and never stalls the reconcilers that
+ * read it. Only documented fields are read from the entries kept.
+ */
+function tolerantThread<E extends z.ZodType>(entry: E) {
+  return z.array(z.unknown()).transform((items) => {
+    const conversation: z.output<E>[] = [];
+    const skipped: string[] = [];
+    items.forEach((item, i) => {
+      const r = entry.safeParse(item);
+      if (r.success) conversation.push(r.data);
+      else skipped.push(entryNote(i, r.error));
+    });
+    return { conversation, skipped };
+  });
+}
+
+function withSkipped<T extends { conversation: { conversation: unknown[]; skipped: string[] } }>(d: T) {
+  const { conversation, ...rest } = d;
+  const entries = conversation.conversation as T['conversation']['conversation'];
+  return conversation.skipped.length ? { ...rest, conversation: entries, skipped: conversation.skipped } : { ...rest, conversation: entries };
+}
+
+export const historyDataSchema = z
+  .object({
+    conversation: tolerantThread(historyEntrySchema),
+    reactions: z.array(reactionSchema),
+    chat: z
+      .object({
+        filtered: z.boolean(),
+        chat_marked_as_spam: z.boolean(),
+        limit: z.number(),
+        total: z.number(),
+        count: z.number(),
+      })
+      .optional(),
+  })
+  .transform(withSkipped);
+/** `skipped` is ours: the off-schema entries left out (absent on answers built by hand). */
+export type HistoryData = Omit<z.output<typeof historyDataSchema>, 'skipped'> & { skipped?: string[] };
 
 /**
  * The SMS/MMS thread (GET /conversations/history/text/…): what we sent on the
@@ -165,12 +199,14 @@ export type HistoryData = z.infer<typeof historyDataSchema>;
  * have no read time and no spam flags, and, like the iMessage history, no
  * message id.
  */
-export const textHistoryDataSchema = z.object({
-  conversation: z.array(threadEntrySchema),
-  reactions: z.array(reactionSchema),
-  chat: z.object({ limit: z.number(), total: z.number(), count: z.number() }).optional(),
-});
-export type TextHistoryData = z.infer<typeof textHistoryDataSchema>;
+export const textHistoryDataSchema = z
+  .object({
+    conversation: tolerantThread(threadEntrySchema),
+    reactions: z.array(reactionSchema),
+    chat: z.object({ limit: z.number(), total: z.number(), count: z.number() }).optional(),
+  })
+  .transform(withSkipped);
+export type TextHistoryData = Omit<z.output<typeof textHistoryDataSchema>, 'skipped'> & { skipped?: string[] };
 
 export const messageDataSchema = z.object({
   id: z.string(),

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createPollLoop } from '../lib/poll-loop.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { allowedFrom, failureOutcome } from './delivery-status.ts';
-import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
+import { findHistoryEntry, mergeHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
 import { ProviderError } from '../provider/errors.ts';
 
 /** The provider operations the reconciler uses. */
@@ -23,6 +23,13 @@ export interface PollPolicy {
   maxAgeMs: number;
 }
 
+/**
+ * 12 polls with doubling delays (30 s … 1 h) reach about 9 hours after the
+ * send: iMessage delivery is seconds, reads mostly come the same day, and a
+ * message the provider keeps saying nothing about must not cost two provider
+ * calls every hour for days. The cap holds whatever the answers are (errors
+ * and off-schema answers count as polls).
+ */
 export const DEFAULT_POLL_POLICY: PollPolicy = {
   firstDelayMs: 30_000,
   maxDelayMs: 3_600_000,
@@ -42,6 +49,8 @@ export interface DeliveryReconcilerOptions {
   /** How long a claimed poll is reserved before someone else may take it. */
   leaseMs?: number;
   now?: () => Date;
+  /** Off-schema history entries left out (metrics). */
+  onSkippedEntries?: (n: number) => void;
 }
 
 export interface ReconcileSummary {
@@ -88,24 +97,30 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
   const now = opts.now ?? (() => new Date());
   const controller = new AbortController();
 
+  /** Off-schema history entries were left out by the client: noted, and the rest of the thread still read. */
+  function noteSkipped<H extends { skipped?: string[] }>(m: DuePoll, h: H): H {
+    if (h.skipped?.length) {
+      opts.onSkippedEntries?.(h.skipped.length);
+      log.info({ id: m.id, to: m.to_phone, skipped: h.skipped }, 'off-schema history entries skipped');
+    }
+    return h;
+  }
+
   async function observe(m: DuePoll): Promise<Observation | null> {
     const signal = controller.signal;
     if (m.provider_message_id) {
       const got = observeMessage(await opts.client.get(m.provider_message_id, { tracking: true, signal }));
-      // Spam flags live only in the thread's history; worth the call once the message has landed.
+      // Read times, delivery.status and the spam flags live only in the thread's history.
       const from = m.from_line ?? got.fromLine;
-      if (from && got.state !== 'sent' && got.state !== 'failed') {
-        const history = await opts.client.history({ to: m.to_phone, from, limit: 20 }, { signal });
+      if (from && got.state !== 'failed' && got.channel !== 'sms') {
+        const history = noteSkipped(m, await opts.client.history({ to: m.to_phone, from, limit: 20 }, { signal }));
         const entry = findHistoryEntry(history, m.body, m.sent_at, from);
-        if (entry) {
-          got.autoReportedSpam ||= entry.risk.auto_reported_as_spam;
-          got.markedSpam ||= entry.risk.marked_as_spam;
-        }
+        if (entry) mergeHistoryEntry(got, entry);
       }
       return got;
     }
     if (!m.from_line) return null;
-    const history = await opts.client.history({ to: m.to_phone, from: m.from_line, limit: 50, tracking: true }, { signal });
+    const history = noteSkipped(m, await opts.client.history({ to: m.to_phone, from: m.from_line, limit: 50, tracking: true }, { signal }));
     const entry = findHistoryEntry(history, m.body, m.sent_at, m.from_line);
     return entry ? observeHistoryEntry(entry) : null;
   }

@@ -23,10 +23,16 @@ function isoToDate(s: string): Date | null {
 }
 
 /**
- * Read `get(id, { tracking: true })`. The timeline names events like
- * `imessage.delivery.confirmed`, `text.delivery.failed`, `imessage.fallback`,
- * `imessage.read`; the status field alone says sent/delivered/read/failed. The
- * timeline gives the times; the status is the fallback when it is absent.
+ * Read `get(id, { tracking: true })` from documented fields only. Delivery
+ * comes from the timeline events the contract names
+ * (`imessage.delivery.confirmed`, `text.delivery.confirmed`,
+ * `text.delivery.failed`; the failure of either channel is read the same way)
+ * and from `status` only where its value is the history's delivery
+ * vocabulary (`delivered`, `failed`): the contract gives `get`'s status no
+ * values, so anything else (a `read`, a `queued`) proves no more than "sent".
+ * Read is never taken from here: it comes from the history entry's `read`
+ * timestamp (observeHistoryEntry, mergeHistoryEntry). The fallback and spam
+ * events are hints kept for the channel and flags, not for states.
  */
 export function observeMessage(m: MessageData): Observation {
   const o: Observation = {
@@ -47,30 +53,24 @@ export function observeMessage(m: MessageData): Observation {
     if (ev.includes('fallback')) {
       o.fallbackUsed = true;
       o.channel = 'sms';
-    } else if (ev.endsWith('.delivery.confirmed')) {
+    } else if (ev === 'imessage.delivery.confirmed' || ev === 'text.delivery.confirmed') {
       o.deliveredAt ??= at;
-      if (ev.startsWith('text.') || ev.startsWith('sms.')) o.channel = 'sms';
+      if (ev.startsWith('text.')) o.channel = 'sms';
       else o.channel ??= 'imessage';
-    } else if (ev.endsWith('.delivery.failed')) {
+    } else if (ev === 'text.delivery.failed' || ev === 'imessage.delivery.failed') {
       o.failedAt ??= at;
       o.error ??= t.title || 'delivery failed';
-      if (ev.startsWith('text.') || ev.startsWith('sms.')) o.channel = 'sms';
-    } else if (ev.endsWith('.read')) {
-      o.readAt ??= at;
+      if (ev.startsWith('text.')) o.channel = 'sms';
     } else if (ev.includes('spam')) {
       if (ev.includes('marked')) o.markedSpam = true;
       else o.autoReportedSpam = true;
     }
   }
   const status = m.status.toLowerCase();
-  if (status === 'read' || o.readAt) o.state = 'read';
-  else if (status === 'delivered' || o.deliveredAt) o.state = 'delivered';
-  else if (status === 'failed' || o.failedAt) o.state = 'failed';
+  if (o.deliveredAt || status === 'delivered') o.state = 'delivered';
+  else if (o.failedAt || status === 'failed') o.state = 'failed';
   const now = new Date();
-  if (o.state === 'read') {
-    o.readAt ??= now;
-    o.deliveredAt ??= o.readAt;
-  } else if (o.state === 'delivered') o.deliveredAt ??= now;
+  if (o.state === 'delivered') o.deliveredAt ??= now;
   else if (o.state === 'failed') {
     o.failedAt ??= now;
     o.error ??= 'delivery failed';
@@ -89,7 +89,7 @@ export function findHistoryEntry(history: HistoryData, body: string, sentAt: Dat
   return matchSentEntry(history.conversation, { body, from, near: sentAt ?? new Date() });
 }
 
-/** Read one history entry: delivery status, read time, and the spam flags only history has. */
+/** Read one history entry: `delivery.status`, the `read` time, and the spam flags only history has. */
 export function observeHistoryEntry(e: HistoryEntry): Observation {
   const base = observeMessage({
     id: '',
@@ -97,14 +97,29 @@ export function observeHistoryEntry(e: HistoryEntry): Observation {
     from: e.from,
     message: e.message,
     timestamp: e.timestamp,
-    status: e.read ? 'read' : e.delivery.status === 'delivered' || e.delivery.status === 'failed' ? e.delivery.status : 'sent',
+    status: e.delivery.status,
     attachments: e.attachments,
     tracking: e.tracking,
   });
-  if (e.read) base.readAt = providerTime(e.read);
-  if (e.delivery.status === 'delivered' && e.delivery.timestamp) base.deliveredAt = providerTime(e.delivery.timestamp);
-  if (base.state === 'read' && base.deliveredAt === null) base.deliveredAt = base.readAt;
-  base.autoReportedSpam ||= e.risk.auto_reported_as_spam;
-  base.markedSpam ||= e.risk.marked_as_spam;
-  return base;
+  return mergeHistoryEntry(base, e);
+}
+
+/**
+ * Add what a history entry proves to an observation: delivered when
+ * `delivery.status` says so (at `delivery.timestamp`), read when `read` is a
+ * time (0 or absent: not read), and the spam flags.
+ */
+export function mergeHistoryEntry(o: Observation, e: HistoryEntry): Observation {
+  if (e.delivery.status === 'delivered' && o.state !== 'failed') {
+    if (o.state === 'sent') o.state = 'delivered';
+    if (e.delivery.timestamp) o.deliveredAt ??= providerTime(e.delivery.timestamp);
+  }
+  if (e.read > 0 && o.state !== 'failed') {
+    o.state = 'read';
+    o.readAt = providerTime(e.read);
+    o.deliveredAt ??= o.readAt;
+  }
+  o.autoReportedSpam ||= e.risk.auto_reported_as_spam;
+  o.markedSpam ||= e.risk.marked_as_spam;
+  return o;
 }

@@ -115,14 +115,22 @@ describe('requests the client sends (validated against openapi-send.json / opena
 });
 
 describe('answers the client accepts (validated against openapi-conversations.json)', () => {
-  it('textHistory: the documented answer is parsed; one that breaks the schema is refused, not guessed at', async () => {
+  it('textHistory: the documented answer is parsed; an off-schema entry is skipped with a note, an answer that breaks the schema is refused', async () => {
     const v = responseValidator('conversations', '/history/text/{to}/{from}/{limit}', 'get', 200);
     expect(v(envelope(TEXT_HISTORY)), explain(v)).toBe(true);
     const server = await serve(answerFor);
     const client = createImessageClient({ baseUrl: server.url, apiKey: KEY, retry: fastRetry });
     expect(await client.textHistory({ to: TO, from: LINE })).toEqual(TEXT_HISTORY);
 
-    const broken = { ...TEXT_HISTORY, conversation: [{ to: TO, from: LINE, message: 'no delivery', timestamp: 1, attachments: [] }] };
+    // One entry without its delivery: left out and noted, the rest of the thread still read.
+    const odd = { ...TEXT_HISTORY, conversation: [{ to: TO, from: LINE, message: 'no delivery', timestamp: 1, attachments: [] }, ...TEXT_HISTORY.conversation] };
+    expect(v(envelope(odd))).toBe(false);
+    const oddServer = await serve(() => ({ status: 200, body: envelope(odd) }));
+    const c1 = createImessageClient({ baseUrl: oddServer.url, apiKey: KEY, retry: fastRetry });
+    expect(await c1.textHistory({ to: TO, from: LINE })).toEqual({ ...TEXT_HISTORY, skipped: [expect.stringMatching(/^conversation\[0\]\.delivery: /)] });
+    c1.close();
+
+    const broken = { ...TEXT_HISTORY, conversation: { not: 'a list' } };
     expect(v(envelope(broken))).toBe(false);
     const bad = await serve(() => ({ status: 200, body: envelope(broken) }));
     const c2 = createImessageClient({ baseUrl: bad.url, apiKey: KEY, retry: fastRetry });
