@@ -74,6 +74,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     keywords: createKeywordClassifier({ optOut: config.CONSENT_OPT_OUT_KEYWORDS, optIn: config.CONSENT_OPT_IN_KEYWORDS }),
     confirmationText: config.CONSENT_CONFIRMATION_TEXT,
     ...opts.webhooks,
+    reconciler: { onSkippedEntries: (n) => metrics.onHistoryEntriesSkipped(n), ...opts.webhooks?.reconciler },
   });
   const apiToken = config.BLUECAST_API_TOKEN;
   const runWorker = (opts.worker ?? true) && client !== undefined;
@@ -90,6 +91,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       logger,
       urgent: webhooks.urgent,
       applyNow: webhooks.applyNow,
+      onOffShape: (type) => metrics.onOffShapeEvent(type),
     }),
     campaignRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),

@@ -20,6 +20,10 @@ export interface Metrics {
   onDispatchEvent(e: DispatchEvent): void;
   /** The webhook receiver answered a delivery with this status. */
   onWebhookReceived(status: number): void;
+  /** A signed webhook event off its documented shape was stored (and processed leniently). */
+  onOffShapeEvent(type: string): void;
+  /** The delivery reconciler left off-schema history entries out. */
+  onHistoryEntriesSkipped(n: number): void;
   /** A pacer that records how long it asks senders to wait for a line token. */
   observePacer(pacer: Pacer): Pacer;
   /** The exposition text (and its content type). */
@@ -65,6 +69,17 @@ export function createMetrics(deps: { pool: pg.Pool }): Metrics {
     name: 'bluecast_webhooks_received_total',
     help: 'Webhook deliveries received, by the HTTP status we answered (2xx: stored)',
     labelNames: ['status'] as const,
+    registers,
+  });
+  const offShape = new Counter({
+    name: 'bluecast_webhook_events_off_shape_total',
+    help: 'Signed webhook events stored although off their documented shape (never refused: see the receiver log for the issues), by type',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  const skippedEntries = new Counter({
+    name: 'bluecast_history_entries_skipped_total',
+    help: 'Off-schema history entries the delivery reconciler left out (the rest of the thread was still read)',
     registers,
   });
   const tokenWait = new Histogram({
@@ -152,6 +167,13 @@ export function createMetrics(deps: { pool: pg.Pool }): Metrics {
     },
     onWebhookReceived(status) {
       webhooks.inc({ status: String(status) });
+    },
+    onOffShapeEvent(type) {
+      // Types are the provider's text: bounded so a hostile sender cannot grow the label set.
+      offShape.inc({ type: /^[a-z0-9_.]{1,64}$/.test(type) ? type : 'other' });
+    },
+    onHistoryEntriesSkipped(n) {
+      skippedEntries.inc(n);
     },
     observePacer(pacer) {
       return {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -178,6 +179,17 @@ describe('bluecast serve: /metrics and /api/openapi.json', () => {
     expect(sample(text, 'bluecast_webhooks_received_total', 'status="401"')).toBe(1);
     expect(text).toMatch(/^# TYPE bluecast_messages gauge$/m);
     expect(text).toMatch(/^# TYPE bluecast_provider_request_duration_seconds histogram$/m);
+  });
+
+  it('counts signed events stored although off their documented shape', async () => {
+    const body = JSON.stringify({ id: 'evt_ops_off_shape_1', type: 'imessage.incoming', timestamp: 1_780_000_000, api_version: 'v2026.8.2', data: { to: '+14155550100', body: 'no sender' } });
+    const t = Math.floor(Date.now() / 1000);
+    const v1 = createHmac('sha256', 'whsec_operations_test').update(`${t}.${body}`).digest('hex');
+    const res = await fetch(`${service.url}/webhooks/contiguity`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'contiguity-signature': `t=${t},v1=${v1}` } });
+    expect(res.status).toBe(200);
+    const text = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(sample(text, 'bluecast_webhook_events_off_shape_total', 'type="imessage.incoming"')).toBe(1);
+    expect(text).toMatch(/^# TYPE bluecast_history_entries_skipped_total counter$/m);
   });
 
   it('describes every registered /api route in /api/openapi.json, with the zod-described parts', async () => {

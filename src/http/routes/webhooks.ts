@@ -21,6 +21,8 @@ export interface WebhookRouteDeps {
    */
   urgent?: (event: ProviderEvent) => boolean;
   applyNow?: (providerEventId: string) => Promise<boolean>;
+  /** A signed event off its documented shape was accepted (metrics). */
+  onOffShape?: (type: string) => void;
 }
 
 export const WEBHOOK_PATH = '/webhooks/contiguity';
@@ -119,6 +121,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           return reply.code(400).send({ error: 'not a webhook event: a JSON object with an id is required', issues: err.issues });
         }
         log.warn({ eventId: shape.id, type: shape.type, issues: err.issues }, 'webhook event off its documented shape: stored, processed leniently');
+        deps.onOffShape?.(shape.type);
       }
       try {
         // The id and type go to text columns, which cannot hold U+0000 either.
