@@ -71,7 +71,3 @@ export const messageMachine = defineMachine<MessageStatus>('message', MESSAGE_ST
   // A care retry claimed, or put off again, stays retrying (its lease changes).
   retrying: ['retrying'],
 });
-
-export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
-  return messageMachine.canTransition(from, to);
-}
