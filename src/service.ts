@@ -17,7 +17,8 @@ import { buildHttpServer } from './http/server.ts';
 import { createHeartbeat } from './lib/heartbeat.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createSharedPacer } from './dispatch/pacing.ts';
-import { createImessageClient, type ImessageClient } from './provider/client.ts';
+import type { ImessageClient } from './provider/client.ts';
+import { createConfiguredClient } from './provider/configured.ts';
 import { createRollupCompactor } from './reports/compact.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from './webhooks/pipeline.ts';
 
@@ -56,15 +57,7 @@ export interface Service {
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, logger, db } = app;
   const metrics = createMetrics({ pool: db.pool });
-  const client: ImessageClient | undefined = config.CONTIGUITY_API_KEY
-    ? createImessageClient({
-        baseUrl: config.CONTIGUITY_BASE_URL,
-        apiKey: config.CONTIGUITY_API_KEY,
-        timeoutMs: config.REQUEST_TIMEOUT_MS,
-        logger,
-        onAttempt: (a) => metrics.onProviderAttempt(a),
-      })
-    : undefined;
+  const client: ImessageClient | undefined = createConfiguredClient(config, { logger, onAttempt: (a) => metrics.onProviderAttempt(a) });
   if (!client) logger.warn('CONTIGUITY_API_KEY is not set: nothing will be sent, delivery states will not be polled');
 
   const webhooks = createWebhookPipeline({
