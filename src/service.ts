@@ -77,6 +77,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     openApiRoutes,
     webhookRoutes({
       secrets: config.WEBHOOK_SECRET,
+      toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
       inbox: webhooks.inbox,
       logger,
       urgent: webhooks.urgent,

@@ -4,6 +4,7 @@ import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerImessageCommands } from './commands/imessage.ts';
 import { registerSimulatorCommand } from './commands/simulator.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerRepliesCommand(program);
   registerConsentCommands(program);
   registerRunCommand(program);
+  registerDoctorCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
   registerReportCommand(program);

@@ -167,6 +167,8 @@ async function handleDelivery(tx: Queryable, event: StoredEvent): Promise<EventO
 async function handleSubstitution(tx: Queryable, event: StoredEvent): Promise<EventOutcome> {
   const d = dataOf(numbersSubstitutionData, event);
   if (typeof d === 'string') return { kind: 'done', note: d };
+  // Not about one message of ours (null id): nothing to move, kept for the record.
+  if (d.message_id === null) return { kind: 'done', note: `substitution of ${d.original_number} by ${d.used_number} names no message` };
   const ok = await recordLineSubstitution(tx, { providerMessageId: d.message_id, originalNumber: d.original_number, usedNumber: d.used_number });
   return ok ? { kind: 'done' } : waitFor(d.message_id);
 }

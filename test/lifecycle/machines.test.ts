@@ -64,6 +64,11 @@ const CAMPAIGN_EDGES: Record<string, string> = {
   'scheduled→cancelled': 'cancel',
   'running→cancelled': 'cancel',
   'paused→cancelled': 'cancel',
+  'running→blocked': 'blockCampaign: the provider refused the account',
+  'scheduled→blocked': 'blockCampaign: refused on the first send of a run',
+  'blocked→running': 'resume with a run in progress, once the account is fixed',
+  'blocked→scheduled': 'resume without a run',
+  'blocked→cancelled': 'cancel',
 };
 
 function pairs<S extends string>(m: Machine<S>): [S, S][] {
