@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
+import { registerPlanCommand } from './commands/plan.ts';
 import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
+  registerPlanCommand(program);
   registerReportCommand(program);
   registerRulesCommand(program);
   registerWebhooksCommands(program);
