@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/sql/queryable.ts';
 import { lineNewContactLoad } from '../db/sql/lines.ts';
-import { planRecipientGroups } from '../db/sql/plan-recipients.ts';
+import { planRecipientGroups, recentlyContacted } from '../db/sql/plan-recipients.ts';
+import { runChecks, type PlanCheck } from './checks.ts';
 import { createTimezoneResolver } from '../dispatch/timezone.ts';
 import { simulate, type Forecast, type PlanCampaign, type RecipientGroup } from './forecast.ts';
 
@@ -9,16 +10,23 @@ export interface Plan {
   now: string;
   forecast: Forecast;
   groups: number;
+  checks: PlanCheck[];
 }
 
+/** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
+export type LineProblems = (lines: string[]) => Promise<string[]>;
+
+// Passed as the campaign's zone to the resolver: it comes back when the number places no one.
+const UNPLACED = '\u0000unknown';
+
 /** The campaign's settings the planner reads, by id. */
-async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & { status: string }) | undefined> {
+async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & { status: string; message: string; variants: string[]; attachments: string[] }) | undefined> {
   const { rows } = await db.query<{
     id: number; name: string; status: string; timezone: string; window_start_minute: number | null; window_end_minute: number | null;
-    sender_lines: string[]; rate_per_line: number; new_contacts_per_hour: number; new_contacts_per_day: number;
+    sender_lines: string[]; rate_per_line: number; message: string; variants: string[]; attachments: string[]; new_contacts_per_hour: number; new_contacts_per_day: number;
   }>(
     `SELECT id, name, status::text AS status, timezone, window_start_minute, window_end_minute, sender_lines,
-            rate_per_line, new_contacts_per_hour, new_contacts_per_day FROM campaigns WHERE id = $1`,
+            rate_per_line, new_contacts_per_hour, new_contacts_per_day, message, variants, attachments FROM campaigns WHERE id = $1`,
     [id],
   );
   const c = rows[0];
@@ -27,6 +35,9 @@ async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & 
     id: c.id,
     name: c.name,
     status: c.status,
+    message: c.message,
+    variants: c.variants,
+    attachments: c.attachments,
     timezone: c.timezone,
     window: { startMinute: c.window_start_minute, endMinute: c.window_end_minute },
     senderLines: c.sender_lines,
@@ -42,17 +53,27 @@ async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & 
  * current new-contact load (the dispatcher's own query: other campaigns'
  * reservations on the same lines included), then simulated (forecast.ts).
  */
-export async function buildPlan(db: Queryable, campaignId: number, now: Date): Promise<Plan | undefined> {
+export async function buildPlan(db: Queryable, campaignId: number, now: Date, opts: { lineProblems?: LineProblems; recentHours?: number } = {}): Promise<Plan | undefined> {
   const campaign = await planCampaign(db, campaignId);
   if (!campaign) return undefined;
-  const [rows, loads] = await Promise.all([
+  const recentHours = opts.recentHours ?? campaign.recentContactHours ?? 24;
+  const [rows, loads, recentContacts, lineProblems] = await Promise.all([
     planRecipientGroups(db, campaignId),
     campaign.senderLines.length > 0 ? lineNewContactLoad(db, { lines: campaign.senderLines, now }) : Promise.resolve([]),
+    recentlyContacted(db, { campaignId, since: new Date(now.getTime() - recentHours * 3_600_000) }),
+    opts.lineProblems ? opts.lineProblems(campaign.senderLines) : Promise.resolve([]),
   ]);
   const zones = createTimezoneResolver();
   const merged = new Map<string, RecipientGroup>();
+  let unknownZone = 0;
+  let newContacts = 0;
   for (const r of rows) {
-    const zone = await zones.zoneFor(r.sample_phone, r.timezone, campaign.timezone);
+    let zone = await zones.zoneFor(r.sample_phone, r.timezone, UNPLACED);
+    if (zone === UNPLACED) {
+      zone = campaign.timezone;
+      unknownZone += Number(r.n);
+    }
+    if (r.sticky_line === null) newContacts += Number(r.n);
     const key = `${zone}\u0000${r.sticky_line ?? ''}`;
     const g = merged.get(key) ?? { zone, stickyLine: r.sticky_line, count: 0 };
     g.count += Number(r.n);
@@ -65,7 +86,22 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date): P
     loads.map((l) => ({ line: l.line, lastHour: Number(l.last_hour), lastDay: Number(l.last_day) })),
     now,
   );
-  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, now: now.toISOString(), forecast, groups: groups.length };
+  const checks = runChecks({
+    message: campaign.message,
+    variants: campaign.variants,
+    attachments: campaign.attachments,
+    newContacts,
+    total: forecast.total,
+    unknownZone,
+    campaignZone: campaign.timezone,
+    finish: forecast.finish,
+    unscheduled: forecast.unscheduled,
+    sendBy: campaign.sendBy,
+    recentContacts,
+    recentHours,
+    lineProblems,
+  });
+  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, now: now.toISOString(), forecast, groups: groups.length, checks };
 }
 
 /** The plan as lines of text for a terminal. */
@@ -80,6 +116,8 @@ export function formatPlan(p: Plan): string {
     `  waiting past 1 day: ${f.waitingPast.days1}, 3 days: ${f.waitingPast.days3}, 7 days: ${f.waitingPast.days7}`,
     '  sends per day:',
     ...f.perDay.map((d) => `    ${d.day}  ${d.sends}`),
+    p.checks.length === 0 ? '  checks: all passed' : '  checks:',
+    ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
   ];
   return out.join('\n');
 }

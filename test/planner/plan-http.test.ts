@@ -48,6 +48,8 @@ describe('plan: from the database, over HTTP', async () => {
     expect(f.perDay[0]).toEqual({ day: '2030-07-01', sends: 20 + 5 + 40 });
     expect(f.unscheduled).toBe(0);
     expect(f.perDay.reduce((a: number, d: { sends: number }) => a + d.sends, 0)).toBe(119);
+    // 702 places its numbers: no unknown zone; the message has a variable but no opt-out line.
+    expect(body.checks.map((x: { id: string }) => x.id)).toEqual(['opt-out-missing']);
   });
 
   it('other campaigns\' queued first contacts on the same lines take their caps first', async () => {
@@ -63,6 +65,20 @@ describe('plan: from the database, over HTTP', async () => {
     const { body } = await get(`${c.id}/plan?now=2030-07-01T13:00:00Z`);
     // Line 1 is full for the hour (20 reserved > 10): only line 2 takes new contacts.
     expect(body.forecast.perHour[0]).toEqual({ hour: '2030-07-01T13:00:00.000Z', sends: 10 });
+  });
+
+  it('the checks see recipients with no known zone and people messaged in the last day', async () => {
+    const c = await makeCampaign(db, { message: 'Sale Friday. Reply STOP to opt out.', from: LINES });
+    // +1 800 numbers place no one; one recipient got a message an hour ago.
+    await db.pool.query(`INSERT INTO campaign_recipients (campaign_id, phone) SELECT $1, '+1800555' || lpad(g::text, 4, '0') FROM generate_series(1, 3) g`, [c.id]);
+    await db.pool.query(
+      `WITH ct AS (INSERT INTO contacts (phone) VALUES ('+18005550001') RETURNING id, phone)
+       INSERT INTO outbound_messages (contact_id, to_phone, body, status, sent_at) SELECT ct.id, ct.phone, 'x', 'sent', $1::timestamptz - interval '1 hour' FROM ct`,
+      ['2030-07-01T13:00:00Z'],
+    );
+    const { body } = await get(`${c.id}/plan?now=2030-07-01T13:00:00Z`);
+    expect(body.checks.map((x: { id: string; level: string }) => `${x.level}:${x.id}`)).toEqual(['warn:unknown-zone', 'warn:identical-bodies', 'warn:recent-contact']);
+    expect(body.checks[2].message).toBe('1 recipient(s) were messaged in the last 24 hours');
   });
 
   it('answers 404 for an unknown campaign and 400 for a bad time', async () => {

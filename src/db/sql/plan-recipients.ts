@@ -33,3 +33,19 @@ export async function planRecipientGroups(db: Queryable, campaignId: number): Pr
   });
   return rows;
 }
+
+/**
+ * Recipients of the campaign whose contact got a message from us (any
+ * campaign, or a reply) since `since`. The contact's messages by
+ * (contact_id, ...) index; counted, not listed.
+ */
+export async function recentlyContacted(db: Queryable, p: { campaignId: number; since: Date }): Promise<number> {
+  const { rows } = await db.query<{ n: string }>({
+    name: 'planner.recently_contacted',
+    text: `SELECT count(*)::text AS n FROM campaign_recipients r JOIN contacts c ON c.phone = r.phone
+            WHERE r.campaign_id = $1
+              AND EXISTS (SELECT 1 FROM outbound_messages m WHERE m.contact_id = c.id AND m.sent_at >= $2)`,
+    values: [p.campaignId, p.since],
+  });
+  return Number(rows[0]!.n);
+}
