@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/sql/queryable.ts';
 import { lineNewContactLoad } from '../db/sql/lines.ts';
-import { planRecipientGroups, recentlyContacted } from '../db/sql/plan-recipients.ts';
+import { planRecipientGroups, recentlyContacted, sampleRecipients } from '../db/sql/plan-recipients.ts';
+import { estimateSegments, type SegmentEstimate } from './cost.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
 import { createTimezoneResolver } from '../dispatch/timezone.ts';
 import { simulate, type Forecast, type PlanCampaign, type RecipientGroup } from './forecast.ts';
@@ -11,6 +12,7 @@ export interface Plan {
   forecast: Forecast;
   groups: number;
   checks: PlanCheck[];
+  segments: SegmentEstimate;
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -86,6 +88,8 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     loads.map((l) => ({ line: l.line, lastHour: Number(l.last_hour), lastDay: Number(l.last_day) })),
     now,
   );
+  const sample = await sampleRecipients(db, { campaignId, total: forecast.total, size: 2000 });
+  const segments = estimateSegments(campaign, sample);
   const checks = runChecks({
     message: campaign.message,
     variants: campaign.variants,
@@ -101,7 +105,7 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     recentHours,
     lineProblems,
   });
-  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, now: now.toISOString(), forecast, groups: groups.length, checks };
+  return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status }, now: now.toISOString(), forecast, groups: groups.length, checks, segments };
 }
 
 /** The plan as lines of text for a terminal. */
@@ -116,6 +120,7 @@ export function formatPlan(p: Plan): string {
     `  waiting past 1 day: ${f.waitingPast.days1}, 3 days: ${f.waitingPast.days3}, 7 days: ${f.waitingPast.days7}`,
     '  sends per day:',
     ...f.perDay.map((d) => `    ${d.day}  ${d.sends}`),
+    `  SMS segments per recipient (if sent as SMS): ${p.segments.segmentsPerRecipient.toFixed(2)} (max ${p.segments.maxSegments}; ${p.segments.ucs2} of ${p.segments.sampled} sampled bodies UCS-2${p.segments.ucs2Characters.length ? `, forced by ${p.segments.ucs2Characters.map((c) => JSON.stringify(c.char)).join(' ')}` : ''})`,
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
   ];

@@ -49,3 +49,17 @@ export async function recentlyContacted(db: Queryable, p: { campaignId: number; 
   });
   return Number(rows[0]!.n);
 }
+
+/**
+ * An even sample of the campaign's recipients for rendering (every k-th id,
+ * k from the count), so a million recipients cost a bounded render.
+ */
+export async function sampleRecipients(db: Queryable, p: { campaignId: number; total: number; size: number }): Promise<{ id: string; phone: string; variables: Record<string, unknown> }[]> {
+  const k = Math.max(1, Math.ceil(p.total / p.size));
+  const { rows } = await db.query<{ id: string; phone: string; variables: Record<string, unknown> }>({
+    name: 'planner.sample_recipients',
+    text: `SELECT id::text, phone, variables FROM campaign_recipients WHERE campaign_id = $1 AND id % $2 = 0 LIMIT $3`,
+    values: [p.campaignId, k, p.size],
+  });
+  return rows;
+}
