@@ -1,4 +1,4 @@
-import { isInWindow, type SendWindow } from '../dispatch/window.ts';
+import { isMinuteInWindow, localMinuteOfDay, type SendWindow } from '../dispatch/window.ts';
 
 /**
  * What the planner needs of a campaign. The compliance fields (#19) are
@@ -69,7 +69,7 @@ export function simulate(
   now: Date,
   opts: { horizonDays?: number } = {},
 ): Forecast {
-  const horizonSteps = (opts.horizonDays ?? 120) * DAY_STEPS;
+  const horizonSteps = (opts.horizonDays ?? 400) * DAY_STEPS;
   const start = Math.ceil(now.getTime() / 60_000) * 60_000;
   const pool = campaign.senderLines;
   const rateCap = Math.max(0, Math.floor(campaign.ratePerLine * (STEP_MS / 1000)));
@@ -100,6 +100,7 @@ export function simulate(
   let last: number | null = null;
   const past = { days1: 0, days3: 0, days7: 0 };
   const zoneOpen = new Map<string, boolean>();
+  const offsets = new Map<string, number>();
 
   for (let step = 0; step < horizonSteps && remaining > 0; step++) {
     const t = start + step * STEP_MS;
@@ -115,9 +116,18 @@ export function simulate(
       dr[dSlot] = 0;
     }
     zoneOpen.clear();
+    // A zone's UTC offset is read (Intl) once an hour and local minutes are
+    // computed from it: offsets change on the hour or half hour, and Intl
+    // calls per zone per step were most of the plan's time.
+    if (step % HOUR_STEPS === 0) offsets.clear();
+    const utcMinute = (t / 60_000) % 1440;
     const open = (zone: string) => {
       let o = zoneOpen.get(zone);
-      if (o === undefined) zoneOpen.set(zone, (o = isInWindow(new Date(t), zone, campaign.window)));
+      if (o === undefined) {
+        let off = offsets.get(zone);
+        if (off === undefined) offsets.set(zone, (off = localMinuteOfDay(new Date(t), zone) - utcMinute));
+        zoneOpen.set(zone, (o = isMinuteInWindow((((utcMinute + off) % 1440) + 1440) % 1440, campaign.window)));
+      }
       return o;
     };
     const tokens = new Map(pool.map((l) => [l, rateCap]));
