@@ -4,6 +4,7 @@ import { createKeywordClassifier } from './consent/keywords.ts';
 import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
+import { planRoutes } from './http/routes/plan.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
@@ -85,6 +86,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       applyNow: webhooks.applyNow,
     }),
     campaignRoutes({ db, apiToken }),
+    planRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),

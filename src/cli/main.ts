@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
+import { registerPlanCommand } from './commands/plan.ts';
 import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
+  registerPlanCommand(program);
   registerReportCommand(program);
   registerRulesCommand(program);
   registerWebhooksCommands(program);
