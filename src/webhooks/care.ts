@@ -135,7 +135,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
       if (wait > 0) return { status: 'retry', delayMs: wait, error: `put off: line ${m.line} has no token for ${wait} ms`, attempted: false };
     }
     // An opt-out is never answered but by its confirmation: checked at the last moment, as the dispatcher's hand-off does.
-    if (m.kind === 'auto_reply' && !(await personConsents(opts.pool, m.person).catch(() => false))) {
+    if (m.kind !== 'opt_out_confirmation' && !(await personConsents(opts.pool, m.person).catch(() => false))) {
       return { status: 'failed', error: 'not sent: the person opted out' };
     }
     try {

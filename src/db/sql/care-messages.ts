@@ -1,7 +1,7 @@
 import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
 
-export type CareKind = 'auto_reply' | 'opt_out_confirmation';
+export type CareKind = 'auto_reply' | 'opt_out_confirmation' | 'operator_reply';
 
 /**
  * What came of one try at a care message:
@@ -147,7 +147,7 @@ export interface ClaimedCareMessage {
  * - a due row that still has an owner was being tried when its worker died or
  *   stalled past the lease: whether the provider took it is unknown, and care
  *   never sends twice, so it is closed as failed;
- * - an auto-reply to a person who opted out since is skipped (an opt-out is
+ * - an auto-reply or operator reply to a person who opted out since is skipped (an opt-out is
  *   never answered but by its confirmation).
  * The campaign's pacing rides along (LEFT JOIN: defaults if it is gone).
  */
@@ -157,7 +157,7 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
     text: `WITH due AS (
        SELECT m.id,
               CASE WHEN m.lease_owner IS NOT NULL THEN 'abandoned'
-                   WHEN m.kind = 'auto_reply' AND ct.opted_out THEN 'skipped'
+                   WHEN m.kind <> 'opt_out_confirmation' AND ct.opted_out THEN 'skipped'
                    ELSE 'send' END AS outcome,
               COALESCE(c.rate_per_line, 1) AS rate_per_line, COALESCE(c.burst_per_line, 5) AS burst_per_line,
               COALESCE(c.fast_track, false) AS fast_track, COALESCE(c.max_attempts, 5) AS max_attempts
@@ -165,7 +165,7 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaigns c ON c.id = m.campaign_id
         WHERE m.status = $4::message_status AND m.lease_expires_at <= now()
-          AND m.kind IN ('auto_reply', 'opt_out_confirmation')
+          AND m.kind IN ('auto_reply', 'opt_out_confirmation', 'operator_reply')
         ORDER BY m.lease_expires_at
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)
