@@ -64,7 +64,8 @@ describe('the inbox against the simulator', () => {
     const r = await seedRecipient(db.pool, campaignId, PERSON, { first_name: 'Ada' });
     const id = await seedMessage(db.pool, { campaignId, ...r, to: PERSON, body: 'Big news this week', providerMessageId: null });
     const sent = await direct.send({ to: PERSON, from: LINE, message: 'Big news this week' });
-    await db.pool.query('UPDATE outbound_messages SET provider_message_id = $1 WHERE id = $2', [sent.message_id, id]);
+    // Sent a minute ago: the reply's provider timestamp has whole seconds, so a send in the same second could sort after it.
+    await db.pool.query("UPDATE outbound_messages SET provider_message_id = $1, sent_at = now() - interval '1 minute' WHERE id = $2", [sent.message_id, id]);
 
     const q = `/api/inbox/threads?unread=true`;
     const list = await eventually(async () => {
