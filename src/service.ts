@@ -6,6 +6,8 @@ import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts'
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { planRoutes } from './http/routes/plan.ts';
 import { consentRoutes } from './http/routes/consent.ts';
+import { inboxRoutes } from './http/routes/inbox.ts';
+import { createInbox } from './inbox/inbox.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
@@ -90,6 +92,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),
+    inboxRoutes({ inbox: client && createInbox({ pool: db.pool, client, readReceipts: config.INBOX_READ_RECEIPTS }), apiToken }),
     dashboardApiRoutes({ db, apiToken }),
     dashboardRoutes({ pool: db.pool, apiToken, publicUrl: config.PUBLIC_URL, ...opts.dashboard }),
   ]);

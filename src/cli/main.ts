@@ -10,6 +10,7 @@ import { registerImportCommand } from './commands/import.ts';
 import { registerImessageCommands } from './commands/imessage.ts';
 import { registerSimulatorCommand } from './commands/simulator.ts';
 import { registerRepliesCommand } from './commands/replies.ts';
+import { registerInboxCommands } from './commands/inbox.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRetryFailedCommand } from './commands/retry-failed.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerImessageCommands(program);
   registerSimulatorCommand(program);
   registerRepliesCommand(program);
+  registerInboxCommands(program);
   registerConsentCommands(program);
   registerRunCommand(program);
   registerDoctorCommand(program);

@@ -1,7 +1,7 @@
 import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
 
-export type CareKind = 'auto_reply' | 'opt_out_confirmation';
+export type CareKind = 'auto_reply' | 'opt_out_confirmation' | 'operator_reply';
 
 /**
  * What came of one try at a care message:
