@@ -137,6 +137,8 @@ export const envSchema = z.object({
   CONSENT_OPT_IN_KEYWORDS: keywordList.optional(),
   /** Confirmation sent once per opt-out when the campaign has none of its own (unset: none). */
   CONSENT_CONFIRMATION_TEXT: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
+  /** The inbox sends a read receipt when an operator opens a thread with replies (false: people never see "Read"). */
+  INBOX_READ_RECEIPTS: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true').default(true),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'BLUECAST_DATA_DIR'> & { BLUECAST_DATA_DIR: string };

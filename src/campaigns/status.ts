@@ -11,10 +11,6 @@ import { ConflictError } from '../lib/errors.ts';
 export { CampaignStatus, campaignTransitions } from '../lifecycle/campaign.ts';
 export type { CampaignStatusValue };
 
-export function canTransition(from: CampaignStatusValue, to: CampaignStatusValue): boolean {
-  return campaignMachine.canTransition(from, to);
-}
-
 /**
  * Apply a transition as one conditional UPDATE. `from` narrows the allowed
  * source statuses (e.g. the dispatcher completing only a `running` campaign).

@@ -4,6 +4,7 @@ import { ProviderError, isRetryableStatus } from './errors.ts';
 import { envelopeSchema } from './schemas.ts';
 import { createWire, WireError, type WireResponse } from './wire.ts';
 import { sleep } from '../lib/sleep.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -74,8 +75,7 @@ export function parseRetryAfter(value: string | null, nowMs = Date.now()): numbe
 
 /** Full jitter: uniform in [0, min(cap, base·2^attempt)] spreads synchronized retries apart. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+  return exponentialDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, 'full', random);
 }
 
 function shouldRetry(err: ProviderError, mode: RetryMode): boolean {

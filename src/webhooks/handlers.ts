@@ -3,7 +3,6 @@ import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
 import { findFallbackMessage } from '../db/sql/fallback-match.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
-import { queueOptOutConfirmation } from '../db/sql/care-messages.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
 import {
@@ -14,6 +13,7 @@ import {
   textIncomingMmsData,
   textIncomingSmsData,
 } from '../provider/events.ts';
+import { enqueueConversationMessage } from '../dispatch/conversation.ts';
 import { effectiveEventTime } from './event-time.ts';
 import { planCare } from './care-plan.ts';
 import { allowedFrom, failureOutcome } from './delivery-status.ts';
@@ -107,14 +107,15 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
     // One confirmation per opt-out (not for a repeated STOP), the campaign's text or the deployment's.
     const confirmation = link?.opt_out_confirmation?.trim() || o.confirmationText?.trim();
     if (keyword.kind === 'opt_out' && flipped(r, contact.id, 'opt_out') && confirmation) {
-      await queueOptOutConfirmation(tx, {
+      await enqueueConversationMessage(tx, {
+        kind: 'opt_out_confirmation',
         campaignId: link?.campaign_id ?? null,
         recipientId: link?.recipient_id ?? null,
         contactId: contact.id,
         toPhone: from,
         fromLine: d.to,
         body: confirmation,
-        inboundMessageId: inboundId,
+        confirmsInboundId: inboundId,
       });
     }
   }

@@ -36,6 +36,8 @@ const MESSAGE_EDGES: Record<string, string> = {
   'retrying→sent': 'a care retry the provider took',
   'retrying→failed': 'a care retry refused for good, or abandoned mid-send',
   'retrying→skipped': 'a care auto-reply to a person who opted out since',
+  'queued→expired': "a hold that the rules would lift only after the campaign's send-by deadline",
+  'sending→expired': "claimed at or after the campaign's send-by deadline",
 };
 
 const RUN_EDGES: Record<string, string> = {
