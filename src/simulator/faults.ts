@@ -39,9 +39,15 @@ export interface Faults {
    * the fallback SMS an id of its own that no send answer ever named.
    */
   fallbackSmsId: 'same' | 'own';
+  /**
+   * Whether a pacing 429 says when to come back. The contract names no
+   * header: 'seconds' (default) sends `Retry-After` in whole seconds,
+   * 'absent' sends none, and the client must back off on its own.
+   */
+  retryAfter: 'seconds' | 'absent';
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same' };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds' };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -64,6 +70,7 @@ export const faultsInputSchema = z.strictObject({
   gatewayErrorAfter: z.number().min(0).max(1).optional(),
   accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
   fallbackSmsId: z.enum(['same', 'own']).optional(),
+  retryAfter: z.enum(['seconds', 'absent']).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -80,5 +87,6 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.gatewayErrorAfter !== undefined) next.gatewayErrorAfter = f.gatewayErrorAfter;
   if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
   if (f.fallbackSmsId !== undefined) next.fallbackSmsId = f.fallbackSmsId;
+  if (f.retryAfter !== undefined) next.retryAfter = f.retryAfter;
   return next;
 }

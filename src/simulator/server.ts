@@ -142,7 +142,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       const t = pacer.take(p.from ?? world.lineFor(p.to), now);
       if (!t.ok) {
         if (dropAfter.has(req)) return destroy(req, reply);
-        reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
+        if (faults.retryAfter === 'seconds') reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
         return err(req, reply, 429, 'Too Many Requests: this line sends at most 1 message per second (bursts of 5); use more lines or fast_track');
       }
     }

@@ -85,6 +85,17 @@ describe('the client against the simulator', () => {
     expect(sim.sent().map((s) => s.body)).toEqual(['1', '2', '3']);
   });
 
+  it('429 without Retry-After (retryAfter: absent): the client backs off on its own, sends once, and the answer carries no header', async () => {
+    const { sim, client } = await setup({ imessageRatio: 1, pacing: { ratePerSecond: 4, burst: 1 }, faults: { retryAfter: 'absent' } }, { maxRetries: 20, baseDelayMs: 20, maxDelayMs: 100 });
+    const to = numbers(1)[0]!;
+    await client.send({ to, from: LINE, message: '1' });
+    const raw = await fetch(`${sim.url}/send/imessage`, { method: 'POST', headers: { authorization: `Token ${sim.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ to, from: LINE, message: 'x' }) });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('retry-after')).toBeNull();
+    await client.send({ to, from: LINE, message: '2' });
+    expect(sim.sent().map((s) => s.body)).toEqual(['1', '2']);
+  });
+
   it('outage then success: 503s are retried with backoff until the window ends; exactly one send', async () => {
     // ~30 retries averaging ≤50 ms each: they outlast the 500 ms outage by far, whatever the jitter draws
     const { sim, client } = await setup({ pacing: false, imessageRatio: 1 }, { maxRetries: 30, baseDelayMs: 25, maxDelayMs: 100 });
