@@ -4,7 +4,8 @@
 
 const POLL_MS = 3000;
 const TYPING_IDLE_MS = 5000;
-const TAPBACKS = [['love', '❤️'], ['like', '👍'], ['dislike', '👎'], ['laugh', '😂'], ['emphasize', '‼️'], ['question', '❓']];
+// Words, not emoji: a browser without an emoji font shows empty boxes.
+const TAPBACKS = [['love', 'Love'], ['like', 'Like'], ['dislike', 'Dislike'], ['laugh', 'Haha'], ['emphasize', '!!'], ['question', '?']];
 
 async function call(method, path, body, etag) {
   const headers = { 'x-bluecast-ui': '1' };
@@ -135,7 +136,8 @@ export function inboxView(hash) {
     lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...lines.map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
     const test = TAB_DEFS.find(([k]) => k === filters.tab)[2];
     const shown = threads.filter((t) => test(t) && (!filters.line || t.line === filters.line));
-    listStatus.textContent = shown.length ? '' : filters.q ? 'No thread matches the search.' : 'No threads here.';
+    const tabName = TAB_DEFS.find(([k]) => k === filters.tab)[1].toLowerCase();
+    listStatus.textContent = shown.length ? '' : filters.q ? 'No thread matches the search.' : `No ${tabName} threads.`;
     listEl.replaceChildren(
       ...shown.map((t) => {
         const isSel = selected && t.phone === selected.phone && t.line === selected.line;
@@ -197,6 +199,7 @@ export function inboxView(hash) {
   // ---- thread view
   const threadPane = h('section', { class: 'inbox-thread' + (selected ? '' : ' empty') });
   let refreshThread = () => {};
+  let stopTyping = () => {};
   if (!selected) threadPane.append(h('p', { class: 'muted', text: 'Choose a thread to read it and answer.' }));
   else buildThread(selected);
 
@@ -279,6 +282,8 @@ export function inboxView(hash) {
         box.value = '';
         show('Answer queued: it goes out paced on this line; its status shows below.');
         refreshThread();
+        // Its status moves on (queued → sent) without the list changing.
+        for (const ms of [2000, 6000, 15000]) later(refreshThread, ms);
       } catch (e) {
         show(e.message, 'error');
       } finally {
@@ -319,7 +324,7 @@ export function inboxView(hash) {
           }
           const taps = h(
             'span',
-            { class: 'tapbacks', role: 'group', 'aria-label': 'Tapback' },
+            { class: 'tapbacks', role: 'group', 'aria-label': 'Tapback' }, h('span', { class: 'muted', text: 'Tapback:' }),
             ...TAPBACKS.map(([name, emoji]) =>
               h('button', {
                 type: 'button',
@@ -380,7 +385,6 @@ export function inboxView(hash) {
     refreshThread();
     stopTyping = typingStop;
   }
-  let stopTyping = () => {};
 
   const el = h('div', { class: 'inbox' + (selected ? ' thread-open' : '') }, listPane, threadPane);
   loop();
