@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
+import { registerPlanCommand } from './commands/plan.ts';
 import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerImessageCommands } from './commands/imessage.ts';
 import { registerSimulatorCommand } from './commands/simulator.ts';
@@ -34,8 +36,10 @@ export function buildProgram(): Command {
   registerInboxCommands(program);
   registerConsentCommands(program);
   registerRunCommand(program);
+  registerDoctorCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
+  registerPlanCommand(program);
   registerReportCommand(program);
   registerRulesCommand(program);
   registerWebhooksCommands(program);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import * as block from '../db/sql/campaign-block.ts';
 import * as runs from '../db/sql/campaign-runs.ts';
 import * as claim from '../db/sql/claim-messages.ts';
 import * as enqueue from '../db/sql/enqueue.ts';
@@ -54,6 +55,8 @@ export interface DispatchStore {
   completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
   cancelPendingRunsOfCancelledCampaigns(now: Date): Promise<number>;
   completeOneOffCampaigns(ids: number[]): Promise<number[]>;
+  /** The provider refused the account: the campaign stops, its messages stay queued. */
+  blockCampaign(p: block.CampaignBlock): Promise<boolean>;
 }
 
 /**
@@ -118,6 +121,7 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     markFailed: (p) => results.markFailed(pool, p),
     markAmbiguous: (p) => results.markAmbiguous(pool, p),
     deferMessages: (p) => results.deferMessages(pool, p),
+    blockCampaign: (p) => block.blockCampaign(pool, p),
     claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
     markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),
     completeFinishedRuns: (now) => runs.completeFinishedRuns(pool, now),

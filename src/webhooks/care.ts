@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { classifyFailure } from '../provider/classify.ts';
 import { carePacing, type CarePacing, type CareTask } from './care-plan.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 /** The provider operations conversation care uses. */
 export type CareClient = Pick<ImessageClient, 'read' | 'react' | 'typing' | 'reply'>;
@@ -282,7 +283,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
         // The database is away: back off, never exit.
         failures++;
         log.error({ err }, 'care retries failed');
-        await nap(Math.min(retryPollMs * 2 ** failures, 30_000));
+        await nap(exponentialDelay(failures, { baseMs: retryPollMs, maxMs: 30_000 }));
       }
     }
   }
