@@ -353,7 +353,7 @@ export function inboxView(hash) {
             h('span', { class: 'who muted', text: `${label} · ${when(e.at)}${status ? ` · ${status}` : ''}` }),
             h('span', { class: 'bubble', text: e.body ?? '' }),
             e.note && e.direction === 'out' ? h('span', { class: 'muted note', text: e.note }) : undefined,
-            e.body ? taps : undefined,
+            e.body && !optedOut ? taps : undefined,
           );
         }),
       );
