@@ -92,13 +92,13 @@ describe('inbox end to end', () => {
 
     // Typing starts with the first keystroke…
     await page.locator('.reply-box textarea').pressSequentially('Hi! The sale runs until Sunday.');
-    await eventually(async () => providerCalls('/send/imessage/typing').some((c) => c.body.action === 'start') || undefined, 10_000, 'typing start');
+    await eventually(async () => providerCalls('/send/imessage/typing').some((c) => c.body?.action === 'start') || undefined, 10_000, 'typing start');
     await page.screenshot({ path: path.join(SHOTS, 'inbox-desktop-typing.png'), fullPage: true });
     // …and stops with the send; the answer is delivered through the care send path.
     await page.click('.reply-box button[type=submit]');
     await page.getByText('Answer queued').waitFor();
     await eventually(async () => proxy.calls.some((c) => c.path === '/send/imessage' && c.body?.message === 'Hi! The sale runs until Sunday.') || undefined, 20_000, 'the answer sent');
-    expect(providerCalls('/send/imessage/typing').map((c) => c.body.action)).toEqual(['start', 'stop']);
+    expect(providerCalls('/send/imessage/typing').map((c) => c.body?.action)).toEqual(['start', 'stop']);
     const you = page.locator('.events li.event.out[data-kind=operator_reply]');
     await you.waitFor({ timeout: 15_000 });
     await expect(you.locator('.bubble').textContent()).resolves.toBe('Hi! The sale runs until Sunday.');
@@ -113,7 +113,7 @@ describe('inbox end to end', () => {
     await theirs.locator('button[data-tapback=like]').click();
     await page.getByText('Tapback “like” sent.').waitFor();
     const taps = providerCalls('/send/imessage/reactions');
-    expect(taps.map((c) => [c.body.tapback, c.body.message])).toEqual([['like', theirText]]);
+    expect(taps.map((c) => [c.body?.tapback, c.body?.message])).toEqual([['like', theirText]]);
     await page.screenshot({ path: path.join(SHOTS, 'inbox-desktop-thread.png'), fullPage: true });
 
     // Opted out by the operator, with a reason: the box refuses and says why; nothing more reaches the provider.
