@@ -26,7 +26,14 @@ export interface Stack {
  * (deliveries, reads, replies, opt-outs). Only the simulator's timings are
  * shortened; bluecast runs with its defaults.
  */
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /** Simulator settings over the defaults below (e.g. every send answered). */
+  simulator?: Partial<Parameters<typeof startSimulator>[0]>;
+  /** A recording proxy bluecast talks to instead of the simulator (it forwards to it). */
+  providerProxy?: { url: string; setTarget(url: string): void };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase({ poolSize: 4 });
   const port = await freePort();
   const sim = await startSimulator({
@@ -42,11 +49,13 @@ export async function startStack(): Promise<Stack> {
     smsFailureRate: 0.1,
     timing: { deliveryMs: 200, readMs: 300, replyMs: 500 },
     webhook: { retryDelayMs: 200, maxAttempts: 8 },
+    ...opts.simulator,
   });
+  opts.providerProxy?.setTarget(sim.url);
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
     CONTIGUITY_API_KEY: sim.apiKey,
-    CONTIGUITY_BASE_URL: sim.url,
+    CONTIGUITY_BASE_URL: opts.providerProxy?.url ?? sim.url,
     WEBHOOK_SECRET: SECRET,
     BLUECAST_API_TOKEN: TOKEN,
     HOST: '127.0.0.1',

@@ -4,6 +4,8 @@
 // Everything put on the page goes through textContent / attributes: no HTML
 // is ever built from data.
 
+import { inboxView, startUnreadBadge } from './inbox.js';
+
 const POLL_MS = 3000;
 
 class ApiError extends Error {
@@ -622,9 +624,10 @@ function route() {
   if (current) current.stop();
   const hash = location.hash || '#/';
   const m = /^#\/campaigns\/([^/]+)$/.exec(hash);
-  current = m ? campaignView(decodeURIComponent(m[1])) : hash === '#/new' ? newCampaignView() : campaignsView();
+  current = hash.startsWith('#/inbox') ? inboxView(hash) : m ? campaignView(decodeURIComponent(m[1])) : hash === '#/new' ? newCampaignView() : campaignsView();
   document.getElementById('app').replaceChildren(current.el);
-  for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('href') === hash);
+  for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('href') === hash || (a.id === 'inbox-link' && hash.startsWith('#/inbox')));
 }
 window.addEventListener('hashchange', route);
 route();
+startUnreadBadge(document.getElementById('inbox-link'));

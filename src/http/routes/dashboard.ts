@@ -46,6 +46,8 @@ const UPLOT_DIR = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
 const ASSETS: Record<string, { file: string; type: string }> = {
   'app.js': { file: path.join(DASHBOARD_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
+  'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
+  'inbox.css': { file: path.join(DASHBOARD_DIR, 'inbox.css'), type: 'text/css; charset=utf-8' },
   'uplot.js': { file: path.join(UPLOT_DIR, 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uplot.css': { file: path.join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
@@ -194,13 +196,16 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       const contentType = req.headers['content-type'];
       if (contentType) headers['content-type'] = contentType;
+      // The inbox polls with If-None-Match: an unchanged list stays a 304 through the proxy.
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (typeof ifNoneMatch === 'string') headers['if-none-match'] = ifNoneMatch;
       const res = await app.inject({
         method: req.method as 'GET',
         url: target,
         headers,
         ...(Buffer.isBuffer(req.body) ? { payload: req.body } : {}),
       });
-      for (const h of ['content-type', 'content-disposition', 'retry-after'] as const) {
+      for (const h of ['content-type', 'content-disposition', 'retry-after', 'etag'] as const) {
         const v = res.headers[h];
         if (v !== undefined) reply.header(h, v);
       }

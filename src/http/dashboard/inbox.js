@@ -1,0 +1,399 @@
+// bluecast dashboard: the operator's inbox (#/inbox, #/inbox/PHONE/LINE).
+// Same rules as app.js: every call goes through /ui/api/… with the session
+// cookie, and data only ever reaches the page as textContent or attributes.
+
+const POLL_MS = 3000;
+const TYPING_IDLE_MS = 5000;
+// Words, not emoji: a browser without an emoji font shows empty boxes.
+const TAPBACKS = [['love', 'Love'], ['like', 'Like'], ['dislike', 'Dislike'], ['laugh', 'Haha'], ['emphasize', '!!'], ['question', '?']];
+
+async function call(method, path, body, etag) {
+  const headers = { 'x-bluecast-ui': '1' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (etag) headers['if-none-match'] = etag;
+  let res;
+  try {
+    res = await fetch(`/ui/api/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    throw new Error('Could not reach bluecast: check the connection (or whether the server is running) and try again.');
+  }
+  if (res.status === 401) {
+    location.assign('/login');
+    throw new Error('signed out');
+  }
+  if (res.status === 304) return { notModified: true, etag };
+  const isJson = (res.headers.get('content-type') ?? '').includes('json');
+  const data = isJson ? await res.json() : await res.text();
+  if (!res.ok) {
+    const issues = isJson && Array.isArray(data.issues) ? data.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : '';
+    throw new Error([(isJson && data && data.error) || `HTTP ${res.status}`, issues].filter(Boolean).join(' — '));
+  }
+  return { data, etag: res.headers.get('etag') ?? undefined };
+}
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  el.append(...children.filter((c) => c !== undefined && c !== null));
+  return el;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '');
+const stateLabel = { open: 'Open', needs_attention: 'Needs attention', done: 'Done' };
+const threadHash = (t) => `#/inbox/${encodeURIComponent(t.phone)}/${encodeURIComponent(t.line)}`;
+const threadQuery = (t) => `phone=${encodeURIComponent(t.phone)}&line=${encodeURIComponent(t.line)}`;
+
+// ---------------------------------------------------------------- header badge
+
+/** Keeps the header's "Inbox (N unread)" link current; polls with the ETag, so an unchanged inbox costs a 304. */
+export function startUnreadBadge(link) {
+  let etag;
+  let timer;
+  const tick = async () => {
+    try {
+      const r = await call('GET', 'inbox/threads?limit=500', undefined, etag);
+      if (!r.notModified) {
+        etag = r.etag;
+        const n = r.data.unreadThreads;
+        link.textContent = n > 0 ? `Inbox (${n} unread)` : 'Inbox';
+      }
+    } catch {
+      // The badge is a hint; the inbox page shows errors.
+    }
+    timer = setTimeout(tick, POLL_MS * 2);
+  };
+  tick();
+  return () => clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------- the view
+
+/** The inbox page: thread list on the left, the open thread on the right (stacked on a phone). */
+export function inboxView(hash) {
+  const m = /^#\/inbox\/([^/]+)\/([^/]+)$/.exec(hash);
+  const selected = m ? { phone: decodeURIComponent(m[1]), line: decodeURIComponent(m[2]) } : null;
+  let stopped = false;
+  const timers = new Set();
+  const later = (fn, ms) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!stopped) fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  // ---- thread list
+  const filters = { tab: sessionStorage.getItem('inbox.tab') ?? 'unread', line: '', q: '' };
+  const tabs = h('div', { class: 'inbox-tabs', role: 'tablist' });
+  const lineSelect = h('select', { 'aria-label': 'Line', onchange: () => ((filters.line = lineSelect.value), renderList()) });
+  const search = h('input', { type: 'search', placeholder: 'Search number or text', 'aria-label': 'Search threads' });
+  let searchTimer;
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = later(() => ((filters.q = search.value.trim()), (listEtag = undefined), pollList()), 300);
+  });
+  const listEl = h('ul', { class: 'inbox-list', 'aria-label': 'Threads' });
+  const listStatus = h('p', { class: 'muted inbox-list-status' });
+  let threads = [];
+  let listEtag;
+  let seenKey = '';
+  let firstDone = false;
+
+  const TAB_DEFS = [
+    ['unread', 'Unread', (t) => t.unread > 0],
+    ['needs_attention', 'Needs attention', (t) => t.state === 'needs_attention' || t.needs_attention],
+    ['open', 'All open', (t) => t.state !== 'done'],
+    ['done', 'Done', (t) => t.state === 'done'],
+  ];
+  function renderTabs() {
+    tabs.replaceChildren(
+      ...TAB_DEFS.map(([key, label, test]) => {
+        const n = threads.filter(test).length;
+        return h('button', {
+          type: 'button',
+          role: 'tab',
+          class: filters.tab === key ? 'active' : undefined,
+          'aria-selected': filters.tab === key ? 'true' : 'false',
+          text: `${label} (${n})`,
+          onclick: () => {
+            filters.tab = key;
+            sessionStorage.setItem('inbox.tab', key);
+            renderList();
+          },
+        });
+      }),
+    );
+  }
+  function renderList() {
+    renderTabs();
+    const lines = [...new Set(threads.map((t) => t.line))].sort();
+    lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...lines.map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
+    const test = TAB_DEFS.find(([k]) => k === filters.tab)[2];
+    const shown = threads.filter((t) => test(t) && (!filters.line || t.line === filters.line));
+    const tabName = TAB_DEFS.find(([k]) => k === filters.tab)[1].toLowerCase();
+    listStatus.textContent = shown.length ? '' : filters.q ? 'No thread matches the search.' : `No ${tabName} threads.`;
+    listEl.replaceChildren(
+      ...shown.map((t) => {
+        const isSel = selected && t.phone === selected.phone && t.line === selected.line;
+        return h(
+          'li',
+          { class: ['thread', t.unread > 0 ? 'unread' : '', isSel ? 'selected' : ''].join(' ').trim() },
+          h(
+            'a',
+            { href: threadHash(t), 'data-phone': t.phone },
+            h(
+              'span',
+              { class: 'thread-top' },
+              h('strong', { class: 'thread-phone', text: t.phone }),
+              t.unread > 0 ? h('span', { class: 'pill unread-pill', text: `${t.unread} unread` }) : undefined,
+              t.opted_out ? h('span', { class: 'pill optout-pill', text: 'opted out' }) : undefined,
+              t.needs_attention || t.state === 'needs_attention' ? h('span', { class: 'pill attention-pill', text: 'needs attention' }) : undefined,
+            ),
+            h('span', { class: 'thread-last', text: `${t.last_direction === 'out' ? 'You: ' : ''}${t.last_body}` }),
+            h('span', { class: 'thread-meta muted', text: `line ${t.line} · ${when(t.last_at)}` }),
+          ),
+        );
+      }),
+    );
+  }
+  async function pollList() {
+    try {
+      const qs = `limit=500${filters.q ? `&q=${encodeURIComponent(filters.q)}` : ''}`;
+      const r = await call('GET', `inbox/threads?${qs}`, undefined, listEtag);
+      if (!r.notModified) {
+        listEtag = r.etag;
+        threads = r.data.threads;
+        renderList();
+        // Reopening marks read (and may send a receipt): only when the thread itself changed.
+        const row = selected && threads.find((x) => x.phone === selected.phone && x.line === selected.line);
+        const key = row ? `${row.last_at}|${row.unread}|${row.opted_out}|${row.state}` : '';
+        if (row && key !== seenKey) {
+          seenKey = key;
+          if (firstDone) refreshThread();
+        }
+      }
+    } catch (e) {
+      listStatus.textContent = e.message;
+    }
+  }
+  function loop() {
+    pollList().finally(() => later(loop, POLL_MS));
+  }
+
+  const listPane = h(
+    'section',
+    { class: 'inbox-threads' + (selected ? ' has-selection' : '') },
+    h('h1', { text: 'Inbox' }),
+    tabs,
+    h('div', { class: 'inbox-filters' }, search, lineSelect),
+    listStatus,
+    listEl,
+  );
+
+  // ---- thread view
+  const threadPane = h('section', { class: 'inbox-thread' + (selected ? '' : ' empty') });
+  let refreshThread = () => {};
+  let stopTyping = () => {};
+  if (!selected) threadPane.append(h('p', { class: 'muted', text: 'Choose a thread to read it and answer.' }));
+  else buildThread(selected);
+
+  function buildThread(t) {
+    const notice = h('p', { class: 'notice', role: 'status', hidden: true });
+    const show = (text, kind = 'ok') => {
+      notice.textContent = text;
+      notice.className = `notice ${kind}`;
+      notice.hidden = !text;
+    };
+    const stateSel = h('select', { 'aria-label': 'Thread state' }, ...Object.entries(stateLabel).map(([v, l]) => h('option', { value: v, text: l })));
+    stateSel.addEventListener('change', async () => {
+      try {
+        await call('POST', 'inbox/thread/state', { ...t, state: stateSel.value });
+        show(`Marked ${stateLabel[stateSel.value].toLowerCase()}.`);
+        listEtag = undefined;
+        pollList();
+      } catch (e) {
+        show(e.message, 'error');
+      }
+    });
+    const unreadBtn = h('button', {
+      type: 'button',
+      class: 'secondary',
+      text: 'Mark unread',
+      onclick: async () => {
+        await call('POST', 'inbox/thread/state', { ...t, state: 'unread' }).catch((e) => show(e.message, 'error'));
+        location.hash = '#/inbox';
+      },
+    });
+    const consentBox = h('div', { class: 'consent-box' });
+    const events = h('ol', { class: 'events', 'aria-label': 'Messages, oldest first' });
+    const refuse = h('p', { class: 'refuse', role: 'alert', hidden: true });
+    const box = h('textarea', { rows: 3, maxlength: 2000, placeholder: 'Write an answer…', 'aria-label': 'Answer' });
+    const send = h('button', { type: 'submit', text: 'Send' });
+    const form = h('form', { class: 'reply-box' }, box, send);
+    threadPane.append(
+      h(
+        'div',
+        { class: 'thread-head' },
+        h('a', { href: '#/inbox', class: 'back', text: '← All threads' }),
+        h('h2', { text: t.phone }),
+        h('span', { class: 'muted', text: `on line ${t.line}` }),
+        h('span', { class: 'thread-actions' }, stateSel, unreadBtn),
+      ),
+      notice,
+      events,
+      refuse,
+      form,
+      consentBox,
+    );
+
+    // Typing: start on the first keystroke, stop on send or after 5 s without one.
+    let typing = false;
+    let idle;
+    const typingStop = () => {
+      clearTimeout(idle);
+      if (!typing) return;
+      typing = false;
+      call('POST', 'inbox/thread/typing', { ...t, action: 'stop' }).catch(() => undefined);
+    };
+    box.addEventListener('input', () => {
+      if (!box.value.trim()) return typingStop();
+      if (!typing) {
+        typing = true;
+        call('POST', 'inbox/thread/typing', { ...t, action: 'start' }).catch(() => undefined);
+      }
+      clearTimeout(idle);
+      idle = later(typingStop, TYPING_IDLE_MS);
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = box.value.trim();
+      if (!body) return show('Write something to send.', 'error');
+      send.disabled = true;
+      try {
+        clearTimeout(idle);
+        typing = false; // the server stops typing with the send
+        await call('POST', 'inbox/thread/reply', { ...t, body });
+        box.value = '';
+        show('Answer queued: it goes out paced on this line; its status shows below.');
+        refreshThread();
+        // Its status moves on (queued → sent) without the list changing.
+        for (const ms of [2000, 6000, 15000]) later(refreshThread, ms);
+      } catch (e) {
+        show(e.message, 'error');
+      } finally {
+        send.disabled = false;
+      }
+    });
+
+    let optedOut = false;
+    function renderConsent() {
+      const reason = h('input', { type: 'text', maxlength: 500, 'aria-label': optedOut ? 'Basis of the opt-in' : 'Reason for the opt-out' });
+      reason.placeholder = optedOut ? 'Basis: where and when they agreed again' : 'Reason, e.g. asked by phone not to be contacted';
+      const btn = h('button', { type: 'submit', class: optedOut ? 'secondary' : 'danger', text: optedOut ? 'Mark opted in' : 'Mark opted out' });
+      const f = h('form', { class: 'consent-form' }, h('span', { class: 'muted', text: optedOut ? 'This person opted out.' : 'Consent:' }), reason, btn);
+      f.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const text = reason.value.trim();
+        if (!text) return show(optedOut ? 'An opt-in needs its basis.' : 'An opt-out needs a reason.', 'error');
+        try {
+          if (optedOut) await call('POST', 'consent/opt-in', { phone: t.phone, basis: text });
+          else await call('POST', 'consent/opt-out', { phone: t.phone, reason: text });
+          show(optedOut ? 'Marked opted in.' : 'Marked opted out: nothing more goes to this person.');
+          refreshThread();
+          listEtag = undefined;
+          pollList();
+        } catch (e) {
+          show(e.message, 'error');
+        }
+      });
+      consentBox.replaceChildren(f);
+    }
+
+    function renderEvents(list) {
+      events.replaceChildren(
+        ...list.map((e) => {
+          if (e.direction === 'none') {
+            const what = e.kind === 'consent_opt_out' ? 'Opted out' : e.kind === 'consent_opt_in' ? 'Opted in' : e.kind.replace(/^consent_/, '').replace(/_/g, ' ');
+            return h('li', { class: 'event consent' }, h('span', { text: `${what}${e.note ? ` — ${e.note}` : ''}${e.status ? ` (${e.status})` : ''} · ${when(e.at)}` }));
+          }
+          const taps = h(
+            'span',
+            { class: 'tapbacks', role: 'group', 'aria-label': 'Tapback' }, h('span', { class: 'muted', text: 'Tapback:' }),
+            ...TAPBACKS.map(([name, emoji]) =>
+              h('button', {
+                type: 'button',
+                class: 'tap',
+                title: name,
+                'aria-label': `${name} this message`,
+                'data-tapback': name,
+                text: emoji,
+                disabled: optedOut,
+                onclick: async () => {
+                  try {
+                    await call('POST', 'inbox/thread/tapback', { ...t, tapback: name, message: e.body ?? '' });
+                    show(`Tapback “${name}” sent.`);
+                  } catch (err) {
+                    show(err.message, 'error');
+                  }
+                },
+              }),
+            ),
+          );
+          const label = e.direction === 'in' ? (e.kind === 'reply' ? 'Them' : `Them · ${e.kind.replace(/^reply_/, '').replace(/_/g, ' ')}`) : e.kind === 'operator_reply' ? 'You' : e.kind.replace(/_/g, ' ');
+          const status = e.direction === 'out' ? [e.status, e.read_at ? 'read' : e.delivered_at ? 'delivered' : ''].filter(Boolean).join(' · ') : '';
+          return h(
+            'li',
+            { class: `event ${e.direction}`, 'data-kind': e.kind },
+            h('span', { class: 'who muted', text: `${label} · ${when(e.at)}${status ? ` · ${status}` : ''}` }),
+            h('span', { class: 'bubble', text: e.body ?? '' }),
+            e.note && e.direction === 'out' ? h('span', { class: 'muted note', text: e.note }) : undefined,
+            e.body && !optedOut ? taps : undefined,
+          );
+        }),
+      );
+    }
+
+    let first = true;
+    refreshThread = async () => {
+      try {
+        const { data } = await call('GET', `inbox/thread?${threadQuery(t)}`);
+        optedOut = data.optedOut;
+        const ordered = [...data.events].sort((a, b) => new Date(a.at) - new Date(b.at) || a.id - b.id);
+        renderEvents(ordered);
+        const row = threads.find((x) => x.phone === t.phone && x.line === t.line);
+        if (row) stateSel.value = row.state;
+        refuse.hidden = !optedOut;
+        refuse.textContent = optedOut ? 'This person opted out: nothing can be sent to them (no answer, typing or tapback) until they opt back in.' : '';
+        box.disabled = send.disabled = optedOut;
+        renderConsent();
+        if (first) {
+          first = false;
+          firstDone = true;
+          events.lastElementChild?.scrollIntoView({ block: 'end' });
+          if (data.readReceipt) show('Read receipt sent.');
+        }
+      } catch (e) {
+        show(e.message, 'error');
+      }
+    };
+    refreshThread();
+    stopTyping = typingStop;
+  }
+
+  const el = h('div', { class: 'inbox' + (selected ? ' thread-open' : '') }, listPane, threadPane);
+  loop();
+  return {
+    el,
+    stop() {
+      stopped = true;
+      stopTyping();
+      for (const x of timers) clearTimeout(x);
+    },
+  };
+}
