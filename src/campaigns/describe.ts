@@ -42,7 +42,7 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
   const [recipients, messages, imports] = await Promise.all([
     recipientCounts(prisma, c.id),
     messageCountsByStatus(prisma, c.id),
-    prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 5 }),
+    prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 50 }),
   ]);
   return {
     id: c.id,
@@ -86,8 +86,11 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
       duplicates: i.duplicates,
       invalid: i.invalid,
       optedOut: i.optedOut,
+      /** Rows left out, all downloadable: GET /api/imports/:id/rejections. */
+      rejected: i.invalid + i.duplicates + i.optedOut,
       error: i.error,
       startedAt: i.startedAt.toISOString(),
+      finishedAt: i.finishedAt?.toISOString() ?? null,
     })),
     createdAt: c.createdAt.toISOString(),
   };
