@@ -207,20 +207,23 @@ class LiveChart {
     if (this.plot && this.bucket !== bucketLabel(tl)) this.destroy();
     if (!this.plot) {
       this.bucket = bucketLabel(tl);
+      const stepped = window.uPlot.paths && window.uPlot.paths.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined;
       this.plot = new window.uPlot(
         {
           width,
           height: 240,
           scales: { x: { time: true } },
-          axes: [{}, { label: `messages ${this.bucket}` }],
+          // Ticks on whole minutes at least: the data has no finer grain than its buckets.
+          axes: [{ incrs: [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800].filter((i) => i >= step) }, { label: `messages ${this.bucket}` }],
           // The legend names the series; the figures are in the summary below (no "--" when the cursor is away).
           legend: { live: false },
+          // Steps, not slopes: each bucket's count holds for the bucket (a one-minute send is a block, not a triangle).
           series: [
             {},
-            { label: 'Sent', stroke: '#2563eb', width: 2 },
-            { label: 'Delivered', stroke: '#16a34a', width: 2 },
-            { label: 'Failed', stroke: '#dc2626', width: 2, dash: [6, 3] },
-            { label: 'Replies', stroke: '#d97706', width: 2 },
+            { label: 'Sent', stroke: '#2563eb', width: 3, paths: stepped },
+            { label: 'Delivered', stroke: '#16a34a', width: 2, dash: [8, 4], paths: stepped },
+            { label: 'Failed', stroke: '#dc2626', width: 2, paths: stepped },
+            { label: 'Replies', stroke: '#d97706', width: 2, paths: stepped },
           ],
         },
         data,
