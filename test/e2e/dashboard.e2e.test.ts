@@ -373,4 +373,23 @@ describe('dashboard end to end', () => {
     expect(await page.locator('[data-action=pause]').isDisabled()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-cancelled.png'), fullPage: true });
   });
+
+  it('a session that expires mid-form comes back to the form, as it was typed', async () => {
+    await page.goto(`${stack.url}/#/new`);
+    await page.fill('input[name=name]', 'e2e-expired');
+    await page.fill('textarea[name=message]', 'Half-written message');
+    await page.check('input[name=fallback][value=imessage_fails]');
+    await context.clearCookies();
+    await page.click('#new-campaign button[type=submit]');
+    await page.waitForURL(/\/login$/);
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/new$/);
+    await page.locator('#new-campaign').waitFor();
+    expect(await page.inputValue('input[name=name]')).toBe('e2e-expired');
+    expect(await page.inputValue('textarea[name=message]')).toBe('Half-written message');
+    expect(await page.isChecked('input[name=fallback][value=imessage_fails]')).toBe(true);
+    expect(await page.isChecked('input[name=fallback][value=imessage_unsupported]')).toBe(false);
+    expect((await stack.db.pool.query(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'e2e-expired'`)).rows[0].n).toBe(0);
+  });
 });

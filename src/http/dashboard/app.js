@@ -4,7 +4,7 @@
 // Everything put on the page goes through textContent / attributes: no HTML
 // is ever built from data.
 
-import { POLL_MS, api, duration, errorBox, fmt, h, kpi, metric, pct, statusBadge, table, when } from './dom.js';
+import { POLL_MS, api, duration, errorBox, fmt, h, keepDraft, kpi, metric, pct, statusBadge, table, when } from './dom.js';
 import { definitionCard, importsCard } from './campaign-setup.js';
 // ---------------------------------------------------------------- views
 
@@ -90,6 +90,7 @@ function newCampaignView() {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create campaign')),
   );
   const out = h('div', {});
+  const forgetDraft = keepDraft(form, 'new-campaign');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -114,6 +115,7 @@ function newCampaignView() {
     try {
       const created = await api('POST', 'campaigns', def);
       const id = created.id ?? created.campaign?.id;
+      forgetDraft();
       location.hash = `#/campaigns/${id}`;
     } catch (err) {
       out.replaceChildren(errorBox(err));
@@ -548,6 +550,15 @@ function campaignView(id) {
 
 let current = null;
 function route() {
+  // Back where the operator was when the session expired.
+  const back = sessionStorage.getItem('bluecast.return');
+  if (back !== null) {
+    sessionStorage.removeItem('bluecast.return');
+    if (back && back !== location.hash) {
+      location.hash = back;
+      return;
+    }
+  }
   if (current) current.stop();
   const hash = location.hash || '#/';
   const m = /^#\/campaigns\/([^/]+)$/.exec(hash);

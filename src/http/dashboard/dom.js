@@ -26,6 +26,8 @@ export async function api(method, path, body, contentType = 'application/json') 
     throw new ApiError(0, 'Could not reach bluecast: check the connection (or whether the server is running) and try again.');
   }
   if (res.status === 401) {
+    // Signing in again comes back here (route() reads it); forms keep their drafts (keepDraft).
+    sessionStorage.setItem('bluecast.return', location.hash);
     location.assign('/login');
     throw new ApiError(401, 'signed out');
   }
@@ -104,4 +106,41 @@ export const statusBadge = (status) => h('span', { class: `badge status-${status
 
 export function kpi(label, key, value, text, sub) {
   return h('div', { class: 'kpi' }, h('span', { class: 'kpi-label' }, label), metric(key, value, text), sub ? h('small', { class: 'muted' }, sub) : null);
+}
+
+/**
+ * A form's typed values kept in sessionStorage as they change, and put back
+ * when the form is built again: a session that expires mid-form, a reload or
+ * a wrong turn loses nothing. Returns a function that forgets the draft (after
+ * the form was sent).
+ */
+export function keepDraft(form, key) {
+  const storeKey = `bluecast.draft.${key}`;
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(storeKey) ?? 'null');
+    if (saved) {
+      for (const el of form.elements) {
+        if (!el.name || !(el.name in saved)) continue;
+        const v = saved[el.name];
+        if (el.type === 'checkbox' || el.type === 'radio') el.checked = Array.isArray(v) ? v.includes(el.value) : v === el.value;
+        else if (el.type !== 'file') el.value = v;
+      }
+    }
+  } catch {
+    // A draft that cannot be read is not worth an error.
+  }
+  const save = () => {
+    const f = new FormData(form);
+    const out = {};
+    for (const name of new Set([...f.keys()])) {
+      const all = f.getAll(name).filter((v) => typeof v === 'string');
+      out[name] = form.querySelector(`[name="${name}"][type=checkbox]`) ? all : all[0];
+    }
+    // Unchecked boxes are absent from FormData: record them as none.
+    for (const el of form.querySelectorAll('input[type=checkbox]')) if (!(el.name in out)) out[el.name] = [];
+    sessionStorage.setItem(storeKey, JSON.stringify(out));
+  };
+  form.addEventListener('input', save);
+  form.addEventListener('change', save);
+  return () => sessionStorage.removeItem(storeKey);
 }
