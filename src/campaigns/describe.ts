@@ -11,6 +11,8 @@ export interface CampaignListItem {
   schedule: string;
   recipients: number;
   createdAt: string;
+  /** When it was archived; null while it is in the default list. */
+  archivedAt: string | null;
 }
 
 /** "09:00-21:00" from the stored minutes (for display). */
@@ -26,8 +28,8 @@ function scheduleOf(c: { schedule_at: Date | null; cron_expression: string | nul
   return 'not scheduled';
 }
 
-export async function listCampaigns(db: Queryable): Promise<CampaignListItem[]> {
-  const rows = await listCampaignRows(db);
+export async function listCampaigns(db: Queryable, opts: { archived?: boolean } = {}): Promise<CampaignListItem[]> {
+  const rows = await listCampaignRows(db, opts);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -35,6 +37,7 @@ export async function listCampaigns(db: Queryable): Promise<CampaignListItem[]> 
     schedule: scheduleOf(r),
     recipients: r.recipients,
     createdAt: r.created_at.toISOString(),
+    archivedAt: r.archived_at?.toISOString() ?? null,
   }));
 }
 
@@ -48,6 +51,7 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     id: c.id,
     name: c.name,
     status: c.status,
+    archivedAt: c.archivedAt?.toISOString() ?? null,
     message: c.message,
     variants: c.variants,
     attachments: c.attachments,
