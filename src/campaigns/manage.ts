@@ -86,3 +86,31 @@ export async function archiveCampaign(db: Pick<Database, 'prisma'>, c: Campaign)
 export async function unarchiveCampaign(db: Pick<Database, 'prisma'>, c: Campaign): Promise<Campaign> {
   return db.prisma.campaign.update({ where: { id: c.id }, data: { archivedAt: null } });
 }
+
+/** A stored campaign as definition input (what an edit overlays its changes on), without its schedule. */
+export function definitionOf(c: Campaign): Record<string, unknown> {
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const def: Record<string, unknown> = {
+    name: c.name,
+    message: c.message,
+    variants: c.variants,
+    from: c.senderLines,
+    fallback: c.fallbackWhen,
+    attachments: c.attachments,
+    fastTrack: c.fastTrack,
+    timezone: c.timezone,
+    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : `${hhmm(c.windowStartMinute)}-${hhmm(c.windowEndMinute)}`,
+    concurrency: c.concurrency,
+    ratePerLine: c.ratePerLine,
+    burst: c.burstPerLine,
+    newContactsPerHour: c.newContactsPerHour,
+    newContactsPerDay: c.newContactsPerDay,
+    jitterMs: c.jitterMs,
+    maxAttempts: c.maxAttempts,
+    region: c.defaultRegion,
+    readReceipt: c.careReadReceipt,
+  };
+  const optional = { fallbackFrom: c.fallbackFrom, csv: c.csvPath, tapback: c.careTapback, autoReply: c.careAutoReply, optOutConfirmation: c.optOutConfirmation };
+  for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
+  return def;
+}
