@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import { Prisma, type Campaign } from '../generated/prisma/client.ts';
 import { ConflictError, ValidationError } from '../lib/errors.ts';
 import { campaignData, campaignDefinitionSchema, parseCampaignDefinition } from './definition.ts';
+import { formatWindow } from './describe.ts';
 
 /**
  * Edit, duplicate and archive. Each is one conditional statement, so that two
@@ -89,7 +90,6 @@ export async function unarchiveCampaign(db: Pick<Database, 'prisma'>, c: Campaig
 
 /** A stored campaign as definition input (what an edit overlays its changes on), without its schedule. */
 export function definitionOf(c: Campaign): Record<string, unknown> {
-  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
   const def: Record<string, unknown> = {
     name: c.name,
     message: c.message,
@@ -99,7 +99,7 @@ export function definitionOf(c: Campaign): Record<string, unknown> {
     attachments: c.attachments,
     fastTrack: c.fastTrack,
     timezone: c.timezone,
-    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : `${hhmm(c.windowStartMinute)}-${hhmm(c.windowEndMinute)}`,
+    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : formatWindow(c.windowStartMinute, c.windowEndMinute),
     concurrency: c.concurrency,
     ratePerLine: c.ratePerLine,
     burst: c.burstPerLine,
