@@ -11,6 +11,8 @@ export interface CampaignListItem {
   schedule: string;
   recipients: number;
   createdAt: string;
+  /** When it was archived; null while it is in the default list. */
+  archivedAt: string | null;
 }
 
 /** "09:00-21:00" from the stored minutes (for display). */
@@ -26,8 +28,8 @@ function scheduleOf(c: { schedule_at: Date | null; cron_expression: string | nul
   return 'not scheduled';
 }
 
-export async function listCampaigns(db: Queryable): Promise<CampaignListItem[]> {
-  const rows = await listCampaignRows(db);
+export async function listCampaigns(db: Queryable, opts: { archived?: boolean } = {}): Promise<CampaignListItem[]> {
+  const rows = await listCampaignRows(db, opts);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -35,6 +37,7 @@ export async function listCampaigns(db: Queryable): Promise<CampaignListItem[]> 
     schedule: scheduleOf(r),
     recipients: r.recipients,
     createdAt: r.created_at.toISOString(),
+    archivedAt: r.archived_at?.toISOString() ?? null,
   }));
 }
 
@@ -42,7 +45,7 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
   const [recipients, messages, imports] = await Promise.all([
     recipientCounts(prisma, c.id),
     messageCountsByStatus(prisma, c.id),
-    prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 5 }),
+    prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 50 }),
   ]);
   return {
     id: c.id,
@@ -50,6 +53,7 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     status: c.status,
     // Why the provider refused the account, where to fix it (status `blocked`); resume once fixed.
     blocked: c.status === 'blocked' ? { reason: c.blockedReason, url: c.blockedUrl, at: c.blockedAt?.toISOString() ?? null } : null,
+    archivedAt: c.archivedAt?.toISOString() ?? null,
     message: c.message,
     variants: c.variants,
     attachments: c.attachments,
@@ -88,8 +92,11 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
       duplicates: i.duplicates,
       invalid: i.invalid,
       optedOut: i.optedOut,
+      /** Rows left out, all downloadable: GET /api/imports/:id/rejections. */
+      rejected: i.invalid + i.duplicates + i.optedOut,
       error: i.error,
       startedAt: i.startedAt.toISOString(),
+      finishedAt: i.finishedAt?.toISOString() ?? null,
     })),
     createdAt: c.createdAt.toISOString(),
   };

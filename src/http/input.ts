@@ -19,6 +19,14 @@ export const campaignParamsSchema = z.object({
   id: urlText(200).refine((s) => !/^\d+$/.test(s) || parseRowId(s) !== undefined, `must be a campaign name or an id from 1 to ${MAX_INT4}`),
 });
 
+/** `/imports/:importId`: an import's id. */
+export const importParamsSchema = z.object({
+  importId: z
+    .string()
+    .refine((s) => parseRowId(s) !== undefined, `must be an import id (a whole number from 1 to ${MAX_INT4})`)
+    .transform(Number),
+});
+
 /** `?run=`: a run id. */
 export const runIdSchema = z
   .string()

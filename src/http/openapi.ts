@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { campaignDefinitionSchema } from '../campaigns/definition.ts';
 import { scheduleInputSchema } from '../campaigns/schedule.ts';
-import { retryFailedBodySchema } from './routes/campaigns.ts';
+import { campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retryFailedBodySchema } from './routes/campaigns.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
@@ -21,6 +21,9 @@ import type { RouteModule } from './server.ts';
 type Part = 'querystring' | 'body';
 const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'POST /api/campaigns': { body: campaignDefinitionSchema },
+  'GET /api/campaigns': { querystring: campaignListQuerySchema },
+  'PUT /api/campaigns/:id': { body: campaignEditSchema },
+  'POST /api/campaigns/:id/duplicate': { body: duplicateBodySchema },
   'POST /api/campaigns/:id/schedule': { body: scheduleInputSchema },
   'POST /api/campaigns/:id/reschedule': { body: scheduleInputSchema },
   'POST /api/campaigns/:id/retry-failed': { body: retryFailedBodySchema },

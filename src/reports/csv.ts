@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { reportRecipientsCsvSql } from '../db/sql/report-recipients-csv.ts';
+import { recipientVariableKeysSql, reportRecipientsCsvSql } from '../db/sql/report-recipients-csv.ts';
 
 /**
  * Stream the per-recipient CSV (see reportRecipientsCsvSql) from the server.
@@ -18,7 +18,8 @@ export async function recipientsCsvStream(pool: pg.Pool, campaignId: number, run
     client.release(err ?? undefined);
   };
   try {
-    const stream = client.query(copyTo(reportRecipientsCsvSql(campaignId, runId)));
+    const keys = (await client.query<{ k: string }>(recipientVariableKeysSql, [campaignId])).rows.map((r) => r.k);
+    const stream = client.query(copyTo(reportRecipientsCsvSql(campaignId, runId, keys)));
     stream.once('end', () => release());
     stream.once('error', (err: Error) => release(err));
     stream.once('close', () => release(stream.readableEnded ? undefined : new Error('CSV export aborted')));

@@ -28,4 +28,30 @@ describe('bluecast campaign …', async () => {
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'x'`)).rows[0].n).toBe(0);
   }, 60_000);
 
+  it('edit a draft keeps what is not given, refuses a scheduled one; duplicate and archive', async () => {
+    const made = await cli('campaign', 'create', '--name', 'spring', '--message', 'Hi {{first_name|there}}', '--rate-per-line', '0.5', '--window', '10:00-18:00');
+    expect(made.stderr).toBe('');
+    const edit = await cli('campaign', 'edit', 'spring', '--message', 'Hello {{first_name|you}}', '--rename', 'spring-v2');
+    expect(edit.stderr).toBe('');
+    expect(edit.stdout).toMatch(/campaign spring-v2 \(id \d+\) saved; still a draft/);
+    const row = await db.pool.query('SELECT message, rate_per_line, window_start_minute, status FROM campaigns WHERE name = $1', ['spring-v2']);
+    expect(row.rows[0]).toEqual({ message: 'Hello {{first_name|you}}', rate_per_line: 0.5, window_start_minute: 600, status: 'draft' });
+
+    const dup = await cli('campaign', 'duplicate', 'spring-v2', '--name', 'spring-copy');
+    expect(dup.stdout).toMatch(/created campaign spring-copy \(id \d+\): a draft copy of spring-v2 with 0 recipient\(s\)/);
+    const taken = await cli('campaign', 'duplicate', 'spring-v2', '--name', 'spring-copy');
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toMatch(/a campaign named "spring-copy" already exists/);
+
+    await db.pool.query(`UPDATE campaigns SET status = 'scheduled', schedule_at = now() + interval '1 day' WHERE name = 'spring-v2'`);
+    const refused = await cli('campaign', 'edit', 'spring-v2', '--message', 'Changed');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/is scheduled: only a draft can be edited/);
+    const notNow = await cli('campaign', 'archive', 'spring-v2');
+    expect(notNow.stderr).toMatch(/is scheduled: cancel or unschedule it before archiving it/);
+
+    expect((await cli('campaign', 'archive', 'spring-copy')).stdout).toMatch(/campaign spring-copy is archived \(draft\)/);
+    expect((await cli('campaign', 'list')).stdout).not.toMatch(/spring-copy/);
+    expect((await cli('campaign', 'list', '--archived')).stdout).toMatch(/spring-copy\s+draft \(archived\)/);
+  }, 90_000);
 });

@@ -141,6 +141,19 @@ describe('dashboard end to end', () => {
     await page.getByText('12 recipients loaded. Next step: schedule the send').waitFor();
     const rejected = await tableRows(page, 'rejected');
     expect(rejected.map((r) => r[0])).toEqual(['14', '15']); // the header is line 1
+    // The imports list has the file with its counts, and every row left out downloads
+    // (the duplicate too, naming the line it repeats), as the database has them.
+    const imports = await tableRows(page, 'imports');
+    expect(imports.map((r) => [r[0], ...r.slice(3, 8)])).toEqual([['recipients.csv', '15', '12', '1', '2', '0']]);
+    const [leftOut] = await Promise.all([page.waitForEvent('download'), page.locator('[data-section=imports] [data-action=download-rejections]').click()]);
+    const leftRows = parse(await readFile((await leftOut.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(leftRows.map((r) => [r.line, r.kind])).toEqual([['14', 'invalid'], ['15', 'invalid'], ['16', 'duplicate']]);
+    expect(leftRows[2]!.reason).toBe('duplicate: the same number as line 2');
+    const storedLeft = await stack.db.pool.query('SELECT count(*)::int AS n FROM import_rejections r JOIN imports i ON i.id = r.import_id WHERE i.campaign_id = $1', [campaignId]);
+    expect(storedLeft.rows[0].n).toBe(leftRows.length);
+    // The campaign itself is on its page.
+    expect(await page.locator('[data-def=lines]').textContent()).toBe(LINES.join(', '));
+    expect(await page.locator('[data-def=fallback]').textContent()).toBe('SMS when the number cannot receive iMessage');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-import.png'), fullPage: true });
 
     // Schedule it for now, through the confirmation step, and let it send.
@@ -217,6 +230,10 @@ describe('dashboard end to end', () => {
     expect(replies.length).toBe(Math.max(1, Math.min(20, fromApi.totals.replies)));
     if (fromApi.totals.replies) expect(replies.map((r) => r[2])).toEqual(fromApi.recentReplies.map((r) => r.body));
 
+    // The chart in words, with the same totals as the report.
+    const chartText = await page.locator('[data-section=chart-summary]').textContent();
+    expect(chartText).toContain(`: ${fromApi.totals.sent} sent, `);
+    expect(chartText).toContain(`, ${fromApi.totals.failed} failed, `);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-campaign-desktop.png'), fullPage: true });
 
     // The CSV export link: one row per recipient, the same statuses.
@@ -355,5 +372,24 @@ describe('dashboard end to end', () => {
     }
     expect(await page.locator('[data-action=pause]').isDisabled()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-cancelled.png'), fullPage: true });
+  });
+
+  it('a session that expires mid-form comes back to the form, as it was typed', async () => {
+    await page.goto(`${stack.url}/#/new`);
+    await page.fill('input[name=name]', 'e2e-expired');
+    await page.fill('textarea[name=message]', 'Half-written message');
+    await page.check('input[name=fallback][value=imessage_fails]');
+    await context.clearCookies();
+    await page.click('#new-campaign button[type=submit]');
+    await page.waitForURL(/\/login$/);
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/#\/new$/);
+    await page.locator('#new-campaign').waitFor();
+    expect(await page.inputValue('input[name=name]')).toBe('e2e-expired');
+    expect(await page.inputValue('textarea[name=message]')).toBe('Half-written message');
+    expect(await page.isChecked('input[name=fallback][value=imessage_fails]')).toBe(true);
+    expect(await page.isChecked('input[name=fallback][value=imessage_unsupported]')).toBe(false);
+    expect((await stack.db.pool.query(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'e2e-expired'`)).rows[0].n).toBe(0);
   });
 });

@@ -24,12 +24,14 @@ describe('bluecast import', async () => {
     expect(r.stdout).toMatch(/import #\d+ of list\.csv:\n\s+total\s+5\n\s+imported\s+1\n\s+duplicates\s+1\n\s+invalid\s+3\n\s+opted out\s+0\n/);
     expect(r.stdout).toMatch(/1 row\(s\) have an empty "Name" and the message has no default for it: line\(s\) 4/);
     expect(r.stdout).toMatch(/line 3: "\+1 555 123 4567" is not a valid phone number for US/);
-    expect(r.stdout).toMatch(/wrote 3 rejected row\(s\) to /);
+    // Every row left out: the invalid ones and the duplicate (line 5 repeats line 2's number).
+    expect(r.stdout).toMatch(/wrote 4 rejected row\(s\) to /);
     expect(await readFile(errors, 'utf8')).toBe(
-      'line,reason,raw\n' +
-        '3,"""+1 555 123 4567"" is not a valid phone number for US","Bob,+1 555 123 4567"\n' +
-        '4,"column ""Name"" is empty and the message has no default for {{name}}",",4155552672"\n' +
-        '6,"""nope"" is not a phone number","""Eve, Jr."",nope"\n',
+      'line,kind,reason,raw\n' +
+        '3,invalid,"""+1 555 123 4567"" is not a valid phone number for US","Bob,+1 555 123 4567"\n' +
+        '4,invalid,"column ""Name"" is empty and the message has no default for {{name}}",",4155552672"\n' +
+        '5,duplicate,duplicate: the same number as line 2,+14155552671\n' +
+        '6,invalid,"""nope"" is not a phone number","""Eve, Jr."",nope"\n',
     );
   });
 

@@ -46,6 +46,34 @@ describe('HTTP: recipients upload and campaigns API', async () => {
     expect((await recipientsOf(db, c.id)).map((r) => r.phone)).toEqual(['+14155552671', '+14155552672']);
   });
 
+  it('the campaign lists its imports with their counts; every row left out downloads as CSV', async () => {
+    const c = await makeCampaign(db);
+    await db.pool.query(`INSERT INTO contacts (phone, opted_out, opted_out_at) VALUES ('+12125550143', true, now()) ON CONFLICT (phone) DO UPDATE SET opted_out = true`);
+    const up = await fetch(`${url}/api/campaigns/${c.id}/recipients?filename=list.csv`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body: 'phone,first_name\n+14155552671,Ann\nnope,Bad\n4155552671,Ann again\n+12125550143,Stop\n',
+    });
+    const summary = (await up.json()) as { importId: number };
+    const described = (await (await fetch(`${url}/api/campaigns/${c.id}`, { headers: auth })).json()) as { imports: Record<string, unknown>[] };
+    expect(described.imports).toEqual([
+      expect.objectContaining({ id: summary.importId, file: 'list.csv', status: 'committed', total: 4, imported: 1, duplicates: 1, invalid: 1, optedOut: 1, rejected: 3 }),
+    ]);
+    const res = await fetch(`${url}/api/imports/${summary.importId}/rejections`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${c.name}-list-import-${summary.importId}-rejected.csv"`);
+    expect(await res.text()).toBe(
+      'line,kind,reason,raw\n' +
+        '3,invalid,"""nope"" is not a phone number","nope,Bad"\n' +
+        '4,duplicate,duplicate: the same number as line 2,+14155552671\n' +
+        '5,opted_out,opted out: this number asked to receive no more messages,+12125550143\n',
+    );
+    expect((await fetch(`${url}/api/imports/999999/rejections`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${url}/api/imports/x/rejections`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${url}/api/imports/${summary.importId}/rejections`)).status).toBe(401);
+  });
+
   it('without a valid bearer token: 401 and nothing imported', async () => {
     const c = await makeCampaign(db);
     for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }] as Record<string, string>[]) {

@@ -166,6 +166,14 @@ describe('CSV import: duplicates, opt-outs, idempotence, all-or-nothing', async 
     const second = await runImport(db, c, `phone,first_name\n${A},Ann\n${B},Bob\n`);
     expect(second).toMatchObject({ totalRows: 2, imported: 1, duplicates: 1, optedOut: 0 });
     expect((await recipientsOf(db, c.id)).map((r) => r.phone).sort()).toEqual([A, B]);
+
+    // Every row left out is on record with why, for the download of rejected rows.
+    const left = await db.pool.query('SELECT import_id, line, kind, reason, raw FROM import_rejections WHERE import_id = ANY($1) ORDER BY import_id, line', [[first.importId, second.importId]]);
+    expect(left.rows).toEqual([
+      { import_id: first.importId, line: 3, kind: 'duplicate', reason: 'duplicate: the same number as line 2', raw: A },
+      { import_id: first.importId, line: 4, kind: 'opted_out', reason: 'opted out: this number asked to receive no more messages', raw: C },
+      { import_id: second.importId, line: 2, kind: 'duplicate', reason: `duplicate: already a recipient of this campaign (import #${first.importId}, line 2)`, raw: A },
+    ]);
   });
 
   it('importing the same file again adds nothing', async () => {

@@ -11,6 +11,7 @@ import { buildTimeline } from '../../src/reports/timeline.ts';
 import { listCampaignSummaries } from '../../src/reports/summaries.ts';
 import { failureCause } from '../../src/reports/reasons.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { makeCampaign, runImport } from '../import/support.ts';
 import { seedReportData, truthFromMessages, type Seeded } from './seed.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -199,9 +200,9 @@ describe('campaign report', () => {
     for (const r of rows) for (const v of Object.values(r)) expect(formulaSafe(v)).toBe(v);
     expect(rows[0]!.phone).toMatch(/^\+1555\d+$/);
     expect(rows.some((r) => r.failure_reason === `'=HYPERLINK("http://evil")`)).toBe(true);
-    const replied = rows.filter((r) => r.replied === 't');
+    const replied = rows.filter((r) => r.replied === 'true');
     expect(replied).toHaveLength(report.totals.repliers);
-    expect(rows.filter((r) => r.opted_out_by_reply === 't')).toHaveLength(report.totals.optOuts);
+    expect(rows.filter((r) => r.opted_out_by_reply === 'true')).toHaveLength(report.totals.optOuts);
     const delivered = rows.find((r) => r.status === 'read')!;
     expect(Date.parse(delivered.delivered_at!)).toBeGreaterThan(Date.parse(delivered.sent_at!));
     expect(delivered.read_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -210,7 +211,7 @@ describe('campaign report', () => {
     expect(perRun).toHaveLength(80);
     const oneRun = parse(await readAll(await recipientsCsvStream(db.pool, s.cronCampaignId, s.runIds[1]!)), { columns: true }) as Record<string, string>[];
     expect(oneRun).toHaveLength(40);
-    expect(oneRun.filter((r) => r.replied === 't')).toHaveLength(3);
+    expect(oneRun.filter((r) => r.replied === 'true')).toHaveLength(3);
   });
 });
 
@@ -293,6 +294,36 @@ describe('report rollups under concurrent writers', () => {
       const n = await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE campaign_id = $1`, [s.cronCampaignId]);
       expect(n.rows[0].n).toBe(0);
     }
+  });
+});
+
+describe('recipient CSV export, exactly', () => {
+  it('has plain phones, true/false, the recipient CSV columns as imported and the text sent', async () => {
+    const db = await createTestDatabase({ poolSize: 2 });
+    const c = await makeCampaign(db, { message: 'Hi {{first_name}}' });
+    // "status" collides with a column of the export; "=cmd…" is a formula; timezone is a column of its own.
+    const s = await runImport(db, c, 'phone,First Name,Status,Note,Timezone\n+14155552671,Ann,vip,"=cmd|x, y",America/New_York\n+1 415 555 2672,Bob,,plain,\n');
+    expect(s).toMatchObject({ imported: 2 });
+    await db.pool.query(
+      `INSERT INTO contacts (phone, opted_out, opted_out_at) VALUES ('+14155552671', false, NULL), ('+14155552672', true, '2026-12-01T10:00:00Z')
+       ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, opted_out_at = excluded.opted_out_at`,
+    );
+    const run = await db.pool.query(`INSERT INTO campaign_runs (campaign_id, scheduled_for, status) VALUES ($1, now(), 'running') RETURNING id`, [c.id]);
+    const runId = run.rows[0].id as number;
+    await db.pool.query(
+      `INSERT INTO outbound_messages (campaign_id, run_id, recipient_id, contact_id, to_phone, body, status, channel, from_line, queued_at, sent_at, delivered_at, attempts)
+       SELECT r.campaign_id, $2, r.id, k.id, r.phone, 'Hi Ann, "today"', 'delivered', 'imessage', '+14155550100',
+              '2026-12-01T09:00:00Z', '2026-12-01T09:00:01.5Z', '2026-12-01T09:00:03Z', 1
+         FROM campaign_recipients r JOIN contacts k ON k.phone = r.phone WHERE r.campaign_id = $1 AND r.phone = '+14155552671'`,
+      [c.id, runId],
+    );
+    const text = await readAll(await recipientsCsvStream(db.pool, c.id));
+    expect(text).toBe(
+      'phone,timezone,first_name,note,csv_status,run_id,status,message,channel,line,queued_at,sent_at,delivered_at,read_at,failed_at,cancelled_at,failure_reason,attempts,sms_fallback,spam_flagged,replied,opted_out_by_reply,opted_out,opted_out_at,consent_note\n' +
+        `+14155552671,America/New_York,Ann,"'=cmd|x, y",vip,${runId},delivered,"Hi Ann, ""today""",imessage,+14155550100,2026-12-01T09:00:00.000Z,2026-12-01T09:00:01.500Z,2026-12-01T09:00:03.000Z,,,,,1,false,false,false,false,false,,\n` +
+        // An empty cell of the file stays an empty string (""); no message: empty times, no reply.
+        '+14155552672,,Bob,plain,"",,,,,,,,,,,,,,,,false,false,true,2026-12-01T10:00:00.000Z,\n',
+    );
   });
 });
 

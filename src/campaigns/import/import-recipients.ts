@@ -14,6 +14,7 @@ import {
   insertImport,
   insertStagedRecipients,
   insertStagedRejections,
+  insertStagedSkips,
   lockCampaignImports,
   setImportWorkMem,
   truncateStaging,
@@ -147,10 +148,12 @@ export async function importRecipients(
       if (hasRejections) await timed('other', () => insertStagedRejections(conn, id));
       const imported = await timed('recipients', () => insertStagedRecipients(conn, campaign.id, id));
       const optedOut = await timed('other', () => countStagedOptedOut(conn));
-      await timed('other', () => truncateStaging(conn));
+      // Rows left out though valid (duplicates, opted out) are stored with the invalid ones.
+      if (valid > imported) await timed('other', () => insertStagedSkips(conn, campaign.id, id));
       counts.imported += imported;
       counts.optedOut += optedOut;
       counts.duplicates += valid - optedOut - imported;
+      await timed('other', () => truncateStaging(conn));
       staged += rows;
       await opts.hooks?.afterFlush?.(staged);
     };

@@ -115,10 +115,11 @@ export function registerCampaignCommands(program: Command): void {
     .command('list')
     .description('list campaigns')
     .option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }) => {
+    .option('--archived', 'include archived campaigns')
+    .action(async (flags: { json?: boolean; archived?: boolean }) => {
       const { listCampaigns } = await import('../../campaigns/describe.ts');
       await withApp(async (app) => {
-        const rows = await listCampaigns(app.db.pool);
+        const rows = await listCampaigns(app.db.pool, { archived: flags.archived === true });
         if (flags.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -127,7 +128,7 @@ export function registerCampaignCommands(program: Command): void {
           console.log('no campaigns yet: bluecast campaign create --help');
           return;
         }
-        const table = [['ID', 'NAME', 'STATUS', 'RECIPIENTS', 'SCHEDULE'], ...rows.map((r) => [String(r.id), printable(r.name, { oneLine: true }), r.status, String(r.recipients), r.schedule])];
+        const table = [['ID', 'NAME', 'STATUS', 'RECIPIENTS', 'SCHEDULE'], ...rows.map((r) => [String(r.id), printable(r.name, { oneLine: true }), r.archivedAt ? `${r.status} (archived)` : r.status, String(r.recipients), r.schedule])];
         const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
         for (const row of table) console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
       }, { migrate: true });
@@ -144,6 +145,71 @@ export function registerCampaignCommands(program: Command): void {
         console.log(JSON.stringify(await describeCampaign(app.db.prisma, c), null, 2));
       }, { migrate: true });
     });
+
+  campaign
+    .command('edit')
+    .description('change a draft campaign: the flags given (or --file) replace those fields; refused once it is scheduled or started')
+    .argument('<name>', 'campaign name or id')
+    .option('--file <path>', 'campaign definition JSON replacing the whole definition')
+    .option('--rename <name>', 'new campaign name')
+    .option('--message <text>', 'message template')
+    .option('--variant <text>', 'whole-message variant (repeatable; replaces the variants)', collect)
+    .option('--from <line>', 'sender line in E.164 (repeatable; replaces the lines)', collect)
+    .option('--timezone <tz>', 'IANA time zone')
+    .option('--window <HH:MM-HH:MM>', 'send window in the recipient\'s local time, or "any"')
+    .option('--concurrency <n>', 'messages in flight')
+    .option('--rate-per-line <r>', 'messages per second per line')
+    .option('--region <cc>', 'default country for numbers without a country code')
+    .action(async (name: string, flags: CreateFlags & { rename?: string }) => {
+      const [{ findCampaign, readCampaignFile }, { definitionOf, editDraftCampaign }] = await Promise.all([
+        import('../../campaigns/definition.ts'),
+        import('../../campaigns/manage.ts'),
+      ]);
+      const file = flags.file ? await readCampaignFile(flags.file) : undefined;
+      await withApp(async (app) => {
+        const c = await findCampaign(app.db.prisma, name);
+        const input = { ...(file ?? definitionOf(c)), ...flagsToDefinition({ ...flags, name: flags.rename }) };
+        const edited = await editDraftCampaign(app.db, c, input, flags.file ?? 'campaign');
+        console.log(`campaign ${edited.name} (id ${edited.id}) saved; still a draft`);
+      }, { migrate: true });
+    });
+
+  campaign
+    .command('duplicate')
+    .description('copy a campaign (definition and recipients) into a new draft without its schedule')
+    .argument('<name>', 'campaign name or id')
+    .requiredOption('--name <new>', 'name of the copy')
+    .action(async (name: string, flags: { name: string }) => {
+      const [{ findCampaign, parseCampaignDefinition }, { duplicateCampaign }] = await Promise.all([
+        import('../../campaigns/definition.ts'),
+        import('../../campaigns/manage.ts'),
+      ]);
+      await withApp(async (app) => {
+        const c = await findCampaign(app.db.prisma, name);
+        // The same name rules as creation, with the flag named.
+        const newName = parseCampaignDefinition({ name: flags.name, message: c.message, variants: c.variants }, '--name').name;
+        const { campaign: copy, recipients } = await duplicateCampaign(app.db, c, newName);
+        console.log(`created campaign ${copy.name} (id ${copy.id}): a draft copy of ${c.name} with ${recipients} recipient(s)`);
+      }, { migrate: true });
+    });
+
+  for (const [verb, description] of [
+    ['archive', 'hide a draft, completed or cancelled campaign from `campaign list` (list --archived shows it)'],
+    ['unarchive', 'bring an archived campaign back into `campaign list`'],
+  ] as const) {
+    campaign
+      .command(verb)
+      .description(description)
+      .argument('<name>', 'campaign name or id')
+      .action(async (name: string) => {
+        const [{ findCampaign }, manage] = await Promise.all([import('../../campaigns/definition.ts'), import('../../campaigns/manage.ts')]);
+        const apply = verb === 'archive' ? manage.archiveCampaign : manage.unarchiveCampaign;
+        await withApp(async (app) => {
+          const c = await apply(app.db, await findCampaign(app.db.prisma, name));
+          console.log(`campaign ${c.name} is ${c.archivedAt ? 'archived' : 'back in the list'} (${c.status})`);
+        }, { migrate: true });
+      });
+  }
 
   const transitions = [
     ['pause', 'stop sending until resumed', 'pauseCampaign'],

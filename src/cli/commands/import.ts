@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import type { App } from '../../app.ts';
 import type { ImportFileOptions } from '../../campaigns/import/import-file.ts';
 import type { ImportSummary, ImportTarget } from '../../campaigns/import/import-recipients.ts';
-import { csvLine } from '../../lib/csv.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
@@ -42,27 +41,17 @@ export async function printImportSummary(s: ImportSummary, shown = 10): Promise<
   console.log(formatImportSummary(s, shown));
 }
 
-/** All rejected rows of an import as CSV (line,reason,raw), formula-safe, read from the database in pages. */
+/** All rows of an import left out (line,kind,reason,raw), formula-safe; returns how many. */
 export async function writeRejectionsCsv(app: App, importId: number, file: string): Promise<number> {
-  const { rejectionsPage } = await import('../../db/sql/import-recipients.sql.ts');
+  const { rejectionsCsv } = await import('../../campaigns/import/rejections-csv.ts');
   const out = createWriteStream(file);
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write('line,reason,raw\n');
-  let after: { line: number; id: number } | undefined;
-  let n = 0;
-  for (;;) {
-    const page = await rejectionsPage(app.db.pool, importId, after, 5000);
-    for (const r of page) await write(`${csvLine([String(r.line), r.reason, r.raw ?? ''])}\n`);
-    n += page.length;
-    if (page.length < 5000) break;
-    const last = page[page.length - 1]!;
-    after = { line: last.line, id: last.id };
+  const seen = { rows: 0 };
+  for await (const chunk of rejectionsCsv(app.db.pool, importId, seen)) {
+    if (!out.write(chunk)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
-  return n;
+  return seen.rows;
 }
 
 export function registerImportCommand(program: Command): void {
@@ -73,7 +62,7 @@ export function registerImportCommand(program: Command): void {
     .argument('[file]', 'CSV file ("-" for stdin); default: the CSV named by the campaign definition')
     .option('--phone-column <name>', 'column holding the numbers (default: phone, phone_number, mobile or number)')
     .option('--region <cc>', "default country for numbers without a country code (default: the campaign's)")
-    .option('--errors <out.csv>', 'write every rejected row (line,reason,raw) to this CSV')
+    .option('--errors <out.csv>', 'write every row left out (line,kind,reason,raw: invalid, duplicate, opted out) to this CSV')
     .option('--json', 'print the summary as JSON')
     .action(async (name: string, file: string | undefined, flags: { phoneColumn?: string; region?: string; errors?: string; json?: boolean }) => {
       const { findCampaignForImport } = await import('../../campaigns/definition.ts');

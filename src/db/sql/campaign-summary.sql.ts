@@ -10,6 +10,7 @@ export interface CampaignListRow {
   timezone: string;
   recipients: number;
   created_at: Date;
+  archived_at: Date | null;
 }
 
 /**
@@ -18,12 +19,15 @@ export interface CampaignListRow {
  * campaigns it does not show. On the pg pool rather than Prisma: `bluecast
  * campaign list` then never pays for the Prisma engine's start (bench/cli).
  */
-export async function listCampaignRows(db: Queryable): Promise<CampaignListRow[]> {
+/** Archived campaigns are left out unless asked for (`bluecast campaign list --archived`, ?archived=true). */
+export async function listCampaignRows(db: Queryable, opts: { archived?: boolean } = {}): Promise<CampaignListRow[]> {
   const res = await db.query<CampaignListRow>(
-    `SELECT c.id, c.name, c.status::text AS status, c.schedule_at, c.cron_expression, c.timezone, c.created_at,
+    `SELECT c.id, c.name, c.status::text AS status, c.schedule_at, c.cron_expression, c.timezone, c.created_at, c.archived_at,
             (SELECT count(*) FROM campaign_recipients r WHERE r.campaign_id = c.id)::int AS recipients
        FROM campaigns c
+      WHERE $1 OR c.archived_at IS NULL
       ORDER BY c.id`,
+    [opts.archived === true],
   );
   return res.rows;
 }

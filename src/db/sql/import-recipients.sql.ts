@@ -112,6 +112,33 @@ export async function countStagedOptedOut(client: pg.ClientBase): Promise<number
   return res.rows[0]!.n;
 }
 
+/**
+ * The valid staged rows that did not become recipients of this import, as
+ * rejections: opted-out numbers, and numbers the campaign already has (from an
+ * earlier import, or an earlier line of this file, whose line is named). Run
+ * after insertStagedRecipients, and only when the counts say such rows exist,
+ * so an upload without them pays nothing; one probe of the (campaign_id,
+ * phone) unique index per staged row when it does. The raw cell is the number
+ * as normalised: the line identifies the row in the operator's file.
+ */
+export async function insertStagedSkips(client: pg.ClientBase, campaignId: number, importId: number): Promise<void> {
+  await client.query(
+    `INSERT INTO import_rejections (import_id, line, reason, raw, kind)
+     SELECT $2::int, s.line,
+            CASE WHEN ${STAGED_OPTED_OUT} THEN 'opted out: this number asked to receive no more messages'
+                 WHEN r.import_id = $2::int THEN 'duplicate: the same number as line ' || r.source_line
+                 ELSE 'duplicate: already a recipient of this campaign (import #' || coalesce(r.import_id::text, '?') || ', line ' || coalesce(r.source_line::text, '?') || ')'
+            END,
+            s.phone,
+            CASE WHEN ${STAGED_OPTED_OUT} THEN 'opted_out' ELSE 'duplicate' END
+       FROM ${STAGING_TABLE} s
+       LEFT JOIN campaign_recipients r ON r.campaign_id = $1::int AND r.phone = s.phone
+      WHERE s.phone IS NOT NULL
+        AND (r.phone IS NULL OR r.import_id IS DISTINCT FROM $2::int OR r.source_line IS DISTINCT FROM s.line)`,
+    [campaignId, importId],
+  );
+}
+
 export async function truncateStaging(client: pg.ClientBase): Promise<void> {
   await client.query(`TRUNCATE ${STAGING_TABLE}`);
 }
@@ -180,12 +207,21 @@ export async function rejectionsPage(
   importId: number,
   after: { line: number; id: number } | undefined,
   limit: number,
-): Promise<{ id: number; line: number; reason: string; raw: string | null }[]> {
-  const res = await pool.query<{ id: number; line: number; reason: string; raw: string | null }>(
-    `SELECT id, line, reason, raw FROM import_rejections
+): Promise<{ id: number; line: number; reason: string; raw: string | null; kind: string }[]> {
+  const res = await pool.query<{ id: number; line: number; reason: string; raw: string | null; kind: string }>(
+    `SELECT id, line, reason, raw, kind FROM import_rejections
       WHERE import_id = $1 AND (line, id) > ($2, $3)
       ORDER BY line, id LIMIT $4`,
     [importId, after?.line ?? -1, after?.id ?? -1, limit],
   );
   return res.rows;
+}
+
+/** An import's file name and campaign name (for naming its download), or undefined. */
+export async function importFileOf(pool: pg.Pool, importId: number): Promise<{ file_name: string; campaign: string } | undefined> {
+  const res = await pool.query<{ file_name: string; campaign: string }>(
+    'SELECT i.file_name, c.name AS campaign FROM imports i JOIN campaigns c ON c.id = i.campaign_id WHERE i.id = $1',
+    [importId],
+  );
+  return res.rows[0];
 }

@@ -5,108 +5,8 @@
 // is ever built from data.
 
 import { inboxView, startUnreadBadge } from './inbox.js';
-
-const POLL_MS = 3000;
-
-class ApiError extends Error {
-  constructor(status, message, issues) {
-    super(message);
-    this.status = status;
-    this.issues = issues ?? [];
-  }
-}
-
-async function api(method, path, body, contentType = 'application/json') {
-  const headers = { 'x-bluecast-ui': '1' };
-  let payload;
-  if (body !== undefined) {
-    headers['content-type'] = contentType;
-    payload = contentType === 'application/json' ? JSON.stringify(body) : body;
-  }
-  let res;
-  try {
-    res = await fetch(`/ui/api/${path}`, { method, headers, body: payload, credentials: 'same-origin' });
-  } catch {
-    // The browser's own text ("Failed to fetch") says nothing to an operator.
-    throw new ApiError(0, 'Could not reach bluecast: check the connection (or whether the server is running) and try again.');
-  }
-  if (res.status === 401) {
-    location.assign('/login');
-    throw new ApiError(401, 'signed out');
-  }
-  const isJson = (res.headers.get('content-type') ?? '').includes('json');
-  const data = isJson ? await res.json() : await res.text();
-  if (!res.ok) throw new ApiError(res.status, (isJson && data && data.error) || `HTTP ${res.status}`, isJson ? data.issues : []);
-  return data;
-}
-
-/** h('td', { class: 'num' }, 'text', childNode…): elements with text children only. */
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    // Through the CSSOM: the CSP forbids style attributes.
-    else if (k === 'style') Object.assign(el.style, v);
-    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
-
-const fmt = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
-const pct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
-/**
- * A time with its zone: the campaign's when given, else the browser's. The
- * zone's name follows unless `short` (table rows, where the column says it).
- */
-const when = (iso, zone, short = false) =>
-  iso
-    ? new Date(iso).toLocaleString(undefined, { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) +
-      (zone && !short ? ` (${zone})` : '')
-    : '—';
-function duration(ms) {
-  if (ms === null || ms === undefined) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7200000) return `${(ms / 60000).toFixed(1)} min`;
-  return `${(ms / 3600000).toFixed(1)} h`;
-}
-
-/** A number with its raw value in data-value, so tests read what the API said. */
-const metric = (key, value, text) => h('span', { class: 'value', 'data-metric': key, 'data-value': value ?? '' }, text ?? fmt(value));
-
-function errorBox(err) {
-  const box = h('div', { class: 'notice error', role: 'alert' }, err.message);
-  if (err.issues && err.issues.length) box.append(h('ul', {}, err.issues.map((i) => h('li', {}, `${i.path || '(form)'}: ${i.message}`))));
-  return box;
-}
-
-function table(head, rows, opts = {}) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { 'data-table': opts.name },
-      h('thead', {}, h('tr', {}, head.map((c) => h('th', { class: c.num ? 'num' : undefined, scope: 'col' }, c.label ?? c)))),
-      h(
-        'tbody',
-        {},
-        rows.length
-          ? rows.map((r) => h('tr', {}, r.map((cell, i) => h('td', { class: head[i].num ? 'num' : undefined }, cell))))
-          : h('tr', {}, h('td', { colspan: head.length, class: 'muted' }, opts.empty ?? 'nothing yet')),
-      ),
-    ),
-  );
-}
-
-const statusBadge = (status) => h('span', { class: `badge status-${status}`, 'data-status': status }, status);
-
+import { POLL_MS, api, duration, errorBox, fmt, h, keepDraft, kpi, metric, pct, statusBadge, table, when } from './dom.js';
+import { definitionCard, importsCard } from './campaign-setup.js';
 // ---------------------------------------------------------------- views
 
 function campaignsView() {
@@ -191,6 +91,7 @@ function newCampaignView() {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create campaign')),
   );
   const out = h('div', {});
+  const forgetDraft = keepDraft(form, 'new-campaign');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
@@ -215,6 +116,7 @@ function newCampaignView() {
     try {
       const created = await api('POST', 'campaigns', def);
       const id = created.id ?? created.campaign?.id;
+      forgetDraft();
       location.hash = `#/campaigns/${id}`;
     } catch (err) {
       out.replaceChildren(errorBox(err));
@@ -225,9 +127,6 @@ function newCampaignView() {
   return { el: h('section', { class: 'view' }, h('h1', {}, 'New campaign'), out, form), stop() {} };
 }
 
-function kpi(label, key, value, text, sub) {
-  return h('div', { class: 'kpi' }, h('span', { class: 'kpi-label' }, label), metric(key, value, text), sub ? h('small', { class: 'muted' }, sub) : null);
-}
 
 function funnel(report) {
   const t = report.totals;
@@ -274,31 +173,60 @@ function ratesTable(report) {
   );
 }
 
+/** "per minute", "per 5 minutes": the width of the timeline's buckets. */
+function bucketLabel(tl) {
+  const step = tl.minutes.length > 1 ? (tl.minutes[1] - tl.minutes[0]) / 60 : 1;
+  return step === 1 ? 'per minute' : step % 60 === 0 ? `per ${step / 60} h` : `per ${step} minutes`;
+}
+
+/** The chart in words, for screen readers and for anyone who wants the figures. */
+function chartSummary(tl, zone) {
+  if (!tl.minutes.length) return 'Nothing sent yet.';
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  let peak = 0;
+  tl.sent.forEach((n, i) => { if (n > tl.sent[peak]) peak = i; });
+  const at = (sec) => new Date(sec * 1000).toLocaleTimeString(undefined, { timeZone: zone, hour: '2-digit', minute: '2-digit' });
+  return `From ${at(tl.minutes[0])} to ${at(tl.minutes[tl.minutes.length - 1])} (${zone}), ${bucketLabel(tl)}: ${fmt(sum(tl.sent))} sent, ${fmt(sum(tl.delivered))} delivered, ${fmt(sum(tl.failed))} failed, ${fmt(sum(tl.replies))} replies; most sent at ${at(tl.minutes[peak])} (${fmt(tl.sent[peak])}).`;
+}
+
 class LiveChart {
-  constructor(container) {
+  constructor(container, summary) {
     this.container = container;
+    this.summary = summary;
     this.plot = null;
+    this.bucket = null;
   }
-  update(tl) {
-    // A quiet minute on each side: a campaign that sent within one minute
+  update(tl, zone) {
+    this.summary.textContent = chartSummary(tl, zone);
+    // A quiet bucket on each side: a campaign that sent within one bucket
     // still gets a line, and the time axis a sensible span.
+    const step = tl.minutes.length > 1 ? tl.minutes[1] - tl.minutes[0] : 60;
     const pad = (arr, v) => (arr.length ? [v, ...arr, v] : arr);
-    const minutes = tl.minutes.length ? [tl.minutes[0] - 60, ...tl.minutes, tl.minutes[tl.minutes.length - 1] + 60] : [];
-    const data = [minutes, pad(tl.sent, 0), pad(tl.delivered, 0), pad(tl.replies, 0)];
+    const minutes = tl.minutes.length ? [tl.minutes[0] - step, ...tl.minutes, tl.minutes[tl.minutes.length - 1] + step] : [];
+    const data = [minutes, pad(tl.sent, 0), pad(tl.delivered, 0), pad(tl.failed, 0), pad(tl.replies, 0)];
     if (typeof window.uPlot !== 'function') return;
     const width = Math.max(260, this.container.clientWidth - 8);
+    // A new bucket width changes the axis label: the chart is rebuilt for it.
+    if (this.plot && this.bucket !== bucketLabel(tl)) this.destroy();
     if (!this.plot) {
+      this.bucket = bucketLabel(tl);
+      const stepped = window.uPlot.paths && window.uPlot.paths.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined;
       this.plot = new window.uPlot(
         {
           width,
           height: 240,
           scales: { x: { time: true } },
-          axes: [{}, { label: 'per minute' }],
+          // Ticks on whole minutes at least: the data has no finer grain than its buckets.
+          axes: [{ incrs: [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800].filter((i) => i >= step) }, { label: `messages ${this.bucket}` }],
+          // The legend names the series; the figures are in the summary below (no "--" when the cursor is away).
+          legend: { live: false },
+          // Steps, not slopes: each bucket's count holds for the bucket (a one-minute send is a block, not a triangle).
           series: [
             {},
-            { label: 'Sent', stroke: '#2563eb', width: 2 },
-            { label: 'Delivered', stroke: '#16a34a', width: 2 },
-            { label: 'Replies', stroke: '#d97706', width: 2 },
+            { label: 'Sent', stroke: '#2563eb', width: 3, paths: stepped },
+            { label: 'Delivered', stroke: '#16a34a', width: 2, dash: [8, 4], paths: stepped },
+            { label: 'Failed', stroke: '#dc2626', width: 2, paths: stepped },
+            { label: 'Replies', stroke: '#d97706', width: 2, paths: stepped },
           ],
         },
         data,
@@ -341,11 +269,16 @@ function uploadCard(campaignId, onDone) {
         ['Opted out', 'import.optedOut', s.optedOut],
       ];
       const rejected = (s.rejected ?? []).map((r) => [fmt(r.line), r.reason, h('code', {}, r.raw ?? '')]);
+      const leftOut = s.invalid + s.duplicates + s.optedOut;
+      const download = leftOut
+        ? h('p', {}, h('a', { href: `/ui/rejections/${s.importId}`, download: '', 'data-action': 'download-rejections', 'data-import': s.importId }, `Download all ${fmt(leftOut)} rows left out (invalid, duplicates, opted out) as CSV`))
+        : null;
       out.replaceChildren(
         h('div', { class: 'kpis small' }, counts.map(([label, key, v]) => kpi(label, key, v))),
+        download,
         rejected.length
-          ? h('div', {}, h('h3', {}, 'Rejected rows'), table([{ label: 'Line', num: true }, 'Reason', 'Row'], rejected, { name: 'rejected' }))
-          : h('p', { class: 'muted' }, 'No rejected rows.'),
+          ? h('div', {}, h('h3', {}, s.invalid > rejected.length ? `Invalid rows (first ${fmt(rejected.length)} of ${fmt(s.invalid)})` : 'Invalid rows'), table([{ label: 'Line', num: true }, 'Reason', 'Row'], rejected, { name: 'rejected' }))
+          : h('p', { class: 'muted' }, 'No invalid rows.'),
       );
       onDone();
     } catch (err) {
@@ -441,23 +374,29 @@ function campaignView(id) {
   const root = h('section', { class: 'view' });
   const head = h('div', { class: 'view-head' }, h('h1', {}, 'Campaign'));
   const notice = h('div', {});
+  // When the figures were last read: a stale page says so instead of looking live.
+  const updated = h('p', { class: 'muted updated', 'data-section': 'last-updated' });
   const kpis = h('div', { class: 'kpis' });
-  const chartBox = h('div', { class: 'chart', 'data-section': 'chart' });
+  const chartBox = h('div', { class: 'chart', 'data-section': 'chart', 'aria-hidden': 'true' });
+  const chartText = h('p', { class: 'muted chart-summary', 'data-section': 'chart-summary' });
   const detail = h('div', { class: 'grid' });
   const side = h('div', { class: 'grid' });
   const next = h('div', { 'data-section': 'next-step' });
-  root.append(head, notice, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries and replies per minute'), chartBox), detail, next, side);
-  // What to do now, and how many recipients are loaded (upload → schedule → watch → review).
+  const setup = h('div', { class: 'grid', 'data-section': 'setup' });
+  // The campaign itself comes first on its page, whatever its status.
+  const defBox = h('div', { class: 'grid' });
+  root.append(head, updated, notice, defBox, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, next, side, setup);
+  // The campaign itself (definition, imports) and what to do now (upload → schedule → watch → review).
   const showNextStep = async (c) => {
-    let recipients = null;
-    let blocked = null;
+    let d = null;
     try {
-      const detail = await api('GET', `campaigns/${c.id}`);
-      recipients = detail.recipients.total;
-      blocked = detail.blocked;
-    } catch {
-      // The step still shows without the count.
+      d = await api('GET', `campaigns/${c.id}`);
+    } catch (err) {
+      setup.replaceChildren(errorBox(err));
     }
+    const recipients = d ? d.recipients.total : null;
+    const blocked = d ? d.blocked : null;
+    if (d) defBox.replaceChildren(definitionCard(d)), setup.replaceChildren(importsCard(d));
     const loaded = recipients === null ? '' : `${fmt(recipients)} recipient${recipients === 1 ? '' : 's'} loaded. `;
     const step =
       c.status === 'draft'
@@ -476,7 +415,7 @@ function campaignView(id) {
     }
     next.replaceChildren(h('p', { class: 'notice next-step', 'data-recipients': recipients ?? '' }, loaded, step));
   };
-  const chart = new LiveChart(chartBox);
+  const chart = new LiveChart(chartBox, chartText);
   let timer;
   let stopped = false;
   let sideFor = null;
@@ -534,7 +473,7 @@ function campaignView(id) {
       kpi('Opt-outs', 'totals.optOuts', t.optOuts, undefined, pct(report.rates.optOut)),
       kpi('p50 to delivery', 'timing.p50', lat.p50, duration(lat.p50), `p95 ${duration(lat.p95)}`),
     );
-    if (timeline) chart.update(timeline);
+    if (timeline) chart.update(timeline, c.timezone);
 
     const lines = report.lines.map((l) => [l.line ?? '(none)', metric('line.sent', l.sent), fmt(l.delivered), metric('line.failed', l.failed), fmt(l.unconfirmed), fmt(l.fallback), fmt(l.spamFlags), fmt(l.newContactsToday)]);
     const reasons = report.failureReasons.map((f) => [metric('reason.count', f.count), f.cause, h('span', { class: 'muted' }, f.example === f.cause ? '' : f.example)]);
@@ -584,12 +523,12 @@ function campaignView(id) {
     // Next step first: before anything is sent, loading recipients and
     // scheduling come before the (empty) report.
     const before = ['draft', 'scheduled'].includes(c.status);
-    if (before && side.nextSibling !== kpis) root.insertBefore(next, kpis), root.insertBefore(side, kpis);
-    if (!before && side.parentNode === root && side.nextSibling === kpis) root.append(next, side);
+    if (before && setup.nextSibling !== kpis) root.insertBefore(next, kpis), root.insertBefore(side, kpis), root.insertBefore(setup, kpis);
+    if (!before && setup.nextSibling === kpis) root.append(next, side, setup);
     if (sideFor !== `${c.id}:${c.status}:${c.scheduleAt}`) {
       sideFor = `${c.id}:${c.status}:${c.scheduleAt}`;
       showNextStep(c);
-      side.replaceChildren(...[uploadCard(c.id, () => { showNextStep(c); refresh(); }), ['draft', 'scheduled'].includes(c.status) && !c.cronExpression ? scheduleCard(c, (msg) => { notice.replaceChildren(h('p', { class: 'notice ok', role: 'status' }, msg)); refresh(); }) : null].filter(Boolean));
+      side.replaceChildren(...[['completed', 'cancelled'].includes(c.status) ? null : uploadCard(c.id, () => { showNextStep(c); refresh(); }), ['draft', 'scheduled'].includes(c.status) && !c.cronExpression ? scheduleCard(c, (msg) => { notice.replaceChildren(h('p', { class: 'notice ok', role: 'status' }, msg)); refresh(); }) : null].filter(Boolean));
     }
   };
 
@@ -600,6 +539,7 @@ function campaignView(id) {
       if (stopped) return;
       render(report, timeline);
       root.dataset.generatedAt = report.generatedAt;
+      updated.textContent = `Last updated ${new Date(report.generatedAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })} (refreshes every ${POLL_MS / 1000} s)`;
     } catch (err) {
       if (stopped) return;
       notice.replaceChildren(errorBox(err));
@@ -621,6 +561,15 @@ function campaignView(id) {
 
 let current = null;
 function route() {
+  // Back where the operator was when the session expired.
+  const back = sessionStorage.getItem('bluecast.return');
+  if (back !== null) {
+    sessionStorage.removeItem('bluecast.return');
+    if (back && back !== location.hash) {
+      location.hash = back;
+      return;
+    }
+  }
   if (current) current.stop();
   const hash = location.hash || '#/';
   const m = /^#\/campaigns\/([^/]+)$/.exec(hash);

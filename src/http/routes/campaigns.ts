@@ -1,5 +1,6 @@
 import { createCampaign, findCampaign } from '../../campaigns/definition.ts';
 import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
+import { archiveCampaign, campaignEditSchema, duplicateBodySchema, duplicateCampaign, editDraftCampaign, unarchiveCampaign } from '../../campaigns/manage.ts';
 import { retryFailedMessages } from '../../campaigns/retry-failed.ts';
 import { cancelCampaign, pauseCampaign, resumeCampaign } from '../../campaigns/status.ts';
 import type { Database } from '../../db/database.ts';
@@ -11,6 +12,11 @@ import { z } from 'zod';
 
 /** POST /api/campaigns/:id/retry-failed: unconfirmed messages are re-sent only when asked. */
 export const retryFailedBodySchema = z.object({ includeUnconfirmed: z.boolean().optional() }).strict();
+
+/** GET /api/campaigns: archived campaigns only when asked for. */
+export const campaignListQuerySchema = z.object({ archived: z.enum(['true', 'false']).optional() }).strict();
+
+export { campaignEditSchema, duplicateBodySchema };
 
 export interface CampaignRouteDeps {
   db: Pick<Database, 'prisma' | 'pool'>;
@@ -27,6 +33,9 @@ const idOf = (params: unknown): string => parseInput(campaignParamsSchema, param
  *   POST /api/campaigns                  create (body: the campaign definition JSON, as in campaigns/*.json)
  *   POST /api/campaigns/:id/pause|resume|cancel
  *   POST /api/campaigns/:id/retry-failed  re-queue the failed messages (never a delivered one)
+ *   PUT  /api/campaigns/:id              edit a draft (the whole definition; 409 once scheduled or started)
+ *   POST /api/campaigns/:id/duplicate    a new draft with the same definition and recipients (body: {name})
+ *   POST /api/campaigns/:id/archive|unarchive  out of (back into) the default list; 409 while it sends or will
  * Illegal transitions answer 409 (ConflictError), unknown campaigns 404.
  */
 export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
@@ -34,7 +43,32 @@ export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
     const auth = requireBearer(deps.apiToken);
     const prisma = deps.db.prisma;
 
-    app.get('/api/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaigns(deps.db.pool) }));
+    app.get('/api/campaigns', { onRequest: auth }, async (req) => {
+      const q = parseInput(campaignListQuerySchema, req.query ?? {}, 'query');
+      return { campaigns: await listCampaigns(deps.db.pool, { archived: q.archived === 'true' }) };
+    });
+
+    app.put('/api/campaigns/:id', { onRequest: auth }, async (req) => {
+      if (req.body && typeof req.body === 'object' && 'csv' in req.body) {
+        throw new ValidationError([{ path: 'csv', message: 'upload recipients with POST /api/campaigns/:id/recipients instead' }], 'body');
+      }
+      const c = await findCampaign(prisma, idOf(req.params));
+      return describeCampaign(prisma, await editDraftCampaign({ prisma }, c, req.body ?? {}, 'body'));
+    });
+
+    app.post('/api/campaigns/:id/duplicate', { onRequest: auth }, async (req, reply) => {
+      const body = parseInput(duplicateBodySchema, req.body ?? {}, 'body');
+      const c = await findCampaign(prisma, idOf(req.params));
+      const { campaign } = await duplicateCampaign({ prisma }, c, body.name);
+      return reply.code(201).send(await describeCampaign(prisma, campaign));
+    });
+
+    for (const [verb, apply] of [['archive', archiveCampaign], ['unarchive', unarchiveCampaign]] as const) {
+      app.post(`/api/campaigns/:id/${verb}`, { onRequest: auth }, async (req) => {
+        const c = await apply({ prisma }, await findCampaign(prisma, idOf(req.params)));
+        return { id: c.id, name: c.name, status: c.status, archivedAt: c.archivedAt?.toISOString() ?? null };
+      });
+    }
 
     app.get('/api/campaigns/:id', { onRequest: auth }, async (req) => describeCampaign(prisma, await findCampaign(prisma, idOf(req.params))));
 

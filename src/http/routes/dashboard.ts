@@ -10,10 +10,11 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { reportCampaign } from '../../db/sql/report-campaign.ts';
 import { NotFoundError } from '../../lib/errors.ts';
+import { rejectionsCsvResponse } from '../../campaigns/import/rejections-csv.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
 import { sameSecret } from '../auth.ts';
 import { loginPage as loginHtml } from '../dashboard/login-page.ts';
-import { campaignParamsSchema, parseInput, runIdSchema } from '../input.ts';
+import { campaignParamsSchema, importParamsSchema, parseInput, runIdSchema } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 import { createSessionStore, type SessionLifetimes } from '../sessions.ts';
 
@@ -45,6 +46,8 @@ const UPLOT_DIR = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
 /** The only files served: no path from a request ever reaches the file system. */
 const ASSETS: Record<string, { file: string; type: string }> = {
   'app.js': { file: path.join(DASHBOARD_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  'dom.js': { file: path.join(DASHBOARD_DIR, 'dom.js'), type: 'text/javascript; charset=utf-8' },
+  'campaign-setup.js': { file: path.join(DASHBOARD_DIR, 'campaign-setup.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
   'inbox.css': { file: path.join(DASHBOARD_DIR, 'inbox.css'), type: 'text/css; charset=utf-8' },
@@ -188,6 +191,17 @@ export function dashboardRoutes(deps: DashboardRouteDeps): RouteModule {
         .header('content-disposition', `attachment; filename="${name}"`)
         .header('cache-control', 'no-store')
         .send(stream);
+    });
+
+    // Every row an import left out, as a download link like the export.
+    app.get('/ui/rejections/:importId', { onRequest: requireSessionForLink }, async (req, reply) => {
+      const { importId } = parseInput(importParamsSchema, req.params, 'path');
+      const csv = await rejectionsCsvResponse(deps.pool, importId);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${csv.fileName}"`)
+        .header('cache-control', 'no-store')
+        .send(csv.stream);
     });
 
     app.all('/ui/api/*', { onRequest: requireSession, bodyLimit: uploadLimit }, async (req, reply) => {

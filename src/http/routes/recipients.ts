@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { findCampaignForImport } from '../../campaigns/definition.ts';
 import { importRecipients } from '../../campaigns/import/import-recipients.ts';
+import { rejectionsCsvResponse } from '../../campaigns/import/rejections-csv.ts';
 import type { Database } from '../../db/database.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { requireBearer } from '../auth.ts';
-import { campaignParamsSchema, parseInput, urlText } from '../input.ts';
+import { campaignParamsSchema, importParamsSchema, parseInput, urlText } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 import { CSV_TYPES, limitBytes } from '../upload.ts';
 
@@ -29,6 +30,8 @@ export const uploadQuerySchema = z.object({
  * POST /api/campaigns/:id/recipients — a CSV body, streamed into the import
  * (never held whole in memory); answers the import summary. `:id` is a
  * campaign id or name; ?filename=, ?phone_column=, ?region= as on the CLI.
+ * GET /api/imports/:importId/rejections — every row of that import left out
+ * (invalid, duplicate, opted out) as CSV: line,kind,reason,raw.
  */
 export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
   const maxBytes = deps.maxUploadBytes ?? 2 * 1024 ** 3;
@@ -65,6 +68,16 @@ export function recipientRoutes(deps: RecipientRouteDeps): RouteModule {
       }
       const { rejected, ...rest } = summary;
       return reply.code(201).send({ ...rest, rejected, rejectedShown: rejected.length });
+    });
+
+    app.get('/api/imports/:importId/rejections', { onRequest: auth }, async (req, reply) => {
+      const { importId } = parseInput(importParamsSchema, req.params, 'path');
+      const csv = await rejectionsCsvResponse(deps.db.pool, importId);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${csv.fileName}"`)
+        .header('cache-control', 'no-store')
+        .send(csv.stream);
     });
   };
 }
