@@ -1,3 +1,5 @@
+import * as legalHolds from '../db/sql/legal-holds.ts';
+import type { LegalHold } from '../db/sql/legal-holds.ts';
 import type pg from 'pg';
 import * as runs from '../db/sql/campaign-runs.ts';
 import * as claim from '../db/sql/claim-messages.ts';
@@ -49,6 +51,8 @@ export interface DispatchStore {
   markFailed(p: { workerId: string; id: number; now: Date; error: string }): Promise<boolean>;
   markAmbiguous(p: { workerId: string; id: number; settleUntil: Date; error: string }): Promise<boolean>;
   deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[] }): Promise<number>;
+  /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
+  holdMessages(p: { workerId: string; now: Date; holds: LegalHold[] }): Promise<number>;
   claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;
   markReconciledSent(p: Parameters<typeof reconcile.markReconciledSent>[1]): Promise<boolean>;
   completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
@@ -118,6 +122,7 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     markFailed: (p) => results.markFailed(pool, p),
     markAmbiguous: (p) => results.markAmbiguous(pool, p),
     deferMessages: (p) => results.deferMessages(pool, p),
+    holdMessages: (p) => legalHolds.holdMessages(pool, p),
     claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
     markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),
     completeFinishedRuns: (now) => runs.completeFinishedRuns(pool, now),

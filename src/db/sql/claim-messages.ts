@@ -19,6 +19,9 @@ export interface ClaimedMessage {
   claimed_at: Date;
   sticky_line: string | null;
   recipient_timezone: string | null;
+  /** From the CSV's state / zip columns, for the legal send window (dispatch/legal-hold.ts). */
+  recipient_state: string | null;
+  recipient_zip: string | null;
   // campaign settings
   campaign_name: string;
   timezone: string;
@@ -68,7 +71,7 @@ const CLAIM_UPDATE = `
        FROM picked p, campaigns c
       WHERE m.id = p.id AND c.id = m.campaign_id
      RETURNING m.id, m.status::text AS status, m.campaign_id, m.run_id, m.contact_id, m.to_phone, m.body, m.attempts,
-               m.requested_line, m.updated_at AS claimed_at, p.sticky_line, p.recipient_timezone,
+               m.requested_line, m.updated_at AS claimed_at, p.sticky_line, p.recipient_timezone, p.recipient_state, p.recipient_zip,
                c.name AS campaign_name, c.timezone, c.window_start_minute, c.window_end_minute, c.attachments,
                c.sender_lines, c.fallback_when, c.fallback_from, c.fast_track, c.concurrency, c.rate_per_line,
                c.burst_per_line, c.new_contacts_per_hour, c.new_contacts_per_day, c.jitter_ms, c.max_attempts`;
@@ -93,11 +96,12 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
   // it looks them up by id.
   const { rows } = await db.query<ClaimedMessage>({
     text: `WITH picked AS (
-       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone
+       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
+              r.variables->>'state' AS recipient_state, COALESCE(r.variables->>'zip', r.variables->>'postal_code') AS recipient_zip
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
-        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4
+        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND (m.not_before IS NULL OR m.not_before <= $4)
           AND m.campaign_id <> ALL($5::int[])
           AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.status = ANY($7::campaign_status[]))
         ORDER BY m.next_attempt_at
@@ -121,11 +125,12 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
 export async function claimCampaignMessages(db: Queryable, p: { workerId: string; limit: number; leaseMs: number; now: Date; campaignId: number }): Promise<ClaimedMessage[]> {
   const { rows } = await db.query<ClaimedMessage>({
     text: `WITH picked AS (
-       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone
+       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
+              r.variables->>'state' AS recipient_state, COALESCE(r.variables->>'zip', r.variables->>'postal_code') AS recipient_zip
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
-        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND m.campaign_id = $5
+        WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND (m.not_before IS NULL OR m.not_before <= $4) AND m.campaign_id = $5
           AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $5 AND k.status = ANY($7::campaign_status[]))
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
