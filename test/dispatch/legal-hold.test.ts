@@ -81,4 +81,24 @@ describe('legal send windows at the claim', () => {
     expect(h!.not_before).toEqual(new Date('2026-03-11T12:00:00Z'));
     expect(h!.hold_reasons!.map((r) => r.jurisdiction)).toContain('US-FL');
   });
+  it('Alabama on a state holiday (Friday 3 July 2026, the 4th observed): held past it, the holiday rule named', async () => {
+    const clock = manualClock(new Date('2026-07-03T15:00:00Z')); // 10:00 CDT in Birmingham
+    const c = await seedCampaign(db.pool, { phones: [phone(6, '205')], scheduleAt: new Date('2026-07-03T14:00:00Z'), timezone: 'America/Chicago' });
+    const worker = testWorker(db.pool, providerClient(sim), { clock, legalHold });
+    await worker.tick();
+    await worker.runOnce(); // earlier tests' held rows are due by July: only this campaign's row is asserted
+    const [h] = await holds(c.id);
+    expect(h!.status).toBe('queued');
+    expect(h!.not_before!.getTime()).toBeGreaterThanOrEqual(new Date('2026-07-05T05:00:00Z').getTime()); // not on the 3rd nor the 4th
+    expect(h!.hold_reasons!.some((r) => r.jurisdiction === 'US-AL' && /holiday/i.test(r.rule))).toBe(true);
+  });
+
+  it('across the spring DST change: 08:00 EDT on 8 March 2026 is 12:00Z, not 13:00Z', async () => {
+    const clock = manualClock(new Date('2026-03-08T06:00:00Z')); // 01:00 EST in Miami, before the change
+    const c = await seedCampaign(db.pool, { phones: [phone(7, '305')], scheduleAt: new Date('2026-03-08T05:00:00Z'), timezone: 'America/New_York' });
+    const worker = testWorker(db.pool, providerClient(sim), { clock, legalHold });
+    await worker.tick();
+    expect(await worker.runOnce()).toMatchObject({ sent: 0, deferred: 1 });
+    expect((await holds(c.id))[0]!.not_before).toEqual(new Date('2026-03-08T12:00:00Z'));
+  });
 });
