@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendRules } from '../../src/compliance/engine.ts';
 import { loadRulesTable } from '../../src/compliance/table.ts';
 import { createLegalHoldCheck } from '../../src/dispatch/legal-hold.ts';
+import { waitingBecause } from '../../src/reports/waiting.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { manualClock, messageStatuses, phone, providerClient, seedCampaign, testWorker } from './fixtures.ts';
@@ -55,8 +56,10 @@ describe('legal send windows at the claim', () => {
     const [h] = await holds(c.id);
     expect(h!.not_before).toEqual(new Date('2026-03-15T17:00:00Z'));
     expect(h!.hold_reasons!.map((r) => r.jurisdiction)).toContain('US-TX');
+    expect(await waitingBecause(db.pool, c.id, clock.now())).toContainEqual({ rule: 'US-TX.hours', jurisdiction: 'US-TX', messages: 1, until: new Date('2026-03-15T17:00:00Z') });
     clock.set(new Date('2026-03-15T17:00:01Z'));
     expect(await worker.runOnce()).toMatchObject({ sent: 1 });
+    expect(await waitingBecause(db.pool, c.id, clock.now())).toEqual([]);
   });
 
   it('a multi-zone area code must be allowed in every zone (850: Central and Eastern Florida)', async () => {
