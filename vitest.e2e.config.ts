@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
     globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
+    // A worker, timer, server or child left running fails the file, as in the default suite.
+    setupFiles: ['test/setup/no-leftovers.ts'],
     testTimeout: 180_000,
     hookTimeout: 120_000,
     fileParallelism: false,

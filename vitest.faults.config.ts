@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
+    // A worker, timer, server or child left running fails the file, as in the default suite.
+    setupFiles: ['test/setup/no-leftovers.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,

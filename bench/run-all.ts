@@ -32,6 +32,7 @@ const QUICK: Record<string, { args?: string[]; env?: Record<string, string> }> =
   dispatch: { args: ['--n', '2000'] },
   import: { args: ['--rows', '100000'] },
   report: { args: ['--messages', '100000', '--repeat', '10'] },
+  plan: { args: ['--n', '100000'] },
   rules: { args: ['--n', '20000'] },
   webhooks: { env: { BENCH_SECONDS: '2' } },
 };

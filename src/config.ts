@@ -84,6 +84,20 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1, 'must name at least one secret'))
     .optional(),
+  /** How far a webhook signature's timestamp may be from our clock, seconds (replays); 0 turns the check off. */
+  WEBHOOK_TOLERANCE_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds (0 = no check)')
+    .transform(Number)
+    .pipe(z.number().max(86_400, 'must be at most 86400'))
+    .default(300),
+  /** Largest webhook body accepted, bytes (413 beyond). */
+  WEBHOOK_BODY_LIMIT_BYTES: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of bytes')
+    .transform(Number)
+    .pipe(z.number().min(1_048_576, 'must be at least 1048576 (1 MiB)').max(64 * 1_048_576, 'must be at most 67108864'))
+    .default(1_048_576),
   BLUECAST_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
@@ -125,6 +139,8 @@ export const envSchema = z.object({
   CONSENT_OPT_IN_KEYWORDS: keywordList.optional(),
   /** Confirmation sent once per opt-out when the campaign has none of its own (unset: none). */
   CONSENT_CONFIRMATION_TEXT: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
+  /** The inbox sends a read receipt when an operator opens a thread with replies (false: people never see "Read"). */
+  INBOX_READ_RECEIPTS: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true').default(true),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, 'BLUECAST_DATA_DIR'> & { BLUECAST_DATA_DIR: string };

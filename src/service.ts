@@ -4,7 +4,10 @@ import { createKeywordClassifier } from './consent/keywords.ts';
 import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
+import { planRoutes } from './http/routes/plan.ts';
 import { consentRoutes } from './http/routes/consent.ts';
+import { inboxRoutes } from './http/routes/inbox.ts';
+import { createInbox } from './inbox/inbox.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
@@ -17,7 +20,8 @@ import { buildHttpServer } from './http/server.ts';
 import { createHeartbeat } from './lib/heartbeat.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createSharedPacer } from './dispatch/pacing.ts';
-import { createImessageClient, type ImessageClient } from './provider/client.ts';
+import type { ImessageClient } from './provider/client.ts';
+import { createConfiguredClient } from './provider/configured.ts';
 import { createRollupCompactor } from './reports/compact.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from './webhooks/pipeline.ts';
 
@@ -56,15 +60,7 @@ export interface Service {
 export async function startService(app: App, opts: ServiceOptions = {}): Promise<Service> {
   const { config, logger, db } = app;
   const metrics = createMetrics({ pool: db.pool });
-  const client: ImessageClient | undefined = config.CONTIGUITY_API_KEY
-    ? createImessageClient({
-        baseUrl: config.CONTIGUITY_BASE_URL,
-        apiKey: config.CONTIGUITY_API_KEY,
-        timeoutMs: config.REQUEST_TIMEOUT_MS,
-        logger,
-        onAttempt: (a) => metrics.onProviderAttempt(a),
-      })
-    : undefined;
+  const client: ImessageClient | undefined = createConfiguredClient(config, { logger, onAttempt: (a) => metrics.onProviderAttempt(a) });
   if (!client) logger.warn('CONTIGUITY_API_KEY is not set: nothing will be sent, delivery states will not be polled');
 
   const webhooks = createWebhookPipeline({
@@ -84,15 +80,19 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     openApiRoutes,
     webhookRoutes({
       secrets: config.WEBHOOK_SECRET,
+      toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
       inbox: webhooks.inbox,
       logger,
       urgent: webhooks.urgent,
       applyNow: webhooks.applyNow,
     }),
     campaignRoutes({ db, apiToken }),
+    planRoutes({ db, apiToken }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),
+    inboxRoutes({ inbox: client && createInbox({ pool: db.pool, client, readReceipts: config.INBOX_READ_RECEIPTS }), apiToken }),
     dashboardApiRoutes({ db, apiToken }),
     dashboardRoutes({ pool: db.pool, apiToken, publicUrl: config.PUBLIC_URL, ...opts.dashboard }),
   ]);

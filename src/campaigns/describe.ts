@@ -48,6 +48,8 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     id: c.id,
     name: c.name,
     status: c.status,
+    // Why the provider refused the account, where to fix it (status `blocked`); resume once fixed.
+    blocked: c.status === 'blocked' ? { reason: c.blockedReason, url: c.blockedUrl, at: c.blockedAt?.toISOString() ?? null } : null,
     message: c.message,
     variants: c.variants,
     attachments: c.attachments,

@@ -11,10 +11,6 @@ import { ConflictError } from '../lib/errors.ts';
 export { CampaignStatus, campaignTransitions } from '../lifecycle/campaign.ts';
 export type { CampaignStatusValue };
 
-export function canTransition(from: CampaignStatusValue, to: CampaignStatusValue): boolean {
-  return campaignMachine.canTransition(from, to);
-}
-
 /**
  * Apply a transition as one conditional UPDATE. `from` narrows the allowed
  * source statuses (e.g. the dispatcher completing only a `running` campaign).
@@ -70,13 +66,13 @@ export async function pauseCampaign(prisma: PrismaClient, ref: CampaignRef): Pro
   throw refused(c, 'pause', await currentStatus(prisma, c.id), 'paused');
 }
 
-/** paused → running (a run is in progress) or scheduled. */
+/** paused or blocked → running (a run is in progress) or scheduled. */
 export async function resumeCampaign(prisma: PrismaClient, ref: CampaignRef): Promise<CampaignStatusValue> {
   const c = named(ref);
   const status = await resumePausedCampaign(prisma, c.id);
   if (status) return status;
   const now = await currentStatus(prisma, c.id);
-  throw new ConflictError(`campaign "${c.name}" is ${now}; cannot resume it (only a paused campaign can be resumed)`);
+  throw new ConflictError(`campaign "${c.name}" is ${now}; cannot resume it (only a paused or blocked campaign can be resumed)`);
 }
 
 /** Cancels the campaign, its pending runs and its queued messages at once. */

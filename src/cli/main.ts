@@ -1,13 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
+import { registerPlanCommand } from './commands/plan.ts';
 import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerImessageCommands } from './commands/imessage.ts';
 import { registerSimulatorCommand } from './commands/simulator.ts';
 import { registerRepliesCommand } from './commands/replies.ts';
+import { registerInboxCommands } from './commands/inbox.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRetryFailedCommand } from './commands/retry-failed.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -30,10 +33,13 @@ export function buildProgram(): Command {
   registerImessageCommands(program);
   registerSimulatorCommand(program);
   registerRepliesCommand(program);
+  registerInboxCommands(program);
   registerConsentCommands(program);
   registerRunCommand(program);
+  registerDoctorCommand(program);
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
+  registerPlanCommand(program);
   registerReportCommand(program);
   registerRulesCommand(program);
   registerWebhooksCommands(program);

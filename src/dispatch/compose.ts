@@ -2,7 +2,8 @@ import os from 'node:os';
 import type { App } from '../app.ts';
 import { compileTemplate, renderMessage } from '../campaigns/template.ts';
 import { ConfigError } from '../lib/errors.ts';
-import { createImessageClient, type ImessageClient } from '../provider/client.ts';
+import type { ImessageClient } from '../provider/client.ts';
+import { createConfiguredClient } from '../provider/configured.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { RenderFactory } from './enqueue.ts';
 import { createSharedPacer, type Pacer } from './pacing.ts';
@@ -39,16 +40,8 @@ export interface ComposeOptions {
  */
 export function createDispatchWorker(app: App, o: ComposeOptions = {}): Worker {
   const { config } = app;
-  let sender = o.sender;
-  if (!sender) {
-    if (!config.CONTIGUITY_API_KEY) throw new ConfigError(['CONTIGUITY_API_KEY: is required to send']);
-    sender = createImessageClient({
-      baseUrl: config.CONTIGUITY_BASE_URL,
-      apiKey: config.CONTIGUITY_API_KEY,
-      timeoutMs: config.REQUEST_TIMEOUT_MS,
-      logger: app.logger,
-    });
-  }
+  const sender = o.sender ?? createConfiguredClient(config, { logger: app.logger });
+  if (!sender) throw new ConfigError(['CONTIGUITY_API_KEY: is required to send']);
   return createWorker({
     store: createPgDispatchStore(app.db.pool),
     sender,

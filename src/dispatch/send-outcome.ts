@@ -82,12 +82,25 @@ export function createFailureRecorder(ctx: WorkerContext, breaker: OutageBreaker
         }
         return;
       }
-      case 'account':
+      case 'account': {
+        // Every send of the campaign would be refused: stop the campaign, not
+        // the recipient. The message goes back to the queue with its attempt
+        // given back; so do the other in-flight ones as their refusals come in.
+        const url = f.url ?? null;
+        ctx.haltCampaign(row.campaign_id);
+        if (await store.blockCampaign({ campaignId: row.campaign_id, reason: f.message, url, now })) {
+          ctx.emit({ type: 'blocked', campaignId: row.campaign_id, reason: f.message, url });
+          ctx.logger.error({ campaign: row.campaign_id, err: f.message, url }, 'provider refused the account; campaign blocked until resumed');
+        }
+        return ctx.defer([{ id: row.id, at: now }], 'blocked');
+      }
       case 'refused':
         return markFailed(row, f.message);
       case 'ambiguous': {
         // Never resend blindly: the reconciler asks the history once things settle.
-        const settleUntil = now.getTime() + opts.ambiguousSettleMs;
+        // A 5xx also says the provider is in trouble: pause sends as for an outage.
+        if (f.outage) breaker.trip(f);
+        const settleUntil = Math.max(now.getTime() + opts.ambiguousSettleMs, f.outage ? breaker.until() : 0);
         ambiguousUntil = Math.max(ambiguousUntil, settleUntil);
         await store.markAmbiguous({ workerId, id: row.id, settleUntil: new Date(settleUntil), error: `ambiguous: ${f.message}` });
         totals.ambiguous++;

@@ -1,6 +1,6 @@
 import * as legalHolds from '../db/sql/legal-holds.ts';
-import type { LegalHold } from '../db/sql/legal-holds.ts';
 import type pg from 'pg';
+import * as block from '../db/sql/campaign-block.ts';
 import * as runs from '../db/sql/campaign-runs.ts';
 import * as claim from '../db/sql/claim-messages.ts';
 import * as enqueue from '../db/sql/enqueue.ts';
@@ -52,12 +52,16 @@ export interface DispatchStore {
   markAmbiguous(p: { workerId: string; id: number; settleUntil: Date; error: string }): Promise<boolean>;
   deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[] }): Promise<number>;
   /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
-  holdMessages(p: { workerId: string; now: Date; holds: LegalHold[] }): Promise<number>;
+  holdMessages(p: { workerId: string; now: Date; holds: legalHolds.Hold[] }): Promise<number>;
+  /** Claimed rows the rules rule out for good: skipped or expired. */
+  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<number>;
   claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;
   markReconciledSent(p: Parameters<typeof reconcile.markReconciledSent>[1]): Promise<boolean>;
   completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
   cancelPendingRunsOfCancelledCampaigns(now: Date): Promise<number>;
   completeOneOffCampaigns(ids: number[]): Promise<number[]>;
+  /** The provider refused the account: the campaign stops, its messages stay queued. */
+  blockCampaign(p: block.CampaignBlock): Promise<boolean>;
 }
 
 /**
@@ -123,6 +127,8 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     markAmbiguous: (p) => results.markAmbiguous(pool, p),
     deferMessages: (p) => results.deferMessages(pool, p),
     holdMessages: (p) => legalHolds.holdMessages(pool, p),
+    closeMessages: (p) => legalHolds.closeMessages(pool, p),
+    blockCampaign: (p) => block.blockCampaign(pool, p),
     claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
     markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),
     completeFinishedRuns: (now) => runs.completeFinishedRuns(pool, now),

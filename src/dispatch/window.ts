@@ -44,7 +44,12 @@ export function localMinuteOfDay(at: Date, zone: string): number {
 
 export function isInWindow(at: Date, zone: string, w: SendWindow): boolean {
   if (w.startMinute === null || w.endMinute === null || w.startMinute === w.endMinute) return true;
-  const m = localMinuteOfDay(at, zone);
+  return isMinuteInWindow(localMinuteOfDay(at, zone), w);
+}
+
+/** The window test on a local minute of the day (the planner computes local minutes from a cached UTC offset). */
+export function isMinuteInWindow(m: number, w: SendWindow): boolean {
+  if (w.startMinute === null || w.endMinute === null || w.startMinute === w.endMinute) return true;
   return w.startMinute < w.endMinute ? m >= w.startMinute && m < w.endMinute : m >= w.startMinute || m < w.endMinute;
 }
 

@@ -68,12 +68,13 @@ export type DispatchEvent =
   | { type: 'skipped'; messageId: number; campaignId: number }
   | { type: 'deferred'; count: number; reason: DeferReason }
   | { type: 'ambiguous'; messageId: number; campaignId: number; error: string }
+  | { type: 'blocked'; campaignId: number; reason: string; url: string | null }
   | { type: 'reconciled'; foundSent: number; requeued: number; failed: number }
   | { type: 'run-started'; runId: number; campaignId: number; enqueued: number }
   | { type: 'run-completed'; runId: number; campaignId: number; status: string };
 
 /** Why claimed messages went back to the queue unsent (their attempt is given back). */
-export type DeferReason = 'window' | 'legal' | 'caps' | 'pacing' | 'released' | 'unavailable';
+export type DeferReason = 'window' | 'legal' | 'caps' | 'pacing' | 'released' | 'unavailable' | 'blocked';
 
 export interface RunSummary {
   claimed: number;
@@ -163,6 +164,8 @@ export interface WorkerContext {
   inFlight(): number;
   /** Campaigns paused or cancelled since their rows were claimed. */
   readonly haltedCampaigns: ReadonlySet<number>;
+  /** This worker found the campaign halted itself (blocked): its claimed rows go back unsent at once. */
+  haltCampaign(id: number): void;
   /** Hand claimed rows back unsent (their attempt is given back). */
   defer(deferrals: Deferral[], reason: DeferReason): Promise<void>;
 }

@@ -79,6 +79,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     stopping: stopping.signal,
     hardAbort: hardAbort.signal,
     haltedCampaigns,
+    haltCampaign: (id) => void haltedCampaigns.add(id),
     track(p) {
       const tracked = p
         .catch((err) => {

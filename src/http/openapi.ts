@@ -6,6 +6,8 @@ import { scheduleInputSchema } from '../campaigns/schedule.ts';
 import { retryFailedBodySchema } from './routes/campaigns.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { reportQuerySchema } from './routes/reports.ts';
+import { planQuerySchema } from './routes/plan.ts';
+import { threadListQuerySchema, threadQuerySchema, threadReplySchema, threadStateSchema, threadTapbackSchema, threadTypingSchema } from './routes/inbox.ts';
 import type { RouteModule } from './server.ts';
 
 /**
@@ -26,6 +28,13 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'GET /api/campaigns/:id/report': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/timeline': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/csv': { querystring: reportQuerySchema },
+  'GET /api/campaigns/:id/plan': { querystring: planQuerySchema },
+  'GET /api/inbox/threads': { querystring: threadListQuerySchema },
+  'GET /api/inbox/thread': { querystring: threadQuerySchema },
+  'POST /api/inbox/thread/reply': { body: threadReplySchema },
+  'POST /api/inbox/thread/typing': { body: threadTypingSchema },
+  'POST /api/inbox/thread/tapback': { body: threadTapbackSchema },
+  'POST /api/inbox/thread/state': { body: threadStateSchema },
 };
 
 /** Keys of ZOD_PARTS, for the test that each names a registered route. */
@@ -39,6 +48,7 @@ const jsonSchema = (schema: z.ZodType) => {
 /** What the document covers: the API, health, metrics and the webhook receiver (not the dashboard's pages). */
 function tagOf(url: string): string | undefined {
   if (url.startsWith('/api/reports') || /^\/api\/campaigns\/:id\/report/.test(url)) return 'reports';
+  if (url.startsWith('/api/inbox')) return 'inbox';
   if (url.startsWith('/api/')) return 'campaigns';
   if (url.startsWith('/webhooks/')) return 'webhooks';
   if (url === '/healthz' || url === '/metrics') return 'operations';

@@ -7,6 +7,7 @@ export const CampaignStatus = {
   paused: 'paused',
   completed: 'completed',
   cancelled: 'cancelled',
+  blocked: 'blocked',
 } as const;
 export type CampaignStatusValue = (typeof CampaignStatus)[keyof typeof CampaignStatus];
 
@@ -19,13 +20,16 @@ export const campaignMachine = defineMachine<CampaignStatusValue>('campaign', Ob
   // (moveUnstartedSchedule checks that in the same UPDATE).
   draft: ['scheduled'],
   // Scheduled on creation or later; a cron campaign returns here between runs; resume.
-  scheduled: ['draft', 'running', 'paused'],
+  scheduled: ['draft', 'running', 'paused', 'blocked'],
   // The dispatcher starts a run (a draft sends when started by hand); resume;
   // `retry-failed` reopens a completed one-off campaign that has work again.
-  running: ['draft', 'scheduled', 'paused', 'completed'],
+  // `campaign resume` of a blocked one: the user fixed the account.
+  running: ['draft', 'scheduled', 'paused', 'completed', 'blocked'],
   paused: ['scheduled', 'running'],
   completed: ['running', 'scheduled'],
-  cancelled: ['draft', 'scheduled', 'running', 'paused'],
+  cancelled: ['draft', 'scheduled', 'running', 'paused', 'blocked'],
+  // The provider refused the account (see classifyFailure's `account`) while it sent.
+  blocked: ['scheduled', 'running'],
 });
 
 export const campaignTransitions = campaignMachine.transitions;

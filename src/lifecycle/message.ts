@@ -21,6 +21,8 @@ export const MessageStatus = {
    * (lease_owner set). Never a campaign message.
    */
   retrying: 'retrying',
+  /** Not sent by its campaign's send-by deadline: never sent late (src/dispatch/legal.ts). */
+  expired: 'expired',
 } as const;
 export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
 
@@ -30,7 +32,7 @@ export const MESSAGE_STATUSES = Object.values(MessageStatus) as readonly Message
 export const CAMPAIGN_MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped'] as const satisfies readonly MessageStatus[];
 
 /** Statuses a row may be inserted with: by the enqueue (queued, or skipped/failed at once), or by care after its first try. */
-export const INITIAL_MESSAGE_STATUSES = ['queued', 'skipped', 'failed', 'sent', 'retrying'] as const satisfies readonly MessageStatus[];
+export const INITIAL_MESSAGE_STATUSES = ['queued', 'skipped', 'failed', 'sent', 'retrying', 'expired'] as const satisfies readonly MessageStatus[];
 
 /** Statuses in which a message still counts against the completion of its run. */
 export const PENDING_STATUSES = ['queued', 'sending'] as const satisfies readonly MessageStatus[];
@@ -70,8 +72,7 @@ export const messageMachine = defineMachine<MessageStatus>('message', MESSAGE_ST
   skipped: ['queued', 'sending', 'retrying'],
   // A care retry claimed, or put off again, stays retrying (its lease changes).
   retrying: ['retrying'],
+  // Past its campaign's send-by deadline when claimed (sending), or when the
+  // rules would next allow it (queued: found so by a hold).
+  expired: ['queued', 'sending'],
 });
-
-export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
-  return messageMachine.canTransition(from, to);
-}

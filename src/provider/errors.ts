@@ -16,6 +16,11 @@ export interface ProviderErrorInit {
    */
   ambiguous: boolean;
   retryAfterMs?: number;
+  /**
+   * The error answer's data kept whole: `error`, `status` and any extra field
+   * the provider adds (`agreement_url`...), for whoever must show or act on it.
+   */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -33,6 +38,7 @@ export class ProviderError extends BluecastError {
   readonly retryable: boolean;
   readonly ambiguous: boolean;
   readonly retryAfterMs?: number;
+  readonly details?: Record<string, unknown>;
 
   constructor(init: ProviderErrorInit) {
     const where = init.status !== undefined ? `HTTP ${init.status}` : init.kind;
@@ -44,6 +50,7 @@ export class ProviderError extends BluecastError {
     this.retryable = init.retryable;
     this.ambiguous = init.ambiguous;
     this.retryAfterMs = init.retryAfterMs;
+    if (init.details !== undefined) this.details = init.details;
   }
 }
 

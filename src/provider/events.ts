@@ -6,27 +6,42 @@ import { z } from 'zod';
  * not an error, so new event kinds are stored rather than lost.
  */
 
-const unixSeconds = z.number().int();
+/**
+ * Unix seconds as documented, yet fractional seconds and milliseconds arrive
+ * too (the SDK accepts any number): kept as sent, read through providerTime.
+ */
+const unixSeconds = z.number().nonnegative();
 
-export const attachmentSchema = z.looseObject({ url: z.string(), mime: z.string(), filename: z.string() });
+/**
+ * An attachment as documented `{ url, mime, filename }`; the SDK also accepts
+ * it without mime or filename, or as a bare URL string: all read as one shape.
+ */
+export const attachmentSchema = z.union([
+  z.string().transform((url) => ({ url })),
+  z.looseObject({ url: z.string(), mime: z.string().optional(), filename: z.string().optional() }),
+]);
 
-export const textIncomingSmsData = z.looseObject({ from: z.string(), to: z.string(), body: z.string(), timestamp: unixSeconds });
-export const textIncomingMmsData = textIncomingSmsData.extend({ attachments: z.array(attachmentSchema).default([]) });
+/** A missing or null body (a photo alone) is an empty text, never a reason to lose the event. */
+const bodyText = z.string().nullish().transform((b) => b ?? '');
+
+export const textIncomingSmsData = z.looseObject({ from: z.string(), to: z.string(), body: bodyText, timestamp: unixSeconds });
+export const textIncomingMmsData = textIncomingSmsData.extend({ attachments: z.array(attachmentSchema).nullish().transform((a) => a ?? []) });
 export const textDeliveryConfirmedData = z.looseObject({ from: z.string(), to: z.string(), message_id: z.string(), timestamp: unixSeconds });
 export const textDeliveryFailedData = textDeliveryConfirmedData.extend({ error: z.string().default('') });
 /** In an incoming iMessage `from` is the person and `to` is our line. */
 export const imessageIncomingData = z.looseObject({
   from: z.string(),
   to: z.string(),
-  body: z.string(),
+  body: bodyText,
   timestamp: unixSeconds,
-  attachments: z.array(attachmentSchema).default([]),
+  attachments: z.array(attachmentSchema).nullish().transform((a) => a ?? []),
 });
 export const numbersSubstitutionData = z.looseObject({
   original_number: z.string(),
   used_number: z.string(),
-  reason: z.string(),
-  message_id: z.string(),
+  reason: z.string().nullish().transform((r) => r ?? ''),
+  /** Null when the substitution concerns no one message (documented as a string). */
+  message_id: z.string().nullable(),
   timestamp: unixSeconds,
 });
 export const otpReverseVerifiedData = z.looseObject({ otp_id: z.string(), number: z.string(), status: z.string() });
@@ -35,7 +50,7 @@ export const emailIncomingData = z.looseObject({ email_id: z.string(), timestamp
 const envelopeFields = {
   id: z.string().min(1),
   timestamp: unixSeconds,
-  api_version: z.string(),
+  api_version: z.string().catch(''),
   known: z.literal(true),
 };
 
@@ -74,7 +89,8 @@ export const eventEnvelopeSchema = z.object({
   id: z.string().min(1),
   type: z.string().min(1),
   timestamp: unixSeconds,
-  api_version: z.string(),
+  // Not checked by the SDK: an event without it is still the provider's.
+  api_version: z.string().catch(''),
   data: z.unknown().refine((d) => d !== undefined, 'is required'),
 });
 

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
 import { ProviderError, isRetryableStatus } from './errors.ts';
-import { envelopeSchema, errorDataSchema } from './schemas.ts';
+import { envelopeSchema } from './schemas.ts';
 import { createWire, WireError, type WireResponse } from './wire.ts';
 import { sleep } from '../lib/sleep.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -74,8 +75,7 @@ export function parseRetryAfter(value: string | null, nowMs = Date.now()): numbe
 
 /** Full jitter: uniform in [0, min(cap, base·2^attempt)] spreads synchronized retries apart. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+  return exponentialDelay(attempt, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, 'full', random);
 }
 
 function shouldRetry(err: ProviderError, mode: RetryMode): boolean {
@@ -83,28 +83,48 @@ function shouldRetry(err: ProviderError, mode: RetryMode): boolean {
   return mode === 'all' || !err.ambiguous;
 }
 
-function errorFromAnswer(status: number, text: string, retryAfter: string | null): ProviderError {
-  let providerMessage = text.slice(0, 300) || `HTTP ${status}`;
-  let requestId: string | undefined;
+/**
+ * What an error answer says, read as the SDK reads it: the documented
+ * envelope's `data: { error, status, ...extra }`, else a top-level
+ * `{ message, status }` (an occasional shape), else the text itself. The data
+ * is kept whole (`details`) so that fields such as `agreement_url` survive.
+ */
+export function readErrorBody(text: string, fallbackStatus: number): { message: string; status: number; requestId?: string; details?: Record<string, unknown> } {
+  let json: unknown;
   try {
-    const env = envelopeSchema.safeParse(JSON.parse(text));
-    if (env.success) {
-      requestId = env.data.id;
-      const data = errorDataSchema.safeParse(env.data.data);
-      if (data.success) providerMessage = data.data.error;
-    }
+    json = JSON.parse(text);
   } catch {
     // not JSON (a proxy's HTML page, an empty body): keep the text
+    return { message: text.slice(0, 300) || `HTTP ${fallbackStatus}`, status: fallbackStatus };
   }
+  const obj = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+  const requestId = typeof obj.id === 'string' ? obj.id : undefined;
+  const data = obj.data !== null && typeof obj.data === 'object' && !Array.isArray(obj.data) ? (obj.data as Record<string, unknown>) : undefined;
+  const statusOf = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 100 && v < 600 ? v : undefined);
+  if (data && typeof data.error === 'string') {
+    return { message: data.error, status: statusOf(data.status) ?? fallbackStatus, requestId, details: data };
+  }
+  if (typeof obj.message === 'string') {
+    const { data: _d, ...rest } = obj;
+    return { message: obj.message, status: statusOf(obj.status) ?? fallbackStatus, requestId, details: data ? { ...rest, ...data } : rest };
+  }
+  return { message: text.slice(0, 300) || `HTTP ${fallbackStatus}`, status: fallbackStatus, requestId, details: data };
+}
+
+function errorFromAnswer(status: number, text: string, retryAfter: string | null): ProviderError {
+  const e = readErrorBody(text, status);
   return new ProviderError({
     kind: 'http',
+    // The HTTP status decides (a proxy's 502 may carry a body saying otherwise).
     status,
-    providerMessage,
-    requestId,
+    providerMessage: e.message,
+    requestId: e.requestId,
     retryable: isRetryableStatus(status),
-    // The provider answered, so it decided: it did not act on an error answer.
-    ambiguous: false,
+    // A 4xx is the provider deciding not to act. A 5xx proves nothing: a
+    // gateway may answer 502 after the provider accepted the request.
+    ambiguous: status >= 500,
     retryAfterMs: parseRetryAfter(retryAfter),
+    details: e.details,
   });
 }
 
@@ -194,14 +214,16 @@ export function createTransport(opts: TransportOptions): Transport {
     const env = envelopeSchema.safeParse(json);
     if (!env.success) return unreadable('not a response envelope');
     if (env.data.object === 'error') {
-      const data = errorDataSchema.safeParse(env.data.data);
+      // An error envelope under a 2xx: its own status decides.
+      const e = readErrorBody(text, res.status);
       throw new ProviderError({
         kind: 'http',
-        status: data.success ? data.data.status : res.status,
-        providerMessage: data.success ? data.data.error : 'error envelope',
+        status: e.status,
+        providerMessage: e.message,
         requestId: env.data.id,
-        retryable: data.success ? isRetryableStatus(data.data.status) : false,
-        ambiguous: false,
+        retryable: isRetryableStatus(e.status),
+        ambiguous: e.status >= 500 || e.status < 400,
+        details: e.details,
       });
     }
     const data = spec.data.safeParse(env.data.data);

@@ -119,7 +119,6 @@ export const envelopeSchema = z.object({
   data: z.unknown(),
 });
 
-export const errorDataSchema = z.object({ error: z.string(), status: z.number() });
 
 export const sendDataSchema = z.object({ message_id: z.string().min(1) });
 export const typingDataSchema = z.object({ status: z.string() });

@@ -28,7 +28,10 @@ export function signatureHeader(rawBody: string | Buffer, secret: string, timest
 /**
  * Check a webhook signature against each current secret (several during a
  * rotation). Timestamps further than `toleranceSeconds` from now, in either
- * direction, are refused so that a captured request cannot be replayed.
+ * direction, are refused so that a captured request cannot be replayed; 0
+ * turns that check off (the SDK's verify without a tolerance). The header is
+ * read as the SDK reads it: `t=` and `v1=` pairs, any order, spaces allowed,
+ * other schemes ignored; hex in either case.
  */
 export function verifySignature(
   rawBody: string | Buffer,
@@ -56,7 +59,7 @@ export function verifySignature(
   }
   if (t === undefined || candidates.length === 0) return { ok: false, reason: 'malformed' };
   const timestamp = Number(t);
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale' };
+  if (toleranceSeconds > 0 && Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale' };
   const raw = toBuffer(rawBody);
   let matched = false;
   for (const secret of secrets) {

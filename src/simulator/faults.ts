@@ -4,8 +4,13 @@ import { z } from 'zod';
 export interface Faults {
   /** Extra ms before each answer. */
   latencyMs: number;
-  /** Share of requests answered 500 without acting. */
+  /** Share of requests answered `errorStatus` without acting. */
   errorRate: number;
+  /**
+   * What those answers are: 500 by default (the client cannot tell it did not
+   * act: ambiguous), 429 for a refusal that proves nothing was done.
+   */
+  errorStatus: 429 | 500 | 502 | 503;
   /** While now is in [from, until) (epoch ms) every request gets 503. */
   outage: { from: number; until: number } | null;
   /** Share of requests whose connection is destroyed without an answer. */
@@ -15,9 +20,22 @@ export interface Faults {
    * accepted and recorded, then the answer is lost — the ambiguous case.
    */
   dropPhase: 'before' | 'after';
+  /**
+   * Share of requests that the provider handles (a send is accepted and
+   * recorded) but whose answer a gateway in front replaces with a 502 (POSTs
+   * only, so history stays readable): what a
+   * client sees cannot tell it from a 502 before the provider acted.
+   */
+  gatewayErrorAfter: number;
+  /**
+   * Every send refused for the account, with the documented envelope: 401 (the
+   * key is wrong or revoked), 403 (the iMessage agreement is not accepted; the
+   * data carries `agreement_url`, as the SDK's error data has it).
+   */
+  accountRefusal: 401 | 403 | null;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, outage: null, dropConnections: 0, dropPhase: 'before' };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -32,10 +50,13 @@ const instant = z.union([z.number(), z.string().transform((s, ctx) => {
 export const faultsInputSchema = z.strictObject({
   latencyMs: z.number().min(0).optional(),
   errorRate: z.number().min(0).max(1).optional(),
+  errorStatus: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]).optional(),
   outage: z.object({ from: instant, until: instant }).nullable().optional(),
   outageMs: z.number().min(0).optional(),
   dropConnections: z.number().min(0).max(1).optional(),
   dropPhase: z.enum(['before', 'after']).optional(),
+  gatewayErrorAfter: z.number().min(0).max(1).optional(),
+  accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -44,9 +65,12 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   const next: Faults = { ...current };
   if (f.latencyMs !== undefined) next.latencyMs = f.latencyMs;
   if (f.errorRate !== undefined) next.errorRate = f.errorRate;
+  if (f.errorStatus !== undefined) next.errorStatus = f.errorStatus;
   if (f.outage !== undefined) next.outage = f.outage;
   if (f.outageMs !== undefined) next.outage = { from: now, until: now + f.outageMs };
   if (f.dropConnections !== undefined) next.dropConnections = f.dropConnections;
   if (f.dropPhase !== undefined) next.dropPhase = f.dropPhase;
+  if (f.gatewayErrorAfter !== undefined) next.gatewayErrorAfter = f.gatewayErrorAfter;
+  if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
   return next;
 }

@@ -46,6 +46,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   const random = seededRandom(opts.seed ^ 0x5eed);
   const pacer = opts.pacing ? new LinePacer(opts.pacing) : undefined;
   const dropAfter = new WeakSet<FastifyRequest>();
+  const gatewayAfter = new WeakSet<FastifyRequest>();
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true, forceCloseConnections: true });
 
@@ -66,6 +67,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   /** Every API answer goes through here so that a drop-after fault can swallow it. */
   function answer(req: FastifyRequest, reply: FastifyReply, status: number, body: unknown): FastifyReply {
     if (dropAfter.has(req)) return destroy(req, reply);
+    if (gatewayAfter.has(req)) return reply.code(502).type('text/html').send('<html><body><h1>502 Bad Gateway</h1></body></html>');
     return reply.code(status).send(body);
   }
   const ok = (req: FastifyRequest, reply: FastifyReply, data: unknown) => answer(req, reply, 200, envelope(data));
@@ -88,9 +90,11 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       if (faults.dropPhase === 'before') return destroy(req, reply);
       dropAfter.add(req);
     }
+    // Sends only: history reads stay readable, as after a gateway blip.
+    if (req.method === 'POST' && faults.gatewayErrorAfter > 0 && random() < faults.gatewayErrorAfter) gatewayAfter.add(req);
     const now = Date.now();
     if (faults.outage && now >= faults.outage.from && now < faults.outage.until) return reply.code(503).send(errorBody(503));
-    if (faults.errorRate > 0 && random() < faults.errorRate) return reply.code(500).send(errorBody(500));
+    if (faults.errorRate > 0 && random() < faults.errorRate) return reply.code(faults.errorStatus).send(errorBody(faults.errorStatus));
     const m = TOKEN.exec(req.headers.authorization ?? '');
     if (!m || (opts.apiKey !== undefined && m[1] !== opts.apiKey)) return reply.code(401).send(errorBody(401));
   });
@@ -124,6 +128,13 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     const c = checkSend(req.body);
     if (!c.ok) return err(req, reply, 400, c.error);
     const p = c.value;
+    if (faults.accountRefusal === 401) return err(req, reply, 401, 'Unauthorized: invalid or revoked API key');
+    if (faults.accountRefusal === 403) {
+      return answer(req, reply, 403, {
+        ...errorBody(403, 'Forbidden: the iMessage agreement has not been accepted for this account'),
+        data: { error: 'Forbidden: the iMessage agreement has not been accepted for this account', status: 403, agreement_url: 'https://contiguity.com/agreements/imessage' },
+      });
+    }
     if (p.fast_track && !opts.fastTrackAllowed) return err(req, reply, 403, 'Forbidden: fast_track needs the Fast Track entitlement');
     const now = Date.now();
     if (pacer && !p.fast_track) {

@@ -55,7 +55,7 @@ const tapbacks: ReadonlySet<string> = new Set(TAPBACKS);
  * - nothing without a campaign (the settings are per campaign) and nothing for a
  *   person who is opted out;
  * - an opt-out is never answered here: its one confirmation is queued with
- *   the opt-out itself (handlers.ts, queueOptOutConfirmation);
+ *   the opt-out itself (handlers.ts, enqueueConversationMessage);
  * - an opt-in keyword is not a conversation: no care;
  * - any other reply: read receipt and tapback when enabled, the auto-reply only
  *   on the recipient's first reply so that a chatty person is not answered by a

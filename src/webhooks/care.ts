@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { classifyFailure } from '../provider/classify.ts';
 import { carePacing, type CarePacing, type CareTask } from './care-plan.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 /** The provider operations conversation care uses. */
 export type CareClient = Pick<ImessageClient, 'read' | 'react' | 'typing' | 'reply'>;
@@ -135,7 +136,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
       if (wait > 0) return { status: 'retry', delayMs: wait, error: `put off: line ${m.line} has no token for ${wait} ms`, attempted: false };
     }
     // An opt-out is never answered but by its confirmation: checked at the last moment, as the dispatcher's hand-off does.
-    if (m.kind === 'auto_reply' && !(await personConsents(opts.pool, m.person).catch(() => false))) {
+    if (m.kind !== 'opt_out_confirmation' && !(await personConsents(opts.pool, m.person).catch(() => false))) {
       return { status: 'failed', error: 'not sent: the person opted out' };
     }
     try {
@@ -282,7 +283,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
         // The database is away: back off, never exit.
         failures++;
         log.error({ err }, 'care retries failed');
-        await nap(Math.min(retryPollMs * 2 ** failures, 30_000));
+        await nap(exponentialDelay(failures, { baseMs: retryPollMs, maxMs: 30_000 }));
       }
     }
   }

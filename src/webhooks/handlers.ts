@@ -2,7 +2,6 @@ import type { z } from 'zod';
 import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
-import { queueOptOutConfirmation } from '../db/sql/care-messages.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
 import {
@@ -13,6 +12,7 @@ import {
   textIncomingMmsData,
   textIncomingSmsData,
 } from '../provider/events.ts';
+import { enqueueConversationMessage } from '../dispatch/conversation.ts';
 import { effectiveEventTime } from './event-time.ts';
 import { planCare } from './care-plan.ts';
 import { allowedFrom, failureOutcome } from './delivery-status.ts';
@@ -106,14 +106,15 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
     // One confirmation per opt-out (not for a repeated STOP), the campaign's text or the deployment's.
     const confirmation = link?.opt_out_confirmation?.trim() || o.confirmationText?.trim();
     if (keyword.kind === 'opt_out' && flipped(r, contact.id, 'opt_out') && confirmation) {
-      await queueOptOutConfirmation(tx, {
+      await enqueueConversationMessage(tx, {
+        kind: 'opt_out_confirmation',
         campaignId: link?.campaign_id ?? null,
         recipientId: link?.recipient_id ?? null,
         contactId: contact.id,
         toPhone: from,
         fromLine: d.to,
         body: confirmation,
-        inboundMessageId: inboundId,
+        confirmsInboundId: inboundId,
       });
     }
   }
@@ -166,6 +167,8 @@ async function handleDelivery(tx: Queryable, event: StoredEvent): Promise<EventO
 async function handleSubstitution(tx: Queryable, event: StoredEvent): Promise<EventOutcome> {
   const d = dataOf(numbersSubstitutionData, event);
   if (typeof d === 'string') return { kind: 'done', note: d };
+  // Not about one message of ours (null id): nothing to move, kept for the record.
+  if (d.message_id === null) return { kind: 'done', note: `substitution of ${d.original_number} by ${d.used_number} names no message` };
   const ok = await recordLineSubstitution(tx, { providerMessageId: d.message_id, originalNumber: d.original_number, usedNumber: d.used_number });
   return ok ? { kind: 'done' } : waitFor(d.message_id);
 }

@@ -12,6 +12,7 @@ import { createPollLoop } from '../lib/poll-loop.ts';
 import type { CareTask } from './care-plan.ts';
 import type { BatchHandler, EventHandler } from './handlers.ts';
 import type { EventOutcome, StoredEvent } from './stored-event.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 export interface EventProcessorOptions {
   pool: pg.Pool;
@@ -240,7 +241,7 @@ export function createEventProcessor(opts: EventProcessorOptions): EventProcesso
     onError: (err, failures) => {
       // The database is away (restart, failover): back off, never exit.
       log.error({ err }, 'webhook processing failed');
-      return Math.min(pollIntervalMs * 2 ** failures, 30_000);
+      return exponentialDelay(failures, { baseMs: pollIntervalMs, maxMs: 30_000 });
     },
   });
 

@@ -8,6 +8,7 @@ import type { ImessageClient } from '../provider/client.ts';
 import { allowedFrom, failureOutcome } from './delivery-status.ts';
 import { findHistoryEntry, observeHistoryEntry, observeMessage, type Observation } from './tracking.ts';
 import { ProviderError } from '../provider/errors.ts';
+import { exponentialDelay } from '../lib/backoff.ts';
 
 /** The provider operations the reconciler uses. */
 export type TrackingClient = Pick<ImessageClient, 'get' | 'history'>;
@@ -62,7 +63,7 @@ export interface DeliveryReconciler {
 export function nextPollAt(policy: PollPolicy, attempts: number, sentAt: Date | null, now: Date): Date | null {
   if (attempts >= policy.maxAttempts) return null;
   if (sentAt && now.getTime() - sentAt.getTime() > policy.maxAgeMs) return null;
-  const delay = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.min(attempts, 30));
+  const delay = exponentialDelay(attempts, { baseMs: policy.firstDelayMs, maxMs: policy.maxDelayMs });
   return new Date(now.getTime() + delay);
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { queueOptOutConfirmation } from '../../src/db/sql/care-messages.ts';
+import { enqueueConversationMessage } from '../../src/dispatch/conversation.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { count, incoming, LINE, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from '../webhooks/helpers.ts';
 
@@ -31,8 +31,8 @@ describe('consent: one confirmation per opt-out', () => {
 
   it('a unique constraint keeps it to one per opt-out reply', async () => {
     const inbound = (await db.pool.query<{ id: number; contact_id: number }>(`SELECT id, contact_id FROM inbound_messages WHERE from_phone = '+16505551002'`)).rows[0]!;
-    const again = await queueOptOutConfirmation(db.pool, { campaignId: null, recipientId: null, contactId: inbound.contact_id, toPhone: '+16505551002', fromLine: LINE, body: 'twice?', inboundMessageId: inbound.id });
-    expect(again).toBe(false);
+    const again = await enqueueConversationMessage(db.pool, { kind: 'opt_out_confirmation', contactId: inbound.contact_id, toPhone: '+16505551002', fromLine: LINE, body: 'twice?', confirmsInboundId: inbound.id });
+    expect(again).toBeNull();
     expect(await count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = '+16505551002'`)).toBe(1);
   });
 });

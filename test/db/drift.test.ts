@@ -22,6 +22,7 @@ describe('schema drift', () => {
         'import_rejections',
         'imports',
         'inbound_messages',
+        'inbox_threads',
         'outbound_messages',
         'report_counts',
         'report_replies',

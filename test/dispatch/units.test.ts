@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/dispatch/backoff.ts';
 import { manualClock } from '../../src/dispatch/clock.ts';
-import { canTransition } from '../../src/lifecycle/message.ts';
 import { createLocalPacer } from '../../src/dispatch/pacing.ts';
 import { formatProgress } from '../../src/dispatch/progress.ts';
 import { createTimezoneResolver } from '../../src/dispatch/timezone.ts';
@@ -70,12 +69,6 @@ describe('small pieces', () => {
     expect(retryDelayMs(10, p, undefined, () => 1)).toBe(8000);
     expect(retryDelayMs(1, p, undefined, () => 0)).toBe(500);
     expect(retryDelayMs(1, p, 30_000, () => 1)).toBe(30_000);
-  });
-  it('message transitions: a delivered message can never be queued again', () => {
-    expect(canTransition('failed', 'queued')).toBe(true);
-    expect(canTransition('delivered', 'queued')).toBe(false);
-    expect(canTransition('sent', 'queued')).toBe(false);
-    expect(canTransition('queued', 'sent')).toBe(false);
   });
   it('progress line', () => {
     expect(formatProgress({ sent: 10, failed: 1, remaining: 89, rate: 2.5, etaSeconds: 35.6 })).toBe('sent 10 · failed 1 · remaining 89 · 2.5/s · ETA 36s');

@@ -16,7 +16,8 @@ import { eventually } from '../helpers/eventually.ts';
 
 const SECRET = 'whsec_hostile_secret_01';
 const TOKEN = 'hostile-api-token-0123456789';
-const WEBHOOK_BODY_LIMIT = 256 * 1024;
+// The receiver's default body limit (WEBHOOK_BODY_LIMIT_BYTES).
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 // ---- the CSV corpus ----------------------------------------------------------
 

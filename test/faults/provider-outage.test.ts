@@ -69,9 +69,10 @@ describe('faults: a 30 s provider outage mid-run', () => {
     const failed = await db.pool.query(`SELECT to_phone, attempts, last_error FROM outbound_messages WHERE campaign_id = $1 AND status <> 'sent'`, [c.id]);
     expect(failed.rows).toEqual([]);
     expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: N });
-    // The outage spent no attempt: every message went out on the one attempt that counted.
+    // The outage spent at most one attempt: a send answered 503 is ambiguous, looked up in history
+    // and sent again once it is known missing (that second claim counts); paused ones spent none.
     const attempts = await db.pool.query<{ max: number }>(`SELECT max(attempts)::int AS max FROM outbound_messages WHERE campaign_id = $1`, [c.id]);
-    expect(attempts.rows[0]!.max).toBe(1);
+    expect(attempts.rows[0]!.max).toBeLessThanOrEqual(2);
     expectExactlyOnce(sim, phones);
     const runs = await db.pool.query(`SELECT status FROM campaign_runs WHERE campaign_id = $1`, [c.id]);
     expect(runs.rows).toEqual([{ status: 'completed' }]);

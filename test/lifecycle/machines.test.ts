@@ -36,6 +36,8 @@ const MESSAGE_EDGES: Record<string, string> = {
   'retrying→sent': 'a care retry the provider took',
   'retrying→failed': 'a care retry refused for good, or abandoned mid-send',
   'retrying→skipped': 'a care auto-reply to a person who opted out since',
+  'queued→expired': "a hold that the rules would lift only after the campaign's send-by deadline",
+  'sending→expired': "claimed at or after the campaign's send-by deadline",
 };
 
 const RUN_EDGES: Record<string, string> = {
@@ -64,6 +66,11 @@ const CAMPAIGN_EDGES: Record<string, string> = {
   'scheduled→cancelled': 'cancel',
   'running→cancelled': 'cancel',
   'paused→cancelled': 'cancel',
+  'running→blocked': 'blockCampaign: the provider refused the account',
+  'scheduled→blocked': 'blockCampaign: refused on the first send of a run',
+  'blocked→running': 'resume with a run in progress, once the account is fixed',
+  'blocked→scheduled': 'resume without a run',
+  'blocked→cancelled': 'cancel',
 };
 
 function pairs<S extends string>(m: Machine<S>): [S, S][] {

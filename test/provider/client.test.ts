@@ -183,8 +183,31 @@ describe('errors and retries', () => {
     const c2 = createImessageClient({ baseUrl: down.url, apiKey: KEY, retry: fastRetry });
     const e = (await caught(c2.availability(TO))) as ProviderError;
     expect(e).toBeInstanceOf(ProviderError);
-    expect(e).toMatchObject({ kind: 'http', status: 500, providerMessage: 'Internal Server Error', requestId: 'err_test0000000000', retryable: true, ambiguous: false });
+    expect(e).toMatchObject({ kind: 'http', status: 500, providerMessage: 'Internal Server Error', requestId: 'err_test0000000000', retryable: true, ambiguous: true });
     expect(down.requests).toHaveLength(1 + fastRetry.maxRetries);
+    c1.close();
+    c2.close();
+  });
+
+  it('a send answered 502 (a gateway, perhaps after the provider accepted it) is not retried in safe mode: ambiguous', async () => {
+    const gw = await serve(() => ({ status: 502, body: '<html>Bad Gateway</html>' }));
+    const c = createImessageClient({ baseUrl: gw.url, apiKey: KEY, retry: fastRetry });
+    const e = (await caught(c.send({ to: TO, message: 'hi' }, { retry: 'safe' }))) as ProviderError;
+    expect(e).toMatchObject({ kind: 'http', status: 502, ambiguous: true });
+    expect(gw.requests).toHaveLength(1);
+    c.close();
+  });
+
+  it('error envelopes are kept whole (extra fields such as agreement_url), and a top-level {message, status} is read as the SDK reads it', async () => {
+    const body = JSON.stringify({ id: 'err_1', timestamp: 1, api_version: 'v', object: 'error', data: { error: 'Agreement not accepted', status: 403, agreement_url: 'https://contiguity.com/agree' } });
+    const s1 = await serve(() => ({ status: 403, body }));
+    const c1 = createImessageClient({ baseUrl: s1.url, apiKey: KEY, retry: fastRetry });
+    const e1 = (await caught(c1.send({ to: TO, message: 'hi' }))) as ProviderError;
+    expect(e1).toMatchObject({ status: 403, providerMessage: 'Agreement not accepted', requestId: 'err_1', details: { error: 'Agreement not accepted', status: 403, agreement_url: 'https://contiguity.com/agree' } });
+    const s2 = await serve(() => ({ status: 401, body: JSON.stringify({ message: 'Invalid API key', status: 401 }) }));
+    const c2 = createImessageClient({ baseUrl: s2.url, apiKey: KEY, retry: fastRetry });
+    const e2 = (await caught(c2.send({ to: TO, message: 'hi' }))) as ProviderError;
+    expect(e2).toMatchObject({ status: 401, providerMessage: 'Invalid API key', details: { message: 'Invalid API key', status: 401 } });
     c1.close();
     c2.close();
   });

@@ -109,7 +109,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     const r = await seedRecipient(db.pool, campaignId, person);
     await seedMessage(db.pool, { campaignId, ...r, to: person, from: LINE2 });
 
-    sim.setFaults({ errorRate: 1 });
+    sim.setFaults({ errorRate: 1, errorStatus: 429 });
     try {
       expect((await rx.post(incoming(person, 'STOP', { to: LINE2 }))).status).toBe(200);
       const waiting = await eventually(
@@ -118,7 +118,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
         'the refused confirmation to be recorded',
       );
       expect(waiting).toMatchObject({ status: 'retrying', error_retryable: true });
-      expect(waiting.last_error).toMatch(/HTTP 500/);
+      expect(waiting.last_error).toMatch(/HTTP 429/);
       // Waiting for its retry, it is no work for the dispatcher.
       const claimed = await claimMessages(db.pool, { workerId: 'test-dispatcher', limit: 100, leaseMs: 60_000, now: new Date(Date.now() + 3_600_000) });
       expect(claimed.map((c) => c.id)).not.toContain(waiting.id);
@@ -142,7 +142,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     const r = await seedRecipient(db.pool, campaignId, person);
     await seedMessage(db.pool, { campaignId, ...r, to: person, from: LINE2 });
 
-    sim.setFaults({ errorRate: 1 });
+    sim.setFaults({ errorRate: 1, errorStatus: 429 });
     try {
       expect((await rx.post(incoming(person, 'unsubscribe', { to: LINE2 }))).status).toBe(200);
       const row = await eventually(
@@ -151,7 +151,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
         'the confirmation to fail for good',
       );
       expect(row).toMatchObject({ status: 'failed', attempts: 2, error_retryable: false, lease_expires_at: null });
-      expect(row.last_error).toMatch(/HTTP 500.*after 2 tries/);
+      expect(row.last_error).toMatch(/HTTP 429.*after 2 tries/);
     } finally {
       sim.clearFaults();
     }

@@ -71,8 +71,9 @@ describe('POST /webhooks/contiguity', () => {
       expect(await stored()).toBe(0);
     });
 
-    it('400 when a known type carries malformed data', async () => {
-      expect((await rx.post(event('text.delivery.confirmed', { message_id: 42 }))).status).toBe(400);
+    it('400 when a signed body is JSON but no object with an id', async () => {
+      expect((await rx.post({ type: 'imessage.incoming', data: {} })).status).toBe(400);
+      expect((await rx.post([1, 2])).status).toBe(400);
       expect(await stored()).toBe(0);
     });
   });

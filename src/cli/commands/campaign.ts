@@ -147,7 +147,7 @@ export function registerCampaignCommands(program: Command): void {
 
   const transitions = [
     ['pause', 'stop sending until resumed', 'pauseCampaign'],
-    ['resume', 'carry on with a paused campaign', 'resumeCampaign'],
+    ['resume', 'carry on with a paused campaign, or a blocked one once its account is fixed', 'resumeCampaign'],
     ['cancel', 'cancel the campaign and its queued messages', 'cancelCampaign'],
   ] as const;
   for (const [verb, description, transition] of transitions) {

@@ -10,19 +10,14 @@ const list = (value: string, previous: string[] = []) => [...previous, ...value.
 const num = (v: string | undefined): number | string | undefined => (v === undefined ? undefined : /^-?\d+$/.test(v) ? Number(v) : v);
 
 async function withClient(fn: (c: ImessageClient) => Promise<unknown>): Promise<void> {
-  const [{ loadConfig }, { createLogger }, { createImessageClient }] = await Promise.all([
+  const [{ loadConfig }, { createLogger }, { createConfiguredClient }] = await Promise.all([
     import('../../config.ts'),
     import('../../lib/logger.ts'),
-    import('../../provider/client.ts'),
+    import('../../provider/configured.ts'),
   ]);
   const config = loadConfig();
-  if (!config.CONTIGUITY_API_KEY) throw new ConfigError(['CONTIGUITY_API_KEY: is required to talk to the provider']);
-  const client = createImessageClient({
-    baseUrl: config.CONTIGUITY_BASE_URL,
-    apiKey: config.CONTIGUITY_API_KEY,
-    timeoutMs: config.REQUEST_TIMEOUT_MS,
-    logger: createLogger(config.LOG_LEVEL, { component: 'provider' }),
-  });
+  const client = createConfiguredClient(config, { logger: createLogger(config.LOG_LEVEL, { component: 'provider' }) });
+  if (!client) throw new ConfigError(['CONTIGUITY_API_KEY: is required to talk to the provider']);
   try {
     console.log(JSON.stringify(await fn(client), null, 2));
   } finally {

@@ -5,7 +5,7 @@ import { messageMachine } from '../../lifecycle/message.ts';
 export type { CampaignStatusValue };
 
 // Edges, checked against the machines when this module loads.
-const RESUMES = campaignMachine.from(['running', 'scheduled'], ['paused']);
+const RESUMES = campaignMachine.from(['running', 'scheduled'], ['paused', 'blocked']);
 const DRAFT_SCHEDULES = campaignMachine.from('scheduled', ['draft']);
 const UNSCHEDULES = campaignMachine.fromOne('draft', 'scheduled');
 const CANCEL_SWEEPS_MESSAGES = messageMachine.from('cancelled', ['queued']);
@@ -49,7 +49,8 @@ export async function scheduleDraftCampaign(prisma: PrismaClient, campaignId: nu
 }
 
 /**
- * Resume a paused campaign: back to `running` when one of its runs is still
+ * Resume a paused or blocked campaign (the block's reason is cleared: the user
+ * says the account is fixed; a new refusal blocks it again): back to `running` when one of its runs is still
  * pending or in progress (so the dispatcher carries on with it), otherwise to
  * `scheduled`. The choice is made inside the same UPDATE so that it sees the
  * runs as of the transition. Returns the new status, or null when the campaign
@@ -62,6 +63,7 @@ export async function resumePausedCampaign(prisma: PrismaClient, campaignId: num
                       SELECT 1 FROM campaign_runs r
                        WHERE r.campaign_id = c.id AND r.status = ANY(${[...OPEN_RUNS]}::run_status[]))
                     THEN 'running'::campaign_status ELSE 'scheduled'::campaign_status END,
+           blocked_reason = NULL, blocked_url = NULL, blocked_at = NULL,
            updated_at = now()
      WHERE c.id = ${campaignId} AND c.status = ANY(${RESUMES}::campaign_status[])
     RETURNING c.status::text AS status`;

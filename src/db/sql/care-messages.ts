@@ -1,7 +1,7 @@
 import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
 
-export type CareKind = 'auto_reply' | 'opt_out_confirmation';
+export type CareKind = 'auto_reply' | 'opt_out_confirmation' | 'operator_reply';
 
 /**
  * What came of one try at a care message:
@@ -80,29 +80,41 @@ export async function insertCareMessage(db: Queryable, m: CareMessage): Promise<
   return res.rows[0]!.id;
 }
 
+/** A conversation message to queue: bluecast's own words to one person on one line. */
+export interface QueuedConversationMessage {
+  kind: CareKind;
+  contactId: number;
+  toPhone: string;
+  fromLine: string;
+  body: string;
+  campaignId?: number | null;
+  recipientId?: number | null;
+  /** The opt-out reply an opt_out_confirmation confirms: at most one confirmation per such reply. */
+  confirmsInboundId?: number | null;
+}
+
 /**
- * Queue the confirmation of an opt-out, in the transaction that applied the
- * opt-out: stored as a care message due now (the shape of a care retry, see
- * above), so the care workers send it through their paced path within
- * seconds, whichever process is up. Why this shape: ON CONFLICT on the
- * partial unique index of confirms_inbound_id makes it one confirmation per
- * opt-out reply, whatever retries or reprocessing happen. Returns whether it
- * was queued.
+ * Queue a conversation message, due now: stored in the shape of a care retry
+ * (see above), so the care workers send it through their paced, consent-checked
+ * path within seconds, whichever process is up. Runs in the caller's
+ * transaction (an opt-out's confirmation is queued with the opt-out).
+ * Why this shape: ON CONFLICT on the partial unique index of
+ * confirms_inbound_id makes it one confirmation per opt-out reply, whatever
+ * retries or reprocessing happen; rows without it never conflict. Returns the
+ * row's id, or null when that confirmation was queued already.
  */
-export async function queueOptOutConfirmation(
-  db: Queryable,
-  m: { campaignId: number | null; recipientId: number | null; contactId: number; toPhone: string; fromLine: string; body: string; inboundMessageId: number },
-): Promise<boolean> {
-  const { rowCount } = await db.query({
-    name: 'webhooks.queue_opt_out_confirmation',
+export async function queueConversationMessage(db: Queryable, m: QueuedConversationMessage): Promise<number | null> {
+  const { rows } = await db.query<{ id: string }>({
+    name: 'webhooks.queue_conversation_message',
     text: `INSERT INTO outbound_messages
              (campaign_id, recipient_id, contact_id, kind, to_phone, requested_line, from_line, body, channel, status,
               attempts, error_retryable, next_attempt_at, lease_expires_at, confirms_inbound_id)
-           VALUES ($1, $2, $3, 'opt_out_confirmation', $4, $5, $5, $6, 'imessage', 'retrying', 0, true, now(), now(), $7)
-           ON CONFLICT (confirms_inbound_id) WHERE kind = 'opt_out_confirmation' DO NOTHING`,
-    values: [m.campaignId, m.recipientId, m.contactId, m.toPhone, m.fromLine, m.body, m.inboundMessageId],
+           VALUES ($1, $2, $3, $4::message_kind, $5, $6, $6, $7, 'imessage', 'retrying', 0, true, now(), now(), $8)
+           ON CONFLICT (confirms_inbound_id) WHERE kind = 'opt_out_confirmation' DO NOTHING
+           RETURNING id`,
+    values: [m.campaignId ?? null, m.recipientId ?? null, m.contactId, m.kind, m.toPhone, m.fromLine, m.body, m.confirmsInboundId ?? null],
   });
-  return (rowCount ?? 0) > 0;
+  return rows[0] ? Number(rows[0].id) : null;
 }
 
 /**
@@ -147,7 +159,7 @@ export interface ClaimedCareMessage {
  * - a due row that still has an owner was being tried when its worker died or
  *   stalled past the lease: whether the provider took it is unknown, and care
  *   never sends twice, so it is closed as failed;
- * - an auto-reply to a person who opted out since is skipped (an opt-out is
+ * - a message to a person who opted out since is skipped (an opt-out is
  *   never answered but by its confirmation).
  * The campaign's pacing rides along (LEFT JOIN: defaults if it is gone).
  */
@@ -157,7 +169,7 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
     text: `WITH due AS (
        SELECT m.id,
               CASE WHEN m.lease_owner IS NOT NULL THEN 'abandoned'
-                   WHEN m.kind = 'auto_reply' AND ct.opted_out THEN 'skipped'
+                   WHEN m.kind <> 'opt_out_confirmation' AND ct.opted_out THEN 'skipped'
                    ELSE 'send' END AS outcome,
               COALESCE(c.rate_per_line, 1) AS rate_per_line, COALESCE(c.burst_per_line, 5) AS burst_per_line,
               COALESCE(c.fast_track, false) AS fast_track, COALESCE(c.max_attempts, 5) AS max_attempts
@@ -165,7 +177,7 @@ export async function claimDueCareMessages(db: Queryable, p: { owner: string; li
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaigns c ON c.id = m.campaign_id
         WHERE m.status = $4::message_status AND m.lease_expires_at <= now()
-          AND m.kind IN ('auto_reply', 'opt_out_confirmation')
+          AND m.kind <> 'campaign'
         ORDER BY m.lease_expires_at
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)

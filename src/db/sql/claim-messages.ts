@@ -1,6 +1,7 @@
 import { SENDING_CAMPAIGN_STATUSES } from '../../lifecycle/campaign.ts';
 import { messageMachine } from '../../lifecycle/message.ts';
 import type { Queryable } from './queryable.ts';
+import { recipientStateSql, recipientZipSql } from './recipient-place.ts';
 
 /** The claim: queued → sending, or skipped for a contact who opted out (one status: see fromOne). */
 const CLAIMABLE = messageMachine.fromOne(['sending', 'skipped'], 'queued');
@@ -19,7 +20,7 @@ export interface ClaimedMessage {
   claimed_at: Date;
   sticky_line: string | null;
   recipient_timezone: string | null;
-  /** From the CSV's state / zip columns, for the legal send window (dispatch/legal-hold.ts). */
+  /** From the recipient's CSV row (db/sql/recipient-place.ts), for the legal rules. */
   recipient_state: string | null;
   recipient_zip: string | null;
   // campaign settings
@@ -39,6 +40,10 @@ export interface ClaimedMessage {
   new_contacts_per_day: number;
   jitter_ms: number;
   max_attempts: number;
+  transactional: boolean;
+  send_by: Date | null;
+  recent_contact_hours: number | null;
+  on_cap: 'wait' | 'skip';
 }
 
 // What a claim sets and returns, shared by the two claim statements below.
@@ -74,7 +79,15 @@ const CLAIM_UPDATE = `
                m.requested_line, m.updated_at AS claimed_at, p.sticky_line, p.recipient_timezone, p.recipient_state, p.recipient_zip,
                c.name AS campaign_name, c.timezone, c.window_start_minute, c.window_end_minute, c.attachments,
                c.sender_lines, c.fallback_when, c.fallback_from, c.fast_track, c.concurrency, c.rate_per_line,
-               c.burst_per_line, c.new_contacts_per_hour, c.new_contacts_per_day, c.jitter_ms, c.max_attempts`;
+               c.burst_per_line, c.new_contacts_per_hour, c.new_contacts_per_day, c.jitter_ms, c.max_attempts,
+               c.transactional, c.send_by, c.recent_contact_hours, c.on_cap`;
+
+// The picked columns both claims share. not_before (the legal rules' first
+// allowed instant, dispatch/legal.ts) is also written to next_attempt_at when
+// a message is held, so the index condition on next_attempt_at already keeps
+// held rows out; the filter on it states the rule and costs nothing per row.
+const PICKED_COLUMNS = `m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
+              ${recipientStateSql('r')} AS recipient_state, ${recipientZipSql('r')} AS recipient_zip`;
 
 /**
  * Claim up to `limit` due messages of any active campaign (but those in
@@ -96,8 +109,7 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
   // it looks them up by id.
   const { rows } = await db.query<ClaimedMessage>({
     text: `WITH picked AS (
-       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
-              r.variables->>'state' AS recipient_state, COALESCE(r.variables->>'zip', r.variables->>'postal_code') AS recipient_zip
+       SELECT ${PICKED_COLUMNS}
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
@@ -125,8 +137,7 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
 export async function claimCampaignMessages(db: Queryable, p: { workerId: string; limit: number; leaseMs: number; now: Date; campaignId: number }): Promise<ClaimedMessage[]> {
   const { rows } = await db.query<ClaimedMessage>({
     text: `WITH picked AS (
-       SELECT m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
-              r.variables->>'state' AS recipient_state, COALESCE(r.variables->>'zip', r.variables->>'postal_code') AS recipient_zip
+       SELECT ${PICKED_COLUMNS}
          FROM outbound_messages m
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id

@@ -74,10 +74,22 @@ export async function recordLineSubstitution(
 ): Promise<boolean> {
   const res = await db.query({
     name: 'webhooks.record_substitution',
-    text: `UPDATE outbound_messages
-              SET from_line = $2, requested_line = COALESCE(requested_line, $3), updated_at = now()
-            WHERE provider_message_id = $1
-            RETURNING id`,
+    // The message keeps the line it asked for (requested_line: the unavailable
+    // one) and records the one used; the contact's sticky line moves to the
+    // used one, since the provider will keep the thread there, unless it was
+    // already moved elsewhere (only a sticky line still equal to the
+    // unavailable one moves). One statement: both or neither.
+    text: `WITH m AS (
+             UPDATE outbound_messages
+                SET from_line = $2, requested_line = COALESCE(requested_line, $3), updated_at = now()
+              WHERE provider_message_id = $1
+              RETURNING id, contact_id
+           ), moved AS (
+             UPDATE contacts c SET sticky_line = $2, sticky_line_assigned_at = now()
+               FROM m WHERE c.id = m.contact_id AND c.sticky_line = $3
+             RETURNING c.id
+           )
+           SELECT id FROM m`,
     values: [s.providerMessageId, s.usedNumber, s.originalNumber],
   });
   return (res.rowCount ?? 0) > 0;

@@ -448,8 +448,11 @@ function campaignView(id) {
   // What to do now, and how many recipients are loaded (upload → schedule → watch → review).
   const showNextStep = async (c) => {
     let recipients = null;
+    let blocked = null;
     try {
-      recipients = (await api('GET', `campaigns/${c.id}`)).recipients.total;
+      const detail = await api('GET', `campaigns/${c.id}`);
+      recipients = detail.recipients.total;
+      blocked = detail.blocked;
     } catch {
       // The step still shows without the count.
     }
@@ -460,6 +463,15 @@ function campaignView(id) {
         : c.status === 'scheduled' ? 'Next step: wait for the send time, or reschedule.'
         : ['running', 'paused'].includes(c.status) ? 'Sending: watch the progress below.'
         : 'Done: review the report below.';
+    if (c.status === 'blocked') {
+      // The provider refused the account: nothing failed, the rest waits for the fix and a resume.
+      const fix = blocked?.url ? h('a', { href: blocked.url, target: '_blank', rel: 'noopener' }, blocked.url) : 'the provider account';
+      next.replaceChildren(
+        h('p', { class: 'notice error blocked-banner', role: 'alert' }, `Blocked by the provider: ${blocked?.reason ?? 'the account was refused'}. `,
+          'Remaining messages stay queued; fix ', fix, ', then press Resume.'),
+      );
+      return;
+    }
     next.replaceChildren(h('p', { class: 'notice next-step', 'data-recipients': recipients ?? '' }, loaded, step));
   };
   const chart = new LiveChart(chartBox);
@@ -498,7 +510,7 @@ function campaignView(id) {
         'div',
         { class: 'actions' },
         h('button', { type: 'button', 'data-action': 'pause', onclick: act('pause'), disabled: !['scheduled', 'running'].includes(c.status) }, 'Pause'),
-        h('button', { type: 'button', 'data-action': 'resume', onclick: act('resume'), disabled: c.status !== 'paused' }, 'Resume'),
+        h('button', { type: 'button', 'data-action': 'resume', onclick: act('resume'), disabled: !['paused', 'blocked'].includes(c.status) }, 'Resume'),
         h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: act('cancel'), disabled: ['completed', 'cancelled'].includes(c.status) }, 'Cancel'),
         h('button', { type: 'button', 'data-action': 'retry-failed', onclick: retry(false, report.totals.failed), disabled: report.totals.failed === 0 }, `Retry ${fmt(report.totals.failed)} failed`),
         report.totals.unconfirmed > 0

@@ -11,7 +11,7 @@ export interface WebhookRouteDeps {
   logger: Logger;
   /** Largest body accepted, bytes (413 beyond). */
   bodyLimit?: number;
-  /** How old (or early) a signature timestamp may be, seconds. */
+  /** How old (or early) a signature timestamp may be, seconds; 0: not checked. */
   toleranceSeconds?: number;
   path?: string;
   /**
@@ -49,6 +49,29 @@ function storableJson(text: string): string | null {
   }
 }
 
+/** The id and type of a JSON object that is no event as documented (type 'unknown' when it has none). */
+function signedEventKey(text: string): { id: string; type: string } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const o = json as Record<string, unknown>;
+  const id = typeof o.id === 'string' && o.id !== '' ? o.id : typeof o.id === 'number' ? String(o.id) : undefined;
+  if (!id) return undefined;
+  return { id, type: typeof o.type === 'string' && o.type !== '' ? o.type : 'unknown' };
+}
+
+function dataOfJson(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { data?: unknown }).data;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * POST /webhooks/contiguity: verify → parse → store → 2xx; processing happens
  * later, from the stored row (src/webhooks/processor.ts), except for opt-out
@@ -59,7 +82,7 @@ function storableJson(text: string): string | null {
  * that fails verification or parsing reaches the database.
  */
 export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
-  const bodyLimit = deps.bodyLimit ?? 256 * 1024;
+  const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
   const tolerance = deps.toleranceSeconds ?? 300;
   const secrets = deps.secrets ?? [];
   const log = deps.logger.child({ component: 'webhooks' });
@@ -80,24 +103,34 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
         return reply.code(401).send({ error: `invalid signature (${verdict.reason})` });
       }
       const text = raw.toString('utf8');
-      let event: ProviderEvent;
+      // A signed event is the provider's: stored and acknowledged whatever its
+      // shape, so that it is never lost (the provider may stop delivering to an
+      // endpoint that answers non-2xx). Only a body with no id to store it by is refused.
+      let event: ProviderEvent | undefined;
+      let shape: { id: string; type: string } | undefined;
       try {
         event = parseEvent(text);
+        shape = event;
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        log.warn({ issues: err.issues }, 'webhook rejected: not an event');
-        return reply.code(400).send({ error: 'not a webhook event', issues: err.issues });
+        shape = signedEventKey(text);
+        if (!shape) {
+          log.warn({ issues: err.issues }, 'webhook rejected: signed, but not a JSON object with an id');
+          return reply.code(400).send({ error: 'not a webhook event: a JSON object with an id is required', issues: err.issues });
+        }
+        log.warn({ eventId: shape.id, type: shape.type, issues: err.issues }, 'webhook event off its documented shape: stored, processed leniently');
       }
       try {
         // The id and type go to text columns, which cannot hold U+0000 either.
-        await deps.inbox.store({ providerEventId: storableText(event.id), type: storableText(event.type), payload: storableJson(text), raw: text });
+        await deps.inbox.store({ providerEventId: storableText(shape.id), type: storableText(shape.type), payload: storableJson(text), raw: text });
       } catch (err) {
         // Not stored, so not acknowledged: the sender may try again.
-        log.error({ err, eventId: event.id }, 'webhook event could not be stored');
+        log.error({ err, eventId: shape.id }, 'webhook event could not be stored');
         return reply.code(503).send({ error: 'could not store the event, try again' });
       }
       // Nothing may go out to a person after their STOP is acknowledged.
-      if (deps.applyNow && deps.urgent?.(event) && !(await deps.applyNow(storableText(event.id)))) {
+      const urgentOne = event ? deps.urgent?.(event) : deps.urgent?.({ id: shape.id, type: shape.type, timestamp: 0, api_version: '', data: dataOfJson(text), known: false });
+      if (deps.applyNow && urgentOne && !(await deps.applyNow(storableText(shape.id)))) {
         return reply.code(503).send({ error: 'stored, but not applied yet: try again' });
       }
       return reply.code(200).send({ received: true });

@@ -1,0 +1,70 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureDatabase } from '../../src/db/connection.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { buildPlan } from '../../src/planner/plan.ts';
+import { freePort } from '../../test/helpers/net.ts';
+
+/**
+ * bench/plan: the launch plan of a big campaign (default 1,000,000 recipients
+ * on 50 lines, a tenth of them with a sticky line, a third with a zone
+ * column, numbers over many area codes), timed next to a count(*) over the
+ * same recipients in the same run.
+ *
+ *   node --import tsx bench/plan/run.ts [--n N] [--lines L]
+ *
+ * Target: the plan in under 5 s at 1,000,000 recipients.
+ */
+const args = process.argv.slice(2);
+const arg = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const N = Number(arg('--n') ?? 1_000_000);
+const L = Number(arg('--lines') ?? 50);
+
+const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-plan-'));
+// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside.
+await chmod(dir, 0o755);
+const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+try {
+  await ensureDatabase(server.adminUrl, 'bench');
+  const url = server.urlFor('bench');
+  await migrate(url);
+  const db = openDatabase(url, { max: 4 });
+  const lines = Array.from({ length: L }, (_, i) => `+1415555${String(3000 + i)}`);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO campaigns (name, message, sender_lines, updated_at) VALUES ('bench-plan', 'Hi {{first_name|there}}', $1, now()) RETURNING id`,
+    [lines],
+  );
+  const id = rows[0]!.id;
+  const codes = ['212', '305', '312', '415', '512', '602', '702', '206', '404', '617', '713', '808', '907', '303'];
+  await db.pool.query(
+    `INSERT INTO campaign_recipients (campaign_id, phone, timezone)
+     SELECT $1, '+1' || ($2::text[])[1 + g % array_length($2::text[], 1)] || lpad((g % 10000000)::text, 7, '0'),
+            CASE WHEN g % 3 = 0 THEN 'America/Chicago' END
+       FROM generate_series(1, $3) g`,
+    [id, codes, N],
+  );
+  await db.pool.query(
+    `INSERT INTO contacts (phone, sticky_line, sticky_line_assigned_at)
+     SELECT phone, ($2::text[])[1 + (hashtext(phone) & 1023) % $3], now() - interval '10 days'
+       FROM campaign_recipients WHERE campaign_id = $1 AND hashtext(phone) % 10 = 0`,
+    [id, lines, L],
+  );
+  await db.pool.query('ANALYZE');
+  const t0 = performance.now();
+  await db.pool.query('SELECT count(*) FROM campaign_recipients r LEFT JOIN contacts c ON c.phone = r.phone WHERE r.campaign_id = $1', [id]);
+  const countS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const plan = (await buildPlan(db.pool, id, new Date('2030-07-01T13:00:00Z')))!;
+  const planS = (performance.now() - t1) / 1000;
+  console.log(`bench/plan  (node ${process.version}, ${N} recipients, ${L} lines, ${plan.groups} groups)`);
+  console.log(`count(*) over the recipients ${countS.toFixed(2)} s; plan ${planS.toFixed(2)} s; ratio ${(planS / countS).toFixed(2)}; finish ${plan.forecast.finish}`);
+  await db.close();
+  const rows2 = [{ name: 'plan', measured: planS, unit: 's', reference: countS, referenceLabel: 'count(*) same recipients', target: '< 5 s at 1,000,000', met: N >= 1_000_000 ? planS < 5 : null }];
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'plan', rows: rows2 })}`);
+} finally {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+}

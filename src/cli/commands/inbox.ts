@@ -1,0 +1,74 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { printable } from '../../lib/terminal-text.ts';
+import { withApp } from '../run-command.ts';
+
+const clean = (s: string | null, width = 80) => {
+  const flat = printable(s ?? '', { oneLine: true }).replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+};
+const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
+
+/** libphonenumber-js is heavy: loaded by the action, not at startup. */
+async function e164(v: string, what: string): Promise<string> {
+  const { normalizePhone } = await import('../../lib/phone.ts');
+  const r = normalizePhone(v, 'US');
+  if (!r.ok) throw new InvalidArgumentError(`${what}: ${r.reason}`);
+  return r.e164;
+}
+
+/**
+ * `bluecast inbox [--unread]` lists conversations; `bluecast thread PHONE`
+ * shows one, `--reply "…"` answers it through the send path (queued for the
+ * running service's care workers, paced and consent-checked like every send).
+ */
+export function registerInboxCommands(program: Command): void {
+  program
+    .command('inbox')
+    .description('list conversations (one per person and line): unread replies, needs attention, opted out')
+    .option('--unread', 'only threads with unread replies')
+    .option('--json', 'print JSON')
+    .action(async (opts: { unread?: boolean; json?: boolean }) => {
+      const { listThreads } = await import('../../db/sql/inbox.ts');
+      await withApp(async (app) => {
+        const threads = await listThreads(app.db.pool, { unread: opts.unread, limit: 500 });
+        if (opts.json) return void console.log(JSON.stringify({ threads }, null, 2));
+        if (threads.length === 0) return void console.log(opts.unread ? 'no unread conversations' : 'no conversations yet');
+        for (const t of threads) {
+          const flags = [t.unread ? `${t.unread} unread` : '', t.needs_attention ? 'CHECK' : '', t.opted_out ? 'opted out' : '', t.state === 'done' ? 'done' : ''].filter(Boolean).join(', ');
+          console.log([when(t.last_at), clean(t.phone).padEnd(16), clean(t.line).padEnd(16), flags.padEnd(24), `${t.last_direction === 'in' ? '←' : '→'} ${clean(t.last_body, 60)}`].join('  '));
+        }
+      }, { migrate: true });
+    });
+
+  program
+    .command('thread')
+    .description("show one person's conversation (every message, reply and consent change), or answer it")
+    .argument('<phone>', 'the person (E.164 or a US number)')
+    .option('--line <line>', 'our line (default: the line of their latest message)')
+    .option('--reply <text>', 'answer the latest reply through the send path')
+    .action(async (phoneText: string, opts: { line?: string; reply?: string }) => {
+      const phone = await e164(phoneText, 'PHONE');
+      const lineArg = opts.line === undefined ? undefined : await e164(opts.line, '--line');
+      const [{ listThreads, threadEvents, latestReply }, { sendOperatorReply }] = await Promise.all([import('../../db/sql/inbox.ts'), import('../../inbox/send-reply.ts')]);
+      await withApp(async (app) => {
+        const pool = app.db.pool;
+        const line = lineArg ?? (await listThreads(pool, { search: phone, limit: 50 })).find((t) => t.phone === phone)?.line;
+        if (!line) throw new NotFoundError(`no conversation with ${phone}`);
+        if (opts.reply !== undefined) {
+          const body = opts.reply.trim();
+          if (!body) throw new InvalidArgumentError('--reply needs some text');
+          if (!(await latestReply(pool, phone, line))) throw new NotFoundError(`${phone} has not written to ${line}: nothing to answer`);
+          const id = await sendOperatorReply(pool, { phone, line, body });
+          if (id === null) throw new ConflictError(`${phone} opted out: nothing can be sent to them until they opt back in`);
+          console.log(`answer queued as message ${id}; the running service sends it (paced on ${line})`);
+          return;
+        }
+        for (const e of await threadEvents(pool, phone, line, 500)) {
+          const arrow = e.direction === 'in' ? '←' : e.direction === 'out' ? '→' : '·';
+          const marks = [e.status, e.read_at ? 'read' : e.delivered_at ? 'delivered' : ''].filter(Boolean).join(' ');
+          console.log([when(e.at), arrow, e.kind.padEnd(22), marks.padEnd(16), clean(e.body ?? e.note)].join('  '));
+        }
+      }, { migrate: true });
+    });
+}

@@ -1,0 +1,161 @@
+import type { Queryable } from './queryable.ts';
+
+export type ThreadState = 'open' | 'needs_attention' | 'done';
+
+export interface ThreadRow {
+  phone: string;
+  line: string;
+  last_at: Date;
+  last_body: string;
+  last_direction: 'in' | 'out';
+  unread: number;
+  /** A possible opt-out arrived since the thread was last triaged. */
+  needs_attention: boolean;
+  state: ThreadState;
+  opted_out: boolean;
+}
+
+export interface ThreadFilter {
+  unread?: boolean;
+  state?: ThreadState;
+  search?: string;
+  limit: number;
+}
+
+/**
+ * The threads (one per person + our line) with their latest event, unread
+ * replies and triage state, newest first.
+ *
+ * Why this shape: a thread exists once a message went either way; its events
+ * come from outbound_messages (to_phone, from_line) and inbound_messages
+ * (from_phone, to_line), each served by its (phone, line/sent_at) index. The
+ * triage row is optional (LEFT JOIN): without one every reply is unread.
+ * Only threads with a reply are listed (a campaign nobody answered is no
+ * conversation). Search matches the number or any reply's text.
+ */
+export async function listThreads(db: Queryable, f: ThreadFilter): Promise<ThreadRow[]> {
+  const { rows } = await db.query<ThreadRow>({
+    name: 'inbox.list_threads',
+    text: `WITH ev AS (
+         SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, body, 'out' AS dir, false AS attention
+           FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled')
+         UNION ALL
+         SELECT from_phone, to_line, sent_at, body, 'in', needs_attention FROM inbound_messages),
+       t AS (
+         SELECT ev.phone, ev.line,
+                (array_agg(ev.at ORDER BY ev.at DESC))[1] AS last_at,
+                (array_agg(ev.body ORDER BY ev.at DESC))[1] AS last_body,
+                (array_agg(ev.dir ORDER BY ev.at DESC))[1] AS last_direction,
+                count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.at > s.last_read_at))::int AS unread,
+                bool_or(ev.attention AND (s.updated_at IS NULL OR ev.at > s.updated_at)) AS attention,
+                bool_or(ev.dir = 'in' AND ($3::text IS NOT NULL AND ev.body ILIKE '%' || $3 || '%')) AS body_match,
+                bool_or(ev.dir = 'in') AS has_reply,
+                COALESCE(min(s.state), 'open') AS state
+           FROM ev LEFT JOIN inbox_threads s ON s.phone = ev.phone AND s.line = ev.line
+          GROUP BY ev.phone, ev.line)
+     SELECT t.phone, t.line, t.last_at, t.last_body, t.last_direction, t.unread,
+            (t.attention OR t.state = 'needs_attention') AS needs_attention, t.state,
+            COALESCE(k.opted_out, false) AS opted_out
+       FROM t LEFT JOIN contacts k ON k.phone = t.phone
+      WHERE t.has_reply
+        AND ($1::boolean IS NOT TRUE OR t.unread > 0)
+        AND ($2::text IS NULL OR t.state = $2 OR ($2 = 'needs_attention' AND t.attention))
+        AND ($3::text IS NULL OR t.phone LIKE '%' || $3 || '%' OR t.body_match)
+      ORDER BY t.last_at DESC
+      LIMIT $4`,
+    values: [f.unread ?? false, f.state ?? null, f.search ?? null, f.limit],
+  });
+  return rows;
+}
+
+export interface ThreadEvent {
+  kind: string;
+  id: number;
+  at: Date;
+  direction: 'in' | 'out' | 'none';
+  body: string | null;
+  status: string | null;
+  delivered_at: Date | null;
+  read_at: Date | null;
+  note: string | null;
+}
+
+/**
+ * Everything in one thread, in order: campaign, care and operator messages
+ * (with their delivery and read marks), replies (flagged opt-out / possible
+ * opt-out), and the person's consent events.
+ */
+export async function threadEvents(db: Queryable, phone: string, line: string, limit: number): Promise<ThreadEvent[]> {
+  const { rows } = await db.query<ThreadEvent>({
+    name: 'inbox.thread_events',
+    text: `SELECT * FROM (
+         SELECT kind::text AS kind, id::int AS id, COALESCE(sent_at, queued_at) AS at, 'out' AS direction, body, status::text AS status,
+                delivered_at, read_at, last_error AS note
+           FROM outbound_messages WHERE to_phone = $1 AND COALESCE(from_line, requested_line) = $2
+         UNION ALL
+         SELECT CASE WHEN is_opt_out THEN 'reply_opt_out' WHEN needs_attention THEN 'reply_possible_opt_out' WHEN is_opt_in THEN 'reply_opt_in' ELSE 'reply' END,
+                id::int, sent_at, 'in', body, NULL, NULL, NULL, NULL
+           FROM inbound_messages WHERE from_phone = $1 AND to_line = $2
+         UNION ALL
+         SELECT 'consent_' || e.kind::text, e.id::int, e.at, 'none', e.keyword, e.source, NULL, NULL, e.note
+           FROM consent_events e JOIN contacts k ON k.id = e.contact_id WHERE k.phone = $1) x
+      ORDER BY at DESC, id DESC
+      LIMIT $3`,
+    values: [phone, line, limit],
+  });
+  return rows.reverse();
+}
+
+/** Mark a thread read up to now (opening it). */
+export async function markThreadRead(db: Queryable, phone: string, line: string): Promise<void> {
+  await db.query({
+    name: 'inbox.mark_read',
+    text: `INSERT INTO inbox_threads (phone, line, last_read_at) VALUES ($1, $2, now())
+           ON CONFLICT (phone, line) DO UPDATE SET last_read_at = now()`,
+    values: [phone, line],
+  });
+}
+
+/** Triage: open, needs_attention or done; "unread" forgets the read mark. */
+export async function setThreadState(db: Queryable, phone: string, line: string, state: ThreadState | 'unread'): Promise<void> {
+  await db.query({
+    name: 'inbox.set_state',
+    text: `INSERT INTO inbox_threads (phone, line, state, updated_at) VALUES ($1, $2, CASE WHEN $3 = 'unread' THEN 'open' ELSE $3 END, now())
+           ON CONFLICT (phone, line) DO UPDATE
+             SET state = CASE WHEN $3 = 'unread' THEN inbox_threads.state ELSE $3 END,
+                 last_read_at = CASE WHEN $3 = 'unread' THEN NULL ELSE inbox_threads.last_read_at END,
+                 updated_at = now()`,
+    values: [phone, line, state],
+  });
+}
+
+/** The latest reply of a thread: what the operator's answer replies to. */
+export async function latestReply(db: Queryable, phone: string, line: string): Promise<{ id: number } | null> {
+  const { rows } = await db.query<{ id: number }>({
+    name: 'inbox.latest_reply',
+    text: `SELECT id::int FROM inbound_messages WHERE from_phone = $1 AND to_line = $2 ORDER BY sent_at DESC, id DESC LIMIT 1`,
+    values: [phone, line],
+  });
+  return rows[0] ?? null;
+}
+
+/**
+ * Queue an operator's answer as a care message due now (the shape of
+ * queueOptOutConfirmation): the care workers send it paced on the line, and
+ * skip it if the person opted out meanwhile. FOR SHARE on the contact waits
+ * for an opt-out under way, so an answer is never queued past a STOP.
+ * Returns the message id, or null when the person is opted out.
+ */
+export async function queueOperatorReply(db: Queryable, m: { phone: string; line: string; body: string }): Promise<number | null> {
+  const { rows } = await db.query<{ id: number }>({
+    name: 'inbox.queue_operator_reply',
+    text: `INSERT INTO outbound_messages
+             (contact_id, kind, to_phone, requested_line, from_line, body, channel, status, attempts, error_retryable, next_attempt_at, lease_expires_at)
+           SELECT k.id, 'operator_reply', $1, $2, $2, $3, 'imessage', 'retrying', 0, true, now(), now()
+             FROM (SELECT id, opted_out FROM contacts WHERE phone = $1 FOR SHARE) k
+            WHERE NOT k.opted_out
+           RETURNING id::int`,
+    values: [m.phone, m.line, m.body],
+  });
+  return rows[0]?.id ?? null;
+}

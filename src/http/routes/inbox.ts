@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Inbox } from '../../inbox/inbox.ts';
+import { ConflictError } from '../../lib/errors.ts';
+import { TAPBACKS } from '../../provider/schemas.ts';
+import { requireBearer } from '../auth.ts';
+import { parseInput } from '../input.ts';
+import type { RouteModule } from '../server.ts';
+
+const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +14155550123');
+export const threadListQuerySchema = z.object({
+  unread: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  state: z.enum(['open', 'needs_attention', 'done']).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const threadQuerySchema = z.object({ phone, line: phone });
+export const threadReplySchema = threadQuerySchema.extend({ body: z.string().trim().min(1, 'write something to send').max(2000) });
+export const threadTypingSchema = threadQuerySchema.extend({ action: z.enum(['start', 'stop']) });
+export const threadTapbackSchema = threadQuerySchema.extend({ tapback: z.enum(TAPBACKS), message: z.string().min(1).max(2000) });
+export const threadStateSchema = threadQuerySchema.extend({ state: z.enum(['open', 'needs_attention', 'done', 'unread']) });
+
+/** A weak ETag of what a poll would show, so an unchanged thread list costs a 304. */
+function etagOf(value: unknown): string {
+  return `W/"${createHash('sha1').update(JSON.stringify(value)).digest('base64url')}"`;
+}
+
+/**
+ * The inbox API, bearer token required (the dashboard's inbox polls it):
+ *   GET  /api/inbox/threads[?unread=&state=&q=&limit=]  threads with unread counts (ETag / If-None-Match)
+ *   GET  /api/inbox/thread?phone=&line=                 a thread's events; opening it marks it read (and sends a read receipt)
+ *   POST /api/inbox/thread/reply   {phone, line, body}  an answer through the send path (409 opted out)
+ *   POST /api/inbox/thread/typing  {phone, line, action}
+ *   POST /api/inbox/thread/tapback {phone, line, tapback, message}
+ *   POST /api/inbox/thread/state   {phone, line, state} open | needs_attention | done | unread
+ */
+export function inboxRoutes(deps: { inbox: Inbox | undefined; apiToken: string | undefined }): RouteModule {
+  return (app) => {
+    const auth = requireBearer(deps.apiToken);
+    const inbox = () => {
+      if (!deps.inbox) throw new ConflictError('the inbox needs CONTIGUITY_API_KEY (no provider configured)');
+      return deps.inbox;
+    };
+    app.get('/api/inbox/threads', { onRequest: auth }, async (req, reply) => {
+      const q = parseInput(threadListQuerySchema, req.query, 'query');
+      const threads = await inbox().threads({ unread: q.unread, state: q.state, search: q.q, limit: q.limit });
+      const body = { threads, unreadThreads: threads.filter((t) => t.unread > 0).length };
+      const tag = etagOf(body);
+      reply.header('etag', tag).header('cache-control', 'no-cache');
+      if (req.headers['if-none-match'] === tag) return reply.code(304).send();
+      return body;
+    });
+    app.get('/api/inbox/thread', { onRequest: auth }, async (req) => inbox().open(parseInput(threadQuerySchema, req.query, 'query')));
+    app.post('/api/inbox/thread/reply', { onRequest: auth }, async (req, reply) => {
+      const b = parseInput(threadReplySchema, req.body, 'body');
+      return reply.code(202).send(await inbox().reply(b, b.body));
+    });
+    app.post('/api/inbox/thread/typing', { onRequest: auth }, async (req) => {
+      const b = parseInput(threadTypingSchema, req.body, 'body');
+      await inbox().typing(b, b.action);
+      return { ok: true };
+    });
+    app.post('/api/inbox/thread/tapback', { onRequest: auth }, async (req) => {
+      const b = parseInput(threadTapbackSchema, req.body, 'body');
+      await inbox().tapback(b, b.tapback, b.message);
+      return { ok: true };
+    });
+    app.post('/api/inbox/thread/state', { onRequest: auth }, async (req) => {
+      const b = parseInput(threadStateSchema, req.body, 'body');
+      await inbox().setState(b, b.state);
+      return { ok: true };
+    });
+  };
+}

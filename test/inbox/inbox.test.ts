@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualOptOut } from '../../src/consent/operator.ts';
+import { buildHttpServer } from '../../src/http/server.ts';
+import { inboxRoutes } from '../../src/http/routes/inbox.ts';
+import { createInbox } from '../../src/inbox/inbox.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { explain, requestBodyValidator } from '../provider/openapi.ts';
+import { LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from '../webhooks/helpers.ts';
+import { startRecordingProxy } from '../webhooks/sim.ts';
+
+const TOKEN = 'inbox-test-token-0123456789';
+const PERSON = '+16505550177';
+
+describe('the inbox against the simulator', () => {
+  let db: TestDatabase;
+  let rx: Receiver;
+  let sim: SimulatorHandle;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let direct: ImessageClient;
+  let api: Awaited<ReturnType<typeof buildHttpServer>>;
+  let url: string;
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, etag: res.headers.get('etag'), body: res.status === 304 ? null : ((await res.json()) as any) };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    proxy = await startRecordingProxy();
+    const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
+    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30, retryPollMs: 100 } });
+    sim = await startSimulator({
+      webhookUrl: `${rx.url}/webhooks/contiguity`,
+      secret: SECRET,
+      lines: [LINE],
+      imessageRatio: 1,
+      replyRatio: 1,
+      optOutRatio: 0,
+      pacing: false,
+      timing: { deliveryMs: 40, readMs: 40, replyMs: 150 },
+    });
+    proxy.setTarget(sim.url);
+    direct = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });
+    api = await buildHttpServer({ logger: createLogger('silent') }, [inboxRoutes({ inbox: createInbox({ pool: db.pool, client, readReceipts: true }), apiToken: TOKEN })]);
+    url = await api.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await rx?.close();
+    await sim?.stop();
+    await proxy?.close();
+  });
+
+  it('reply arrives → unread → open (read receipt) → typing → answer through the care send path → tapback → opted out refuses', async () => {
+    const campaignId = await seedCampaign(db.pool, {});
+    const r = await seedRecipient(db.pool, campaignId, PERSON, { first_name: 'Ada' });
+    const id = await seedMessage(db.pool, { campaignId, ...r, to: PERSON, body: 'Big news this week', providerMessageId: null });
+    const sent = await direct.send({ to: PERSON, from: LINE, message: 'Big news this week' });
+    // Sent a minute ago: the reply's provider timestamp has whole seconds, so a send in the same second could sort after it.
+    await db.pool.query("UPDATE outbound_messages SET provider_message_id = $1, sent_at = now() - interval '1 minute' WHERE id = $2", [sent.message_id, id]);
+
+    const q = `/api/inbox/threads?unread=true`;
+    const list = await eventually(async () => {
+      const l = await call('GET', q);
+      return l.body.threads.length ? l : undefined;
+    }, 10_000, 'the reply in the inbox');
+    expect(list.body.threads[0]).toMatchObject({ phone: PERSON, line: LINE, unread: 1, opted_out: false });
+    expect(list.body.unreadThreads).toBe(1);
+    // Polling an unchanged list costs a 304.
+    expect((await call('GET', q, undefined, { 'if-none-match': list.etag! })).status).toBe(304);
+
+    const thread = `phone=${encodeURIComponent(PERSON)}&line=${encodeURIComponent(LINE)}`;
+    const opened = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(opened.status).toBe(200);
+    expect(opened.body.readReceipt).toBe(true);
+    expect(opened.body.events.map((e: any) => e.kind)).toEqual(['campaign', 'reply']);
+    expect((await call('GET', q)).body.threads).toEqual([]);
+    const reply = opened.body.events[1];
+
+    const t = { phone: PERSON, line: LINE };
+    expect((await call('POST', '/api/inbox/thread/typing', { ...t, action: 'start' })).status).toBe(200);
+    const answer = await call('POST', '/api/inbox/thread/reply', { ...t, body: 'Hi Ada, happy to help!' });
+    expect(answer.status).toBe(202);
+    await eventually(async () => {
+      const { rows } = await db.pool.query(`SELECT status FROM outbound_messages WHERE id = $1`, [answer.body.messageId]);
+      return rows[0]?.status === 'sent' || undefined;
+    }, 10_000, 'the answer sent by the care workers');
+    expect((await call('POST', '/api/inbox/thread/tapback', { ...t, tapback: 'like', message: reply.body })).status).toBe(200);
+
+    const ours = proxy.calls.filter((c) => c.body?.to === PERSON && c.path !== '/send/imessage' || c.body?.message === 'Hi Ada, happy to help!');
+    const seen = ours.map((c) => `${c.path} ${c.body?.action ?? c.body?.tapback ?? c.body?.message ?? ''}`);
+    expect(seen).toEqual([
+      '/send/imessage/read ',
+      '/send/imessage/typing start',
+      '/send/imessage/typing stop',
+      '/send/imessage Hi Ada, happy to help!',
+      '/send/imessage/reactions add',
+    ]);
+    // Every provider call the inbox made is what the contract accepts.
+    for (const c of ours) {
+      const v = requestBodyValidator(c.path.replace(/^\/send/, ''));
+      expect(v(c.body), `${c.path}: ${explain(v)}`).toBe(true);
+    }
+
+    const threadAfter = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(threadAfter.body.events.map((e: any) => e.kind)).toContain('operator_reply');
+
+    await manualOptOut(db.pool, { phone: PERSON, reason: 'asked by phone' }, 'test');
+    const before = proxy.calls.length;
+    const refused = await call('POST', '/api/inbox/thread/reply', { ...t, body: 'one more thing' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/opted out/);
+    expect((await call('POST', '/api/inbox/thread/typing', { ...t, action: 'start' })).status).toBe(409);
+    expect((await call('POST', '/api/inbox/thread/tapback', { ...t, tapback: 'love', message: reply.body })).status).toBe(409);
+    const last = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(last.body.optedOut).toBe(true);
+    expect(last.body.events.map((e: any) => e.kind)).toContain('consent_opt_out');
+    expect(proxy.calls.slice(before).filter((c) => c.body?.to === PERSON)).toEqual([]);
+  });
+
+  it('refuses bad input with a clear error', async () => {
+    const bad = await call('POST', '/api/inbox/thread/reply', { phone: '12', line: LINE, body: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/phone/);
+    expect((await fetch(`${url}/api/inbox/threads`)).status).toBe(401);
+  });
+});
