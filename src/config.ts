@@ -131,6 +131,8 @@ export const envSchema = z.object({
     .default(15_000),
   /** A JSON file whose jurisdictions replace the shipped send rules' (see README "Legal send windows"). */
   BLUECAST_RULES_FILE: optionalString,
+  /** The dispatcher holds messages outside the recipient's legal send window (on) or checks only the campaign's own window (off, e.g. a test bench). */
+  BLUECAST_LEGAL_WINDOWS: z.enum(['on', 'off']).default('on'),
   /** Whole-message opt-out keywords added to the built-in ones (the FCC words are always on), e.g. BAJA,ALTO,PARAR. */
   CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
   /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */

@@ -1,3 +1,4 @@
+import type { Closure, Hold } from '../db/sql/legal-holds.ts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { createHoldPolicy } from './hold.ts';
 import { createLineQueue } from './line-queue.ts';
@@ -49,6 +50,8 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
     const ready: ClaimedMessage[] = [];
     const outside: Deferral[] = [];
     const surplus: Deferral[] = [];
+    const legal: Hold[] = [];
+    const closed: Closure[] = [];
     // Hold no more than the campaign's hold limit (see hold.ts): more would only
     // sit on leases, and an opt-out or pause arriving meanwhile would come too late.
     const counted = new Map<number, number>();
@@ -72,10 +75,22 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
           continue;
         }
       }
+      const held = ctx.deps.legalHold?.(row, now);
+      if (held) {
+        if ('hold' in held) legal.push(held.hold);
+        else closed.push(held.close);
+        continue;
+      }
       ready.push(row);
     }
     await ctx.defer(surplus, 'released');
     await ctx.defer(outside, 'window');
+    if (legal.length > 0) {
+      const n = await store.holdMessages({ workerId, now, holds: legal });
+      totals.deferred += n;
+      ctx.emit({ type: 'deferred', count: n, reason: 'legal' });
+    }
+    if (closed.length > 0) totals.skipped += await store.closeMessages({ workerId, now, closures: closed });
     if (ready.length === 0) return;
     const { lines, capped } = await assignLinesQueued(ready);
     await ctx.defer(capped, 'caps');

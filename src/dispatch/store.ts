@@ -1,3 +1,4 @@
+import * as legalHolds from '../db/sql/legal-holds.ts';
 import type pg from 'pg';
 import * as block from '../db/sql/campaign-block.ts';
 import * as runs from '../db/sql/campaign-runs.ts';
@@ -50,6 +51,10 @@ export interface DispatchStore {
   markFailed(p: { workerId: string; id: number; now: Date; error: string }): Promise<boolean>;
   markAmbiguous(p: { workerId: string; id: number; settleUntil: Date; error: string }): Promise<boolean>;
   deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[] }): Promise<number>;
+  /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
+  holdMessages(p: { workerId: string; now: Date; holds: legalHolds.Hold[] }): Promise<number>;
+  /** Claimed rows the rules rule out for good: skipped or expired. */
+  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<number>;
   claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;
   markReconciledSent(p: Parameters<typeof reconcile.markReconciledSent>[1]): Promise<boolean>;
   completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
@@ -121,6 +126,8 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     markFailed: (p) => results.markFailed(pool, p),
     markAmbiguous: (p) => results.markAmbiguous(pool, p),
     deferMessages: (p) => results.deferMessages(pool, p),
+    holdMessages: (p) => legalHolds.holdMessages(pool, p),
+    closeMessages: (p) => legalHolds.closeMessages(pool, p),
     blockCampaign: (p) => block.blockCampaign(pool, p),
     claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
     markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),

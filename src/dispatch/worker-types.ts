@@ -1,3 +1,4 @@
+import type { LegalHoldCheck } from './legal-hold.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
@@ -73,7 +74,7 @@ export type DispatchEvent =
   | { type: 'run-completed'; runId: number; campaignId: number; status: string };
 
 /** Why claimed messages went back to the queue unsent (their attempt is given back). */
-export type DeferReason = 'window' | 'caps' | 'pacing' | 'released' | 'unavailable' | 'blocked';
+export type DeferReason = 'window' | 'legal' | 'caps' | 'pacing' | 'released' | 'unavailable' | 'blocked';
 
 export interface RunSummary {
   claimed: number;
@@ -99,6 +100,8 @@ export interface WorkerDeps {
   workerId: string;
   pacer: Pacer;
   zones: TimezoneResolver;
+  /** The legal send windows (dispatch/legal-hold.ts); absent: only the campaign's own window applies. */
+  legalHold?: LegalHoldCheck;
   render: RenderFactory;
   options?: Partial<WorkerOptions>;
   onEvent?: (e: DispatchEvent) => void;

@@ -1,3 +1,4 @@
+import type { LegalHoldCheck } from '../../src/dispatch/legal-hold.ts';
 import type pg from 'pg';
 import { pino } from 'pino';
 import { manualClock, systemClock, type Clock } from '../../src/dispatch/clock.ts';
@@ -109,7 +110,7 @@ export const FAST_OPTIONS: Partial<WorkerOptions> = {
 export function testWorker(
   pool: pg.Pool,
   sender: Pick<ImessageClient, 'send' | 'history' | 'textHistory'>,
-  o: { workerId?: string; clock?: Clock; options?: Partial<WorkerOptions>; onEvent?: (e: DispatchEvent) => void; localPacing?: boolean } = {},
+  o: { workerId?: string; clock?: Clock; options?: Partial<WorkerOptions>; onEvent?: (e: DispatchEvent) => void; localPacing?: boolean; legalHold?: LegalHoldCheck } = {},
 ): Worker {
   const clock = o.clock ?? systemClock;
   return createWorker({
@@ -120,6 +121,7 @@ export function testWorker(
     workerId: o.workerId ?? `test-${++seq}`,
     pacer: o.localPacing ? createLocalPacer(clock) : createSharedPacer(pool),
     zones: createTimezoneResolver(),
+    legalHold: o.legalHold,
     render: renderWithTemplates,
     options: { ...FAST_OPTIONS, ...o.options },
     onEvent: o.onEvent,
