@@ -25,7 +25,7 @@ export function createMessageSender(ctx: WorkerContext, breaker: OutageBreaker, 
 
   /** Past half its lease a claimed row is given back rather than sent: a reconciler may soon take it over. */
   const leaseTooOld = (row: ClaimedMessage) => nowMs(clock) - row.claimed_at.getTime() > opts.leaseMs / 2;
-  const mustRelease = (row: ClaimedMessage) => ctx.stopping.aborted || ctx.haltedCampaigns.has(row.campaign_id) || leaseTooOld(row);
+  const mustRelease = (row: ClaimedMessage) => ctx.stopping.aborted || (row.kind === 'campaign' && ctx.haltedCampaigns.has(row.campaign_id)) || leaseTooOld(row);
 
   /**
    * The signal a send runs under: stop()'s hard abort, and the lease. Once the
@@ -90,6 +90,7 @@ export function createMessageSender(ctx: WorkerContext, breaker: OutageBreaker, 
           ratePerSecond: row.rate_per_line,
           burst: row.burst_per_line,
           maxWaitMs: opts.maxPacingWaitMs,
+          marginAfterWaitMs: opts.pacingMarginMs,
           signal: ctx.stopping,
         });
         if (wait > 0) return ctx.defer([{ id: row.id, at: new Date(nowMs(clock) + wait) }], 'pacing');

@@ -23,6 +23,13 @@ export interface WorkerOptions {
   ambiguousSettleMs: number;
   /** Longest wait for a line's token before the message is handed back instead. */
   maxPacingWaitMs: number;
+  /**
+   * Extra delay before a send whose token had to be waited for (acquireToken's
+   * marginAfterWaitMs): absorbs that much latency difference between our
+   * bucket and the provider's (429s), while tokens stay spaced as before.
+   * Conversation care's own sender had it; with one sender every send has it.
+   */
+  pacingMarginMs: number;
   /** Wait before a new contact is tried again when every pool line is at its cap. */
   capDeferMs: number;
   backoff: BackoffPolicy;
@@ -51,6 +58,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   reconcileIntervalMs: 5_000,
   ambiguousSettleMs: 30_000,
   maxPacingWaitMs: 15_000,
+  pacingMarginMs: 250,
   capDeferMs: 5 * 60_000,
   backoff: DEFAULT_BACKOFF,
   drainMs: 8_000,

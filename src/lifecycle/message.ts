@@ -16,9 +16,10 @@ export const MessageStatus = {
   cancelled: 'cancelled',
   skipped: 'skipped',
   /**
-   * A conversation-care message waiting for another try (refused for now, or
-   * no pacing token in time), or held by the care worker trying it again
-   * (lease_owner set). Never a campaign message.
+   * Was: a conversation-care message waiting for care's own retry. Care
+   * messages are now queued and sent by the dispatcher like any other
+   * (migration 20261202101300_care_one_sender re-queued what was left), so no
+   * row enters or leaves it; the enum value stays (Postgres cannot drop it).
    */
   retrying: 'retrying',
   /** Not sent by its campaign's send-by deadline: never sent late (src/dispatch/legal.ts). */
@@ -31,8 +32,8 @@ export const MESSAGE_STATUSES = Object.values(MessageStatus) as readonly Message
 /** What a campaign message can be in (the reports count these). */
 export const CAMPAIGN_MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped'] as const satisfies readonly MessageStatus[];
 
-/** Statuses a row may be inserted with: by the enqueue (queued, or skipped/failed at once), or by care after its first try. */
-export const INITIAL_MESSAGE_STATUSES = ['queued', 'skipped', 'failed', 'sent', 'retrying', 'expired'] as const satisfies readonly MessageStatus[];
+/** Statuses a row may be inserted with: by the enqueue (queued, or skipped/failed/expired at once). */
+export const INITIAL_MESSAGE_STATUSES = ['queued', 'skipped', 'failed', 'sent', 'expired'] as const satisfies readonly MessageStatus[];
 
 /** Statuses in which a message still counts against the completion of its run. */
 export const PENDING_STATUSES = ['queued', 'sending'] as const satisfies readonly MessageStatus[];
@@ -52,26 +53,23 @@ export const messageMachine = defineMachine<MessageStatus>('message', MESSAGE_ST
   queued: ['sending', 'failed', 'unconfirmed'],
   // The claim.
   sending: ['queued'],
-  // Confirmed by the provider or found in its history (sending); a care retry
-  // the provider took (retrying).
-  sent: ['sending', 'retrying'],
+  // Confirmed by the provider or found in its history (sending).
+  sent: ['sending'],
   delivered: ['sent', 'failed', 'unconfirmed'],
   read: ['sent', 'delivered', 'failed', 'unconfirmed'],
   // A failure report that only says the carrier never confirmed (sent).
   unconfirmed: ['sent'],
-  // Out of attempts or refused for good (sending); a delivery failure (sent);
-  // a care retry refused for good or abandoned mid-send (retrying).
-  failed: ['sending', 'sent', 'retrying'],
+  // Out of attempts or refused for good (sending); a delivery failure (sent).
+  failed: ['sending', 'sent'],
   // The campaign's cancel sweeps its queued rows; a row being sent when the
   // campaign was cancelled ends cancelled when it is handed back.
   cancelled: ['queued', 'sending'],
   // The contact opted out: at the claim, or swept by the opt-out (queued); a
   // message claimed but not yet handed off to the provider, swept by the
-  // opt-out under the contact's row lock (sending; see db/sql/consent.ts); a
-  // care auto-reply waiting for its retry (retrying).
-  skipped: ['queued', 'sending', 'retrying'],
-  // A care retry claimed, or put off again, stays retrying (its lease changes).
-  retrying: ['retrying'],
+  // opt-out under the contact's row lock (sending; see db/sql/consent.ts).
+  skipped: ['queued', 'sending'],
+  // No longer used (see MessageStatus.retrying).
+  retrying: [],
   // Past its campaign's send-by deadline when claimed (sending), or when the
   // rules would next allow it (queued: found so by a hold).
   expired: ['queued', 'sending'],

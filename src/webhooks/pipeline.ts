@@ -68,7 +68,6 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     reconciler,
     start() {
       processor.start();
-      care?.start();
       reconciler?.start();
     },
     stop() {

@@ -20,7 +20,7 @@ describe('consent: an auto-reply on its way is not sent after the STOP that foll
     proxy.setTarget(sim.url);
     client = createImessageClient({ baseUrl: proxy.url, apiKey: sim.apiKey, retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 20 } });
     // "typing…" for 800 ms before the auto-reply: the STOP arrives meanwhile.
-    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 800, retryPollMs: 50 } });
+    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 800 } });
   });
   afterAll(async () => {
     await rx?.close();
@@ -43,6 +43,8 @@ describe('consent: an auto-reply on its way is not sent after the STOP that foll
     const sends = proxy.calls.filter((c) => c.path === '/send/imessage' && c.body?.to === person);
     expect(sends.filter((c) => c.at > ackAt)).toEqual([]);
     const row = (await db.pool.query(`SELECT status, last_error FROM outbound_messages WHERE kind = 'auto_reply' AND to_phone = $1`, [person])).rows;
-    expect(row).toEqual([{ status: 'failed', last_error: 'not sent: the person opted out' }]);
+    // One sender now: the auto-reply is queued after the pause and the dispatcher's claim skips it, as it skips
+    // any campaign message to an opted-out person (it was 'failed' / 'not sent: the person opted out' from care's own sender).
+    expect(row).toEqual([{ status: 'skipped', last_error: 'recipient opted out' }]);
   });
 });

@@ -22,7 +22,7 @@ describe('consent: one confirmation per opt-out', () => {
     await seedMessage(db.pool, { campaignId, ...r, to: '+16505551001' });
     expect((await rx.post(incoming('+16505551001', 'STOP'))).status).toBe(200);
     expect((await rx.post(incoming('+16505551001', 'stop!!'))).status).toBe(200);
-    expect(await confirmations('+16505551001')).toEqual([{ body: 'Campaign says bye.', status: 'retrying', error_retryable: true, from_line: LINE, campaign_id: campaignId }]);
+    expect(await confirmations('+16505551001')).toEqual([{ body: 'Campaign says bye.', status: 'queued', error_retryable: null, from_line: LINE, campaign_id: campaignId }]);
 
     // A stranger (no campaign): the deployment's text.
     expect((await rx.post(incoming('+16505551002', 'unsubscribe me'))).status).toBe(200);

@@ -13,6 +13,8 @@ it('moves care messages waiting for a retry ("failed" with a lease deadline) to 
   afterAll(() => rm(dir, { recursive: true, force: true }));
   await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
   await rm(path.join(dir, MIGRATION), { recursive: true });
+  // The later one (#13, one sender) takes every row out of retrying again: this test stops before it.
+  await rm(path.join(dir, '20261202101300_care_one_sender'), { recursive: true });
   const url = await createEmptyDatabase();
   await migrate(url, dir);
 
@@ -31,7 +33,8 @@ it('moves care messages waiting for a retry ("failed" with a lease deadline) to 
     const failedForGood = await insert('opt_out_confirmation', 'failed', false, false);
     const sent = await insert('auto_reply', 'sent', null, false);
 
-    await migrate(url, DEFAULT_MIGRATIONS_DIR);
+    await cp(path.join(DEFAULT_MIGRATIONS_DIR, MIGRATION), path.join(dir, MIGRATION), { recursive: true });
+    await migrate(url, dir);
     const { rows } = await db.query(`SELECT id, status::text AS status, failed_at IS NOT NULL AS has_failed_at FROM outbound_messages ORDER BY id`);
     expect(rows).toEqual([
       { id: waiting, status: 'retrying', has_failed_at: false },

@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { expect, it } from 'vitest';
-import { claimDueCareMessages } from '../../src/db/sql/care-messages.ts';
 import { claimMessages } from '../../src/db/sql/claim-messages.ts';
 import type { Queryable } from '../../src/db/sql/queryable.ts';
 import { createTestDatabase } from '../helpers/db.ts';
@@ -37,9 +36,4 @@ it('the claims, with their from-status as a parameter, stay ordered index scans'
   const claim = await plan(c.last().text, c.last().values);
   expect(claim).toMatch(/Index Scan using outbound_messages_status_next_attempt_at_idx/);
   expect(claim).not.toMatch(/Sort\b/);
-
-  await claimDueCareMessages(c.db, { owner: 'w', limit: 20, leaseMs: 60_000 });
-  const care = await plan(c.last().text, c.last().values);
-  expect(care).toMatch(/Index Scan using outbound_messages_status_lease_expires_at_idx/);
-  expect(care).not.toMatch(/Sort\b/);
 });

@@ -32,10 +32,7 @@ const MESSAGE_EDGES: Record<string, string> = {
   'failed→delivered': 'a later proof of delivery wins',
   'failed→read': 'a later proof of delivery wins',
   'failed→queued': 'campaign retry-failed',
-  'retrying→retrying': 'a care retry claimed, or put off again',
-  'retrying→sent': 'a care retry the provider took',
-  'retrying→failed': 'a care retry refused for good, or abandoned mid-send',
-  'retrying→skipped': 'a care auto-reply to a person who opted out since',
+  // No retrying edges since "one sender" (#13): care messages are queued rows the dispatcher sends.
   'queued→expired': "a hold that the rules would lift only after the campaign's send-by deadline",
   'sending→expired': "claimed at or after the campaign's send-by deadline",
 };

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimMessages } from '../../src/db/sql/claim-messages.ts';
-import { insertCareMessage } from '../../src/db/sql/care-messages.ts';
+import { enqueueConversationMessage } from '../../src/dispatch/conversation.ts';
 import { systemClock } from '../../src/dispatch/clock.ts';
 import { acquireToken, createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
@@ -26,7 +25,7 @@ const careCalls = (calls: RecordedCall[], person: string) =>
     return `${c.method} ${c.path}`;
   });
 
-describe('conversation care: pacing on the line and durable retries', () => {
+describe('conversation care through the dispatcher: pacing on the line and durable retries', () => {
   let db: TestDatabase;
   let rx: Receiver;
   let sim: SimulatorHandle;
@@ -42,7 +41,9 @@ describe('conversation care: pacing on the line and durable retries', () => {
     client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 2, baseDelayMs: 10, maxDelayMs: 20 } });
     rx = await startReceiver(db.pool, {
       client,
-      care: { typingPauseMs: () => 20, retryPollMs: 50, backoff: { baseMs: 100, maxMs: 200 }, concurrency: 16 },
+      care: { typingPauseMs: () => 20, concurrency: 16, settlePollMs: 50 },
+      // The care messages are the dispatcher's: its backoff decides when a refused one is tried again.
+      worker: { backoff: { baseMs: 100, maxMs: 200 } },
     });
     sim = await startSimulator({
       webhookUrl: `${rx.url}/webhooks/contiguity`,
@@ -89,7 +90,7 @@ describe('conversation care: pacing on the line and durable retries', () => {
     await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply' AND status = 'sent'`).then((n) => n === people.length), 20_000, 'every auto-reply');
     await rx.pipeline.care!.idle();
 
-    // The provider never had to refuse a send: care waited for the bucket instead.
+    // The provider never had to refuse a send: the dispatcher waited for the bucket instead.
     const sends = proxy.calls.filter(isSend);
     expect(sends.filter((c) => c.status !== 200)).toEqual([]);
     expect(sends).toHaveLength(PACING.burst + people.length);
@@ -102,7 +103,9 @@ describe('conversation care: pacing on the line and durable retries', () => {
     expect(rows.rows).toEqual(people.map(() => ({ status: 'sent', attempts: 1, last_error: null })));
   });
 
-  it('a care message the provider refuses for now is kept and sent later, once; the dispatcher never claims it', async () => {
+  // Changed with "one sender" (#13): care messages were care's own, 'retrying' and never claimed by the
+  // dispatcher; now they are the dispatcher's queued rows, retried by its rules.
+  it('a care message the provider refuses for now is queued again by the dispatcher and sent later, once', async () => {
     // Attempts to spare: the retries go on while the provider fails.
     const campaignId = await seedCampaign(db.pool, { opt_out_confirmation: 'You are unsubscribed.', sender_lines: [LINE2], max_attempts: 50 });
     const person = nextPerson();
@@ -117,11 +120,13 @@ describe('conversation care: pacing on the line and durable retries', () => {
         5_000,
         'the refused confirmation to be recorded',
       );
-      expect(waiting).toMatchObject({ status: 'retrying', error_retryable: true });
-      expect(waiting.last_error).toMatch(/HTTP 429/);
-      // Waiting for its retry, it is no work for the dispatcher.
-      const claimed = await claimMessages(db.pool, { workerId: 'test-dispatcher', limit: 100, leaseMs: 60_000, now: new Date(Date.now() + 3_600_000) });
-      expect(claimed.map((c) => c.id)).not.toContain(waiting.id);
+      expect(['queued', 'sending']).toContain(waiting.status);
+      expect(waiting.error_retryable === true || waiting.status === 'sending').toBe(true);
+      await eventually(
+        async () => (await db.pool.query(`SELECT 1 FROM outbound_messages WHERE id = $1 AND last_error ~ 'HTTP 429'`, [waiting.id])).rowCount === 1,
+        5_000,
+        'the refusal to be recorded',
+      );
     } finally {
       sim.clearFaults();
     }
@@ -146,19 +151,20 @@ describe('conversation care: pacing on the line and durable retries', () => {
     try {
       expect((await rx.post(incoming(person, 'unsubscribe', { to: LINE2 }))).status).toBe(200);
       const row = await eventually(
-        async () => (await db.pool.query(`SELECT status, attempts, error_retryable, last_error, lease_expires_at FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND error_retryable = false`, [person])).rows[0],
+        async () => (await db.pool.query(`SELECT status, attempts, error_retryable, last_error, lease_expires_at FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1 AND status = 'failed'`, [person])).rows[0],
         10_000,
         'the confirmation to fail for good',
       );
-      expect(row).toMatchObject({ status: 'failed', attempts: 2, error_retryable: false, lease_expires_at: null });
-      expect(row.last_error).toMatch(/HTTP 429.*after 2 tries/);
+      expect(row).toMatchObject({ status: 'failed', attempts: 2, lease_expires_at: null });
+      // The dispatcher's reason (care's own sender added "after 2 tries"; the attempt count says it).
+      expect(row.last_error).toMatch(/HTTP 429/);
     } finally {
       sim.clearFaults();
     }
     expect(sim.sent().filter((s) => s.to === person)).toEqual([]);
   });
 
-  it('rows left by a stopped process: a due one is sent, one abandoned mid-send is never sent again, an auto-reply to someone who opted out since is skipped', async () => {
+  it('care messages left queued by a stopped process are sent by the dispatcher; one to someone who opted out since is skipped', async () => {
     const campaignId = await seedCampaign(db.pool, { sender_lines: [LINE2] });
     const seed = async () => {
       const person = nextPerson();
@@ -166,39 +172,22 @@ describe('conversation care: pacing on the line and durable retries', () => {
       return { person, ...r };
     };
     const due = await seed();
-    const abandoned = await seed();
     const optedOut = await seed();
-    // Written as a first try would leave them, due in a minute (so that no care worker takes them yet).
-    const waiting = (p: { person: string; contactId: number; recipientId: number }, body: string) =>
-      insertCareMessage(db.pool, {
-        kind: 'auto_reply',
-        campaignId,
-        recipientId: p.recipientId,
-        contactId: p.contactId,
-        toPhone: p.person,
-        fromLine: LINE2,
-        body,
-        result: { status: 'retry', delayMs: 60_000, error: 'provider HTTP 503', attempted: true },
-      });
-    const ids = { due: await waiting(due, 'due one'), abandoned: await waiting(abandoned, 'abandoned one'), optedOut: await waiting(optedOut, 'opted-out one') };
+    // Queued, not yet due (so that no worker takes them before the opt-out below).
+    const queue = (p: { person: string; contactId: number; recipientId: number }, body: string) =>
+      enqueueConversationMessage(db.pool, { kind: 'auto_reply', campaignId, recipientId: p.recipientId, contactId: p.contactId, toPhone: p.person, fromLine: LINE2, body });
+    const ids = { due: (await queue(due, 'due one'))!, optedOut: (await queue(optedOut, 'opted-out one'))! };
+    await db.pool.query(`UPDATE outbound_messages SET next_attempt_at = now() + interval '1 hour' WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
     await db.pool.query(`UPDATE contacts SET opted_out = true WHERE id = $1`, [optedOut.contactId]);
-    // Now due; and a worker had claimed one of them and died during its send: its lease ran out with its owner still on it.
-    await db.pool.query(
-      `UPDATE outbound_messages SET lease_expires_at = now() - interval '1 second', lease_owner = CASE WHEN id = $2 THEN 'care:dead' END
-        WHERE id = ANY($1::bigint[])`,
-      [Object.values(ids), ids.abandoned],
-    );
+    await db.pool.query(`UPDATE outbound_messages SET next_attempt_at = now() WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
 
-    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) AND lease_expires_at IS NULL`, [Object.values(ids)]).then((n) => n === 3), 5_000, 'the three rows to be settled');
-    await rx.pipeline.care!.idle();
-    const rows = await db.pool.query(`SELECT id, status, error_retryable, last_error FROM outbound_messages WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
+    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) AND status IN ('sent', 'skipped')`, [Object.values(ids)]).then((n) => n === 2), 5_000, 'the two rows to be settled');
+    const rows = await db.pool.query(`SELECT id, status, last_error FROM outbound_messages WHERE id = ANY($1::bigint[])`, [Object.values(ids)]);
     const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));
     expect(byId.get(ids.due)).toMatchObject({ status: 'sent', last_error: null });
-    expect(byId.get(ids.abandoned)).toMatchObject({ status: 'failed', error_retryable: false, last_error: expect.stringMatching(/outcome unknown/) });
     expect(byId.get(ids.optedOut)).toMatchObject({ status: 'skipped', last_error: 'recipient opted out' });
     const bodies = sim.sent().map((s) => s.body);
     expect(bodies.filter((b) => b === 'due one')).toHaveLength(1);
-    expect(bodies).not.toContain('abandoned one');
     expect(bodies).not.toContain('opted-out one');
   });
 });

@@ -16,7 +16,7 @@ describe('enqueueConversationMessage: the one way to queue a message outside a r
     db = await createTestDatabase();
     sim = await startSimulator({ lines: [LINE], imessageRatio: 1, replyRatio: 0, pacing: false });
     client = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey, retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 20 } });
-    rx = await startReceiver(db.pool, { client, care: { retryPollMs: 50 } });
+    rx = await startReceiver(db.pool, { client });
   });
   afterAll(async () => {
     await rx?.close();
@@ -26,7 +26,7 @@ describe('enqueueConversationMessage: the one way to queue a message outside a r
 
   const settled = (id: number) =>
     eventually(
-      async () => (await db.pool.query(`SELECT status, last_error, provider_message_id FROM outbound_messages WHERE id = $1 AND status <> 'retrying'`, [id])).rows[0],
+      async () => (await db.pool.query(`SELECT status, last_error, provider_message_id FROM outbound_messages WHERE id = $1 AND status NOT IN ('queued', 'sending')`, [id])).rows[0],
       10_000,
       `message ${id} to be settled`,
     );

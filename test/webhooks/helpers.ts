@@ -5,6 +5,9 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { signatureHeader } from '../../src/provider/webhooks.ts';
 import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from '../../src/webhooks/pipeline.ts';
+import type { ImessageClient } from '../../src/provider/client.ts';
+import type { Worker, WorkerOptions } from '../../src/dispatch/worker.ts';
+import { testWorker } from '../dispatch/fixtures.ts';
 
 export const SECRET = 'whsec_test_secret_one';
 export const OLD_SECRET = 'whsec_test_secret_old';
@@ -17,6 +20,8 @@ export interface Receiver {
   url: string;
   app: FastifyInstance;
   pipeline: WebhookPipeline;
+  /** The dispatcher running alongside (with a full provider client): it sends the care messages, as in the service. */
+  worker?: Worker;
   /** POST a body signed with SECRET (or as told). */
   post(body: string | object, o?: { secret?: string; t?: number; header?: string | null; contentType?: string }): Promise<Response>;
   close(): Promise<void>;
@@ -25,24 +30,36 @@ export interface Receiver {
 /** The receiver on a real port, with the pipeline's processor started unless told otherwise. */
 export async function startReceiver(
   pool: pg.Pool,
-  o: Partial<Omit<WebhookPipelineOptions, 'pool' | 'logger'>> & { startProcessor?: boolean; secrets?: string[]; bodyLimit?: number } = {},
+  o: Partial<Omit<WebhookPipelineOptions, 'pool' | 'logger'>> & {
+    startProcessor?: boolean;
+    secrets?: string[];
+    bodyLimit?: number;
+    /** Options of the dispatcher started with a client (false: none). */
+    worker?: Partial<WorkerOptions> | false;
+  } = {},
 ): Promise<Receiver> {
   const logger = createLogger('silent');
-  const { secrets: _secrets, bodyLimit, ...rest } = o;
+  const { secrets: _secrets, bodyLimit, worker: workerOptions, ...rest } = o;
   // `secrets: undefined` on purpose means no secret configured.
   const secrets = 'secrets' in o ? o.secrets : [SECRET, OLD_SECRET];
   const pipeline = createWebhookPipeline({ ...rest, pool, logger, processor: { pollIntervalMs: 200, retryBaseMs: 50, ...o.processor } });
   const app = await buildHttpServer({ logger }, [webhookRoutes({ secrets, inbox: pipeline.inbox, logger, bodyLimit, urgent: pipeline.urgent, applyNow: pipeline.applyNow })]);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const sender = o.client as Partial<ImessageClient> | undefined;
+  const worker =
+    workerOptions !== false && sender?.send && sender.history && sender.textHistory
+      ? testWorker(pool, sender as ImessageClient, { options: workerOptions || {} })
+      : undefined;
   if (o.startProcessor !== false) {
     pipeline.processor.start();
-    pipeline.care?.start();
+    worker?.start();
   }
   let closing: Promise<void> | undefined;
   return {
     url,
     app,
     pipeline,
+    worker,
     post(body, p = {}) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       const headers: Record<string, string> = { 'content-type': p.contentType ?? 'application/json' };
@@ -54,6 +71,7 @@ export async function startReceiver(
       closing ??= (async () => {
         await app.close();
         await pipeline.stop();
+        await worker?.stop();
       })();
       return closing;
     },

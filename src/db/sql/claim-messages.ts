@@ -10,6 +10,9 @@ const CLAIMABLE = messageMachine.fromOne(['sending', 'skipped'], 'queued');
 export interface ClaimedMessage {
   id: number;
   status: 'sending' | 'skipped';
+  /** 'campaign', or a conversation message (auto-reply, opt-out confirmation) queued by enqueueConversationMessage. */
+  kind: string;
+  /** 0 for a conversation message that belongs to no campaign (its limiter and events are keyed by it). */
   campaign_id: number;
   run_id: number | null;
   contact_id: number;
@@ -63,6 +66,11 @@ export interface ClaimedMessage {
 //  - updated_at is the claim time, which the crash reconciler compares with the
 //    provider's history.
 // The campaign settings ride along in RETURNING so the sender needs no second query.
+// Conversation messages (kind <> 'campaign': auto-replies, opt-out
+// confirmations) are claimed and sent like any other row, with their
+// campaign's pacing, attempt budget and concurrency when they have one
+// (LEFT JOIN, defaults otherwise) but none of its window, attachments,
+// fallback or jitter: they answer a person now, on the line they wrote to.
 const CLAIM_UPDATE = `
      UPDATE outbound_messages m
         SET status = CASE WHEN p.opted_out THEN 'skipped'::message_status ELSE 'sending'::message_status END,
@@ -73,20 +81,38 @@ const CLAIM_UPDATE = `
             requested_line = CASE WHEN p.opted_out THEN m.requested_line ELSE COALESCE(m.requested_line, p.sticky_line) END,
             handed_off_at = NULL,
             updated_at = $4
-       FROM picked p, campaigns c
-      WHERE m.id = p.id AND c.id = m.campaign_id
-     RETURNING m.id, m.status::text AS status, m.campaign_id, m.run_id, m.contact_id, m.to_phone, m.body, m.attempts,
+       FROM picked p LEFT JOIN campaigns c ON c.id = p.campaign_id
+      WHERE m.id = p.id
+     RETURNING m.id, m.status::text AS status, m.kind::text AS kind, COALESCE(m.campaign_id, 0) AS campaign_id, m.run_id,
+               m.contact_id, m.to_phone, m.body, m.attempts,
                m.requested_line, m.updated_at AS claimed_at, p.sticky_line, p.recipient_timezone, p.recipient_state, p.recipient_zip,
-               c.name AS campaign_name, c.timezone, c.window_start_minute, c.window_end_minute, c.attachments,
-               c.sender_lines, c.fallback_when, c.fallback_from, c.fast_track, c.concurrency, c.rate_per_line,
-               c.burst_per_line, c.new_contacts_per_hour, c.new_contacts_per_day, c.jitter_ms, c.max_attempts,
-               c.transactional, c.send_by, c.recent_contact_hours, c.on_cap`;
+               COALESCE(c.name, 'conversation') AS campaign_name, COALESCE(c.timezone, 'UTC') AS timezone,
+               CASE WHEN m.kind = 'campaign' THEN c.window_start_minute END AS window_start_minute,
+               CASE WHEN m.kind = 'campaign' THEN c.window_end_minute END AS window_end_minute,
+               CASE WHEN m.kind = 'campaign' THEN c.attachments ELSE '{}' END AS attachments,
+               COALESCE(c.sender_lines, '{}') AS sender_lines,
+               CASE WHEN m.kind = 'campaign' THEN c.fallback_when ELSE '{}' END AS fallback_when,
+               CASE WHEN m.kind = 'campaign' THEN c.fallback_from END AS fallback_from,
+               COALESCE(c.fast_track, false) AS fast_track, COALESCE(c.concurrency, 1) AS concurrency,
+               COALESCE(c.rate_per_line, 1) AS rate_per_line, COALESCE(c.burst_per_line, 5) AS burst_per_line,
+               COALESCE(c.new_contacts_per_hour, 2147483647) AS new_contacts_per_hour,
+               COALESCE(c.new_contacts_per_day, 2147483647) AS new_contacts_per_day,
+               CASE WHEN m.kind = 'campaign' THEN c.jitter_ms ELSE 0 END AS jitter_ms, COALESCE(c.max_attempts, 5) AS max_attempts,
+               COALESCE(c.transactional, false) AS transactional, c.send_by, c.recent_contact_hours, COALESCE(c.on_cap, 'wait') AS on_cap`;
+
+// Which rows of `picked` are skipped for an opted-out contact: every kind but
+// the opt-out's own confirmation, the one message a person gets after STOP.
+const OPTED_OUT = `ct.opted_out AND m.kind <> 'opt_out_confirmation'`;
+// The campaign's status gates campaign messages only: a paused or finished
+// campaign still answers its replies and confirms its opt-outs.
+const CAMPAIGN_SENDING = (campaign: string) =>
+  `(m.kind <> 'campaign' OR EXISTS (SELECT 1 FROM campaigns k WHERE k.id = ${campaign} AND k.status = ANY($7::campaign_status[])))`;
 
 // The picked columns both claims share. not_before (the legal rules' first
-// allowed instant, dispatch/legal.ts) is also written to next_attempt_at when
+// allowed instant, dispatch/legal-hold.ts) is also written to next_attempt_at when
 // a message is held, so the index condition on next_attempt_at already keeps
 // held rows out; the filter on it states the rule and costs nothing per row.
-const PICKED_COLUMNS = `m.id, ct.opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
+const PICKED_COLUMNS = `m.id, m.campaign_id, ${OPTED_OUT} AS opted_out, ct.sticky_line, r.timezone AS recipient_timezone,
               ${recipientStateSql('r')} AS recipient_state, ${recipientZipSql('r')} AS recipient_zip`;
 
 /**
@@ -114,8 +140,8 @@ export async function claimMessages(db: Queryable, p: { workerId: string; limit:
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
         WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND (m.not_before IS NULL OR m.not_before <= $4)
-          AND m.campaign_id <> ALL($5::int[])
-          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = m.campaign_id AND k.status = ANY($7::campaign_status[]))
+          AND (m.kind <> 'campaign' OR m.campaign_id <> ALL($5::int[]))
+          AND ${CAMPAIGN_SENDING('m.campaign_id')}
         ORDER BY m.next_attempt_at
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
@@ -142,7 +168,7 @@ export async function claimCampaignMessages(db: Queryable, p: { workerId: string
          JOIN contacts ct ON ct.id = m.contact_id
          LEFT JOIN campaign_recipients r ON r.id = m.recipient_id
         WHERE m.status = $6::message_status AND m.next_attempt_at <= $4 AND (m.not_before IS NULL OR m.not_before <= $4) AND m.campaign_id = $5
-          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $5 AND k.status = ANY($7::campaign_status[]))
+          AND ${CAMPAIGN_SENDING('$5')}
         LIMIT $2
         FOR UPDATE OF m SKIP LOCKED)${CLAIM_UPDATE}`,
     values: [p.workerId, p.limit, p.leaseMs, p.now, p.campaignId, CLAIMABLE, SENDING_CAMPAIGN_STATUSES],

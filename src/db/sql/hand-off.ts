@@ -3,7 +3,7 @@ import type { Queryable } from './queryable.ts';
 /**
  * The sender's last step before the provider call: mark messages handed off,
  * each only while it is still `sending` under this worker's lease and its
- * contact is not opted out. An id not returned: no network call for it.
+ * contact is not opted out (but for an opt-out's own confirmation). An id not returned: no network call for it.
  *
  * Why this shape: the contact rows are read FOR SHARE, so this statement waits
  * for an opt-out in progress (which holds the row FOR UPDATE, see consent.ts)
@@ -22,7 +22,7 @@ export async function handOff(db: Queryable, p: { workerId: string; ids: number[
     name: 'dispatch.hand_off',
     text: `WITH consenting AS (
              SELECT m.id FROM outbound_messages m JOIN contacts k ON k.id = m.contact_id
-              WHERE m.id = ANY($1::bigint[]) AND NOT k.opted_out
+              WHERE m.id = ANY($1::bigint[]) AND (NOT k.opted_out OR m.kind = 'opt_out_confirmation')
               ORDER BY k.id
                 FOR SHARE OF k
            )

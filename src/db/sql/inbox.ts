@@ -151,7 +151,7 @@ export async function queueOperatorReply(db: Queryable, m: { phone: string; line
     name: 'inbox.queue_operator_reply',
     text: `INSERT INTO outbound_messages
              (contact_id, kind, to_phone, requested_line, from_line, body, channel, status, attempts, error_retryable, next_attempt_at, lease_expires_at)
-           SELECT k.id, 'operator_reply', $1, $2, $2, $3, 'imessage', 'retrying', 0, true, now(), now()
+           SELECT k.id, 'operator_reply', $1, $2, $2, $3, 'imessage', 'queued', 0, false, now(), NULL
              FROM (SELECT id, opted_out FROM contacts WHERE phone = $1 FOR SHARE) k
             WHERE NOT k.opted_out
            RETURNING id::int`,

@@ -13,6 +13,11 @@ const SENDING_TO_QUEUED_OR_CANCELLED = messageMachine.from(['queued', 'cancelled
 // can no longer write over the newer truth. The row counts they return say
 // whether the write happened.
 
+// A campaign message of a campaign cancelled meanwhile ends `cancelled` when
+// handed back. A conversation message (auto-reply, opt-out confirmation) is
+// not the campaign's broadcast, and may have no campaign: it stays queued.
+const CANCELLED_CAMPAIGN = `(m.kind = 'campaign' AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'cancelled'))`;
+
 export interface SentResult {
   id: number;
   providerMessageId: string;
@@ -68,14 +73,13 @@ export async function markRetryOrFail(
   const { rows } = await db.query<{ status: 'queued' | 'failed' | 'cancelled' }>(
     `UPDATE outbound_messages m
         SET status = CASE WHEN m.attempts >= $5 THEN 'failed'::message_status
-                          WHEN c.status = 'cancelled' THEN 'cancelled'::message_status
+                          WHEN ${CANCELLED_CAMPAIGN} THEN 'cancelled'::message_status
                           ELSE 'queued'::message_status END,
             next_attempt_at = $4,
             failed_at = CASE WHEN m.attempts >= $5 THEN $3::timestamptz END,
-            cancelled_at = CASE WHEN m.attempts < $5 AND c.status = 'cancelled' THEN $3::timestamptz END,
+            cancelled_at = CASE WHEN m.attempts < $5 AND ${CANCELLED_CAMPAIGN} THEN $3::timestamptz END,
             last_error = $6, error_retryable = true, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
-       FROM campaigns c
-      WHERE m.id = $2 AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1 AND c.id = m.campaign_id
+      WHERE m.id = $2 AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1
      RETURNING m.status::text AS status`,
     [p.workerId, p.id, p.now, p.retryAt, p.maxAttempts, p.error, SENDING_TO_RETRY_FAILED_OR_CANCELLED],
   );
@@ -125,12 +129,12 @@ export async function deferMessages(db: Queryable, p: { workerId: string; now: D
   const { rowCount } = await db.query({
     name: 'dispatch.defer_messages',
     text: `UPDATE outbound_messages m
-        SET status = CASE WHEN c.status = 'cancelled' THEN 'cancelled'::message_status ELSE 'queued'::message_status END,
-            cancelled_at = CASE WHEN c.status = 'cancelled' THEN $2::timestamptz END,
+        SET status = CASE WHEN ${CANCELLED_CAMPAIGN} THEN 'cancelled'::message_status ELSE 'queued'::message_status END,
+            cancelled_at = CASE WHEN ${CANCELLED_CAMPAIGN} THEN $2::timestamptz END,
             next_attempt_at = d.at, attempts = greatest(m.attempts - 1, 0),
             lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
-       FROM unnest($3::bigint[], $4::timestamptz[]) AS d(id, at), campaigns c
-      WHERE m.id = d.id AND m.status = ANY($5::message_status[]) AND m.lease_owner = $1 AND c.id = m.campaign_id`,
+       FROM unnest($3::bigint[], $4::timestamptz[]) AS d(id, at)
+      WHERE m.id = d.id AND m.status = ANY($5::message_status[]) AND m.lease_owner = $1`,
     values: [p.workerId, p.now, p.deferrals.map((d) => d.id), p.deferrals.map((d) => d.at), SENDING_TO_QUEUED_OR_CANCELLED],
   });
   return rowCount ?? 0;

@@ -32,7 +32,7 @@ export interface ExpiredLease {
 export async function claimExpiredLeases(db: Queryable, p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<ExpiredLease[]> {
   const { rows } = await db.query<ExpiredLease>(
     `WITH expired AS (
-       SELECT m.id, m.updated_at AS claimed_at
+       SELECT m.id, m.campaign_id, m.updated_at AS claimed_at
          FROM outbound_messages m
         WHERE m.status = 'sending' AND m.lease_expires_at < $4
         ORDER BY m.lease_expires_at
@@ -40,10 +40,14 @@ export async function claimExpiredLeases(db: Queryable, p: { workerId: string; l
         FOR UPDATE SKIP LOCKED)
      UPDATE outbound_messages m
         SET lease_owner = $1, lease_expires_at = $4::timestamptz + make_interval(secs => $3::float8 / 1000)
-       FROM expired, contacts ct, campaigns c
-      WHERE m.id = expired.id AND ct.id = m.contact_id AND c.id = m.campaign_id
-     RETURNING m.id, m.to_phone, m.requested_line, ct.sticky_line, m.body, m.attempts, c.max_attempts, expired.claimed_at,
-               c.fallback_when, c.fallback_from, cardinality(c.sender_lines) > 0 AS own_lines`,
+       FROM expired LEFT JOIN campaigns c ON c.id = expired.campaign_id, contacts ct
+      WHERE m.id = expired.id AND ct.id = m.contact_id
+     RETURNING m.id, m.to_phone, m.requested_line, ct.sticky_line, m.body, m.attempts, COALESCE(c.max_attempts, 5) AS max_attempts,
+               expired.claimed_at,
+               CASE WHEN m.kind = 'campaign' THEN c.fallback_when ELSE '{}' END AS fallback_when,
+               CASE WHEN m.kind = 'campaign' THEN c.fallback_from END AS fallback_from,
+               -- a conversation message goes out on the line it was queued for (requested_line)
+               m.kind <> 'campaign' OR cardinality(c.sender_lines) > 0 AS own_lines`,
     [p.workerId, p.limit, p.leaseMs, p.now],
   );
   return rows;
