@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { latestReply, listThreads, markThreadRead, setThreadState, threadEvents, type ThreadFilter, type ThreadState } from '../db/sql/inbox.ts';
-import { personConsents } from '../db/sql/care-messages.ts';
+import { latestReply, listThreads, markThreadRead, setThreadState, personConsents, threadEvents, type ThreadFilter, type ThreadState } from '../db/sql/inbox.ts';
 import { ConflictError, ValidationError } from '../lib/errors.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import type { Tapback } from '../provider/schemas.ts';

@@ -36,7 +36,7 @@ describe('the inbox against the simulator', () => {
     db = await createTestDatabase();
     proxy = await startRecordingProxy();
     const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30, retryPollMs: 100 } });
+    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30 } });
     sim = await startSimulator({
       webhookUrl: `${rx.url}/webhooks/contiguity`,
       secret: SECRET,

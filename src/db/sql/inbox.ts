@@ -159,3 +159,13 @@ export async function queueOperatorReply(db: Queryable, m: { phone: string; line
   });
   return rows[0]?.id ?? null;
 }
+
+/** Whether a person may be written to now (no acknowledged opt-out); an unknown number may. */
+export async function personConsents(db: Queryable, phone: string): Promise<boolean> {
+  const { rows } = await db.query<{ opted_out: boolean }>({
+    name: 'inbox.person_consents',
+    text: `SELECT opted_out FROM contacts WHERE phone = $1 FOR SHARE`,
+    values: [phone],
+  });
+  return !(rows[0]?.opted_out ?? false);
+}
