@@ -38,8 +38,8 @@ describe('bluecast inbox / thread', () => {
     expect(sent.stderr).toBe('');
     expect(sent.stdout).toMatch(/answer queued as message \d+/);
     const { rows } = await db.pool.query(`SELECT kind, status, from_line, body FROM outbound_messages WHERE to_phone = '+16505550401' AND kind = 'operator_reply'`);
-    // Queued for the care workers (due now), not sent by the CLI itself.
-    expect(rows).toEqual([{ kind: 'operator_reply', status: 'retrying', from_line: LINE, body: 'Yes, until 6 pm!' }]);
+    // Queued for the dispatcher, which sends it like any conversation message.
+    expect(rows).toEqual([{ kind: 'operator_reply', status: 'queued', from_line: LINE, body: 'Yes, until 6 pm!' }]);
   });
 
   it('refuses to answer an opted-out person, saying why', async () => {
