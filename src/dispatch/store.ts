@@ -8,6 +8,7 @@ import * as handOff from '../db/sql/hand-off.ts';
 import * as lines from '../db/sql/lines.ts';
 import * as results from '../db/sql/message-results.ts';
 import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
+import { createWriteBatcher, type WriteBatcher } from '../lib/write-batcher.ts';
 import * as reconcile from '../db/sql/reconcile.ts';
 
 export type { ClaimedMessage } from '../db/sql/claim-messages.ts';
@@ -66,35 +67,29 @@ export interface DispatchStore {
 
 /**
  * Hand-offs requested in the same turn of the event loop go out as one
- * statement (per worker): at high rates many sends reach their hand-off
- * together, and a round trip each would halve the dispatcher's throughput.
+ * statement per worker (lib/write-batcher, no limit on writes in flight): at
+ * high rates many sends reach their hand-off together, and a round trip each
+ * would halve the dispatcher's throughput.
  */
 function gatherHandOffs(pool: pg.Pool): DispatchStore['handOff'] {
-  type Pending = { id: number; now: Date; resolve(ok: boolean): void; reject(err: unknown): void };
-  const pending = new Map<string, Pending[]>();
-  let scheduled = false;
-  function flush() {
-    scheduled = false;
-    const batches = [...pending];
-    pending.clear();
-    for (const [workerId, batch] of batches) {
-      const now = batch.reduce((t, b) => (b.now > t ? b.now : t), batch[0]!.now);
-      handOff.handOff(pool, { workerId, ids: batch.map((b) => b.id), now }).then(
-        (ok) => batch.forEach((b) => b.resolve(ok.has(b.id))),
-        (err: unknown) => batch.forEach((b) => b.reject(err)),
-      );
+  const perWorker = new Map<string, WriteBatcher<{ id: number; now: Date }, boolean>>();
+  const batcherFor = (workerId: string) => {
+    let b = perWorker.get(workerId);
+    if (!b) {
+      b = createWriteBatcher({
+        maxBatch: Infinity,
+        maxInFlight: Infinity,
+        write: async (batch) => {
+          const now = batch.reduce((t, b) => (b.item.now > t ? b.item.now : t), batch[0]!.item.now);
+          const ok = await handOff.handOff(pool, { workerId, ids: batch.map((b) => b.item.id), now });
+          for (const b of batch) b.resolve(ok.has(b.item.id));
+        },
+      });
+      perWorker.set(workerId, b);
     }
-  }
-  return (p) =>
-    new Promise<boolean>((resolve, reject) => {
-      const list = pending.get(p.workerId) ?? [];
-      list.push({ id: p.id, now: p.now, resolve, reject });
-      pending.set(p.workerId, list);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
+    return b;
+  };
+  return (p) => batcherFor(p.workerId).add({ id: p.id, now: p.now });
 }
 
 export function createPgDispatchStore(pool: pg.Pool): DispatchStore {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { insertRawWebhookEvent, insertWebhookEvents, type NewWebhookEvent } from '../db/sql/webhook-events.ts';
 import type { Logger } from '../lib/logger.ts';
+import { createWriteBatcher, type PendingWrite } from '../lib/write-batcher.ts';
 
 export interface EventInbox {
   /** Resolves once the event is committed (true: new, false: a duplicate); rejects when it could not be stored. */
@@ -20,11 +21,7 @@ export interface EventInboxOptions {
   onStored?: () => void;
 }
 
-interface Pending {
-  event: NewWebhookEvent;
-  resolve(inserted: boolean): void;
-  reject(err: unknown): void;
-}
+type Pending = PendingWrite<NewWebhookEvent, boolean>;
 
 /**
  * A statement refused for what the row holds, not for the state of the
@@ -42,56 +39,17 @@ export class InboxClosedError extends Error {
 }
 
 /**
- * Write-behind batching of received events. Requests that arrive while a write
- * is in flight wait together and go out as one multi-row INSERT, so the number
- * of database round trips follows the database's speed, not the request rate:
- * under light load an event is written at the next turn of the event loop,
- * under heavy load batches grow. Each request's promise settles only after the
- * COMMIT of the statement that holds its row, so the 2xx always follows a
- * durable row.
+ * Write-behind batching of received events (lib/write-batcher): requests that
+ * arrive while a write is in flight go out together as one multi-row INSERT.
+ * Each request's promise settles only after the COMMIT of the statement that
+ * holds its row, so the 2xx always follows a durable row.
  */
 export function createEventInbox(opts: EventInboxOptions): EventInbox {
   const log = opts.logger.child({ component: 'webhook-inbox' });
-  const maxBatch = opts.maxBatch ?? 500;
-  const maxInFlight = opts.maxInFlight ?? 3;
-  let queue: Pending[] = [];
-  let inFlight = 0;
-  let scheduled = false;
   let closed = false;
-  let idleWaiters: (() => void)[] = [];
-
-  function settleIdle() {
-    if (inFlight === 0 && queue.length === 0 && !scheduled) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const w of waiters) w();
-    }
-  }
-
-  function schedule() {
-    if (scheduled || queue.length === 0 || inFlight >= maxInFlight) return;
-    scheduled = true;
-    // setImmediate: every request parsed in this turn of the event loop joins the batch.
-    setImmediate(flush);
-  }
-
-  function flush() {
-    scheduled = false;
-    while (queue.length > 0 && inFlight < maxInFlight) {
-      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      inFlight++;
-      void write(batch).finally(() => {
-        inFlight--;
-        schedule();
-        settleIdle();
-      });
-    }
-  }
-
   /** The event as the text it was signed as (see insertRawWebhookEvent). */
   async function insertRaw(p: Pending, why: string): Promise<void> {
-    const e = p.event;
+    const e = p.item;
     const inserted = await insertRawWebhookEvent(opts.pool, { providerEventId: e.providerEventId, type: e.type, raw: e.raw.replace(/\u0000/g, '\uFFFD'), note: `stored as raw text: ${why}` });
     log.warn({ eventId: e.providerEventId, why }, 'webhook event stored as raw text');
     p.resolve(inserted);
@@ -99,15 +57,15 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
   }
 
   async function insert(all: Pending[]): Promise<void> {
-    const batch = all.filter((p) => p.event.payload !== null);
-    for (const p of all) if (p.event.payload === null) await insertRaw(p, 'its JSON could not be made storable');
+    const batch = all.filter((p) => p.item.payload !== null);
+    for (const p of all) if (p.item.payload === null) await insertRaw(p, 'its JSON could not be made storable');
     if (batch.length === 0) return;
     const inserted = await insertWebhookEvents(
       opts.pool,
-      batch.map((p) => p.event),
+      batch.map((p) => p.item),
     );
     // A duplicate within the batch reports "new" for both copies; only the row count matters downstream.
-    for (const p of batch) p.resolve(inserted.has(p.event.providerEventId));
+    for (const p of batch) p.resolve(inserted.has(p.item.providerEventId));
     if (inserted.size > 0) opts.onStored?.();
   }
 
@@ -124,7 +82,7 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
         }
       }
       if (batch.length === 1) {
-        log.error({ err, eventId: batch[0]!.event.providerEventId }, 'could not store webhook event');
+        log.error({ err, eventId: batch[0]!.item.providerEventId }, 'could not store webhook event');
         batch[0]!.reject(err);
         return;
       }
@@ -134,20 +92,20 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
     }
   }
 
+  const batcher = createWriteBatcher<NewWebhookEvent, boolean>({
+    maxBatch: opts.maxBatch ?? 500,
+    maxInFlight: opts.maxInFlight ?? 3,
+    write,
+  });
+
   return {
     store(event) {
       if (closed) return Promise.reject(new InboxClosedError('the webhook inbox is closed'));
-      return new Promise<boolean>((resolve, reject) => {
-        queue.push({ event, resolve, reject });
-        schedule();
-      });
+      return batcher.add(event);
     },
     close() {
       closed = true;
-      return new Promise<void>((resolve) => {
-        idleWaiters.push(resolve);
-        settleIdle();
-      });
+      return batcher.idle();
     },
   };
 }

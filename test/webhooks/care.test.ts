@@ -39,7 +39,8 @@ describe('conversation care against the simulator', () => {
     db = await createTestDatabase();
     proxy = await startRecordingProxy();
     const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30 } });
+    // Typing stops soon after the dispatcher records the auto-reply: the person's answer (150 ms) comes after it.
+    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30, settlePollMs: 20 } });
     sim = await startSimulator({
       webhookUrl: `${rx.url}/webhooks/contiguity`,
       secret: SECRET,
