@@ -105,8 +105,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       CONTIGUITY_BASE_URL: sim.url,
       WEBHOOK_SECRET: [secret, ...(base.WEBHOOK_SECRET ?? [])],
       BLUECAST_API_TOKEN: apiToken,
+      // The simulator's recipients are not people: the demo must run end to end
+      // at any hour, so their legal send windows do not hold it. Against the
+      // real API (above) they stay as configured, on by default.
+      BLUECAST_LEGAL_WINDOWS: 'off',
     };
     say(`provider: local simulator at ${sim.url} (set CONTIGUITY_API_KEY to use the real API)`);
+    say('legal send windows: off for the simulated recipients (on with the real API)');
   }
 
   let app: App | undefined;

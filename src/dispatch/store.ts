@@ -9,10 +9,10 @@ import * as lines from '../db/sql/lines.ts';
 import * as results from '../db/sql/message-results.ts';
 import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
 import { createWriteBatcher, type WriteBatcher } from '../lib/write-batcher.ts';
-import * as reconcile from '../db/sql/reconcile.ts';
+import * as reconcile from '../db/sql/expired-leases.ts';
 
 export type { ClaimedMessage } from '../db/sql/claim-messages.ts';
-export type { ExpiredLease } from '../db/sql/reconcile.ts';
+export type { ExpiredLease } from '../db/sql/expired-leases.ts';
 export type { SentResult, Deferral } from '../db/sql/message-results.ts';
 export type { LineLoad } from '../db/sql/lines.ts';
 export type { StartedRun, ScheduleCandidate } from '../db/sql/campaign-runs.ts';

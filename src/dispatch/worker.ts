@@ -4,7 +4,7 @@ import { ConflictError } from '../lib/errors.ts';
 import { createClaimer } from './claimer.ts';
 import { createDrainer, deadline } from './drain.ts';
 import { startNextDueRun } from './enqueue.ts';
-import { reconcileExpiredLeases } from './reconcile.ts';
+import { reconcileExpiredLeases } from './expired-lease-reconciler.ts';
 import { createDueRuns } from './scheduler.ts';
 import { createFailureRecorder, createOutageBreaker } from './send-outcome.ts';
 import { createMessageSender } from './send-one.ts';

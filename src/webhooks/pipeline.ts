@@ -6,7 +6,7 @@ import { createKeywordClassifier, type KeywordClassifier } from '../consent/keyw
 import { applyDeliveryBatch, createEventHandler, isOptOutReply } from './handlers.ts';
 import { createEventInbox, type EventInbox, type EventInboxOptions } from './inbox.ts';
 import { createEventProcessor, type EventProcessor, type EventProcessorOptions } from './processor.ts';
-import { createDeliveryReconciler, type DeliveryReconciler, type DeliveryReconcilerOptions, type TrackingClient } from './reconciler.ts';
+import { createDeliveryReconciler, type DeliveryReconciler, type DeliveryReconcilerOptions, type TrackingClient } from './delivery-reconciler.ts';
 
 export interface WebhookPipelineOptions {
   pool: pg.Pool;

@@ -54,7 +54,7 @@ export interface DeliveryReconcilerOptions {
   onSkippedEntries?: (n: number) => void;
 }
 
-export interface ReconcileSummary {
+export interface DeliveryPollSummary {
   polled: number;
   changed: number;
   errors: number;
@@ -65,7 +65,7 @@ export interface DeliveryReconciler {
   /** Lets the round in progress finish, then stops. Idempotent. */
   stop(): Promise<void>;
   /** One round: schedule new sends, poll what is due. */
-  runOnce(): Promise<ReconcileSummary>;
+  runOnce(): Promise<DeliveryPollSummary>;
 }
 
 /** Next poll time after `attempts` polls, or null when polling should end. */
@@ -154,7 +154,7 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     return changed;
   }
 
-  async function pollOne(m: DuePoll, summary: ReconcileSummary): Promise<void> {
+  async function pollOne(m: DuePoll, summary: DeliveryPollSummary): Promise<void> {
     let o: Observation | null;
     let unknown = false;
     try {
@@ -171,8 +171,8 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     if (await apply(m, o, unknown)) summary.changed++;
   }
 
-  async function runOnce(): Promise<ReconcileSummary> {
-    const summary: ReconcileSummary = { polled: 0, changed: 0, errors: 0 };
+  async function runOnce(): Promise<DeliveryPollSummary> {
+    const summary: DeliveryPollSummary = { polled: 0, changed: 0, errors: 0 };
     await scheduleNewPolls(opts.pool, policy.firstDelayMs / 1000);
     for (;;) {
       const due = await claimDuePolls(opts.pool, { limit: batchSize, leaseSeconds });

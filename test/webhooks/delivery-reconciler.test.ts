@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { createDeliveryReconciler, nextPollAt, type DeliveryReconciler } from '../../src/webhooks/reconciler.ts';
+import { createDeliveryReconciler, nextPollAt, type DeliveryReconciler } from '../../src/webhooks/delivery-reconciler.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LINE, seedCampaign, seedMessage, seedRecipient } from './helpers.ts';
 import { eventually } from '../helpers/eventually.ts';

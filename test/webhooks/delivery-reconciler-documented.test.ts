@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createImessageClient } from '../../src/provider/client.ts';
-import { createDeliveryReconciler } from '../../src/webhooks/reconciler.ts';
+import { createDeliveryReconciler } from '../../src/webhooks/delivery-reconciler.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { LINE, seedCampaign, seedMessage, seedRecipient } from './helpers.ts';
 

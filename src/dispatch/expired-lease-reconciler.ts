@@ -5,7 +5,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Clock } from './clock.ts';
 import type { DispatchStore, ExpiredLease } from './store.ts';
 
-export interface ReconcileDeps {
+export interface ExpiredLeaseDeps {
   store: DispatchStore;
   sender: Pick<ImessageClient, 'history' | 'textHistory'>;
   clock: Clock;
@@ -13,7 +13,7 @@ export interface ReconcileDeps {
   workerId: string;
 }
 
-export interface ReconcileOptions {
+export interface ExpiredLeaseOptions {
   leaseMs: number;
   /** Allowed difference between our clock and the provider's when matching history. */
   clockSkewMs: number;
@@ -24,7 +24,7 @@ export interface ReconcileOptions {
   batchSize: number;
 }
 
-export interface ReconcileSummary {
+export interface ExpiredLeaseSummary {
   examined: number;
   foundSent: number;
   requeued: number;
@@ -46,8 +46,8 @@ export interface ReconcileSummary {
  * asks for SMS fallback, the text one of (to, the fallback line: fallback_from,
  * else our line), because a send that went out as SMS is only there.
  */
-export async function reconcileExpiredLeases(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { examined: 0, foundSent: 0, requeued: 0, failed: 0, postponed: 0, postponedUntil: 0 };
+export async function reconcileExpiredLeases(deps: ExpiredLeaseDeps, opts: ExpiredLeaseOptions): Promise<ExpiredLeaseSummary> {
+  const summary: ExpiredLeaseSummary = { examined: 0, foundSent: 0, requeued: 0, failed: 0, postponed: 0, postponedUntil: 0 };
   for (;;) {
     const rows = await deps.store.claimExpiredLeases({ workerId: deps.workerId, limit: opts.batchSize, leaseMs: opts.leaseMs, now: deps.clock.now() });
     if (rows.length === 0) return summary;
@@ -80,7 +80,7 @@ async function lookUp(
   }
 }
 
-async function reconcileOne(deps: ReconcileDeps, opts: ReconcileOptions, row: ExpiredLease, summary: ReconcileSummary): Promise<void> {
+async function reconcileOne(deps: ExpiredLeaseDeps, opts: ExpiredLeaseOptions, row: ExpiredLease, summary: ExpiredLeaseSummary): Promise<void> {
   const { store, workerId, clock } = deps;
   const line = row.requested_line ?? row.sticky_line;
   const smsLine = row.fallback_when.length > 0 ? (row.fallback_from ?? line) : null;
