@@ -18,17 +18,6 @@ export interface CareTask {
   /** The campaign's auto-reply template (rendered with `variables` when sent). */
   autoReply: string | null;
   variables: Record<string, string>;
-  /** The campaign's per-line pacing, which the messages of care (auto-reply, confirmation) share with its sends. */
-  pacing: CarePacing;
-  /** The campaign's attempt budget, for care messages too. */
-  maxAttempts: number;
-}
-
-export interface CarePacing {
-  ratePerSecond: number;
-  burst: number;
-  /** Sent with fast_track and without a token, as the campaign's own sends are. */
-  fastTrack: boolean;
 }
 
 export interface CareSettings {
@@ -37,15 +26,6 @@ export interface CareSettings {
   care_auto_reply: string | null;
   opt_out_confirmation: string | null;
   variables?: Record<string, string> | null;
-  rate_per_line?: number | null;
-  burst_per_line?: number | null;
-  fast_track?: boolean | null;
-  max_attempts?: number | null;
-}
-
-/** The campaign's pacing; the column defaults when a value is missing. */
-export function carePacing(s: Pick<CareSettings, 'rate_per_line' | 'burst_per_line' | 'fast_track'>): CarePacing {
-  return { ratePerSecond: s.rate_per_line ?? 1, burst: s.burst_per_line ?? 5, fastTrack: Boolean(s.fast_track) };
 }
 
 const tapbacks: ReadonlySet<string> = new Set(TAPBACKS);
@@ -88,8 +68,6 @@ export function planCare(p: {
     tapback: null,
     autoReply: null,
     variables: s.variables ?? {},
-    pacing: carePacing(s),
-    maxAttempts: s.max_attempts ?? 5,
   };
   if (p.keyword || p.optedOutBefore) return null;
   const tapback = s.care_tapback && tapbacks.has(s.care_tapback) ? (s.care_tapback as Tapback) : null;

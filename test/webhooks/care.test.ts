@@ -39,7 +39,7 @@ describe('conversation care against the simulator', () => {
     db = await createTestDatabase();
     proxy = await startRecordingProxy();
     const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    // Typing stops soon after the dispatcher records the auto-reply: the person's answer (150 ms) comes after it.
+    // Typing stops soon after the dispatcher records the auto-reply: the person's answer (1 s) comes after it, even on a loaded machine.
     rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30, settlePollMs: 20 } });
     sim = await startSimulator({
       webhookUrl: `${rx.url}/webhooks/contiguity`,
@@ -49,7 +49,7 @@ describe('conversation care against the simulator', () => {
       replyRatio: 1,
       optOutRatio: 0,
       pacing: false,
-      timing: { deliveryMs: 40, readMs: 40, replyMs: 150 },
+      timing: { deliveryMs: 40, readMs: 40, replyMs: 1_000 },
     });
     proxy.setTarget(sim.url);
     direct = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });

@@ -13,11 +13,6 @@ export interface Conversation {
   opt_out_confirmation: string | null;
   /** The recipient's CSV columns, for the auto-reply template. */
   variables: Record<string, string> | null;
-  /** The campaign's per-line pacing and attempt budget, which its care messages follow too. */
-  rate_per_line: number | null;
-  burst_per_line: number | null;
-  fast_track: boolean | null;
-  max_attempts: number | null;
 }
 
 /**
@@ -54,8 +49,7 @@ export async function resolveConversation(db: Queryable, person: string, line: s
              FROM contact
              LEFT JOIN LATERAL (
                SELECT o.id AS outbound_message_id, o.campaign_id, o.recipient_id,
-                      c.care_read_receipt, c.care_tapback, c.care_auto_reply, c.opt_out_confirmation, r.variables,
-                      c.rate_per_line, c.burst_per_line, c.fast_track, c.max_attempts
+                      c.care_read_receipt, c.care_tapback, c.care_auto_reply, c.opt_out_confirmation, r.variables
                  FROM outbound_messages o
                  LEFT JOIN campaigns c ON c.id = o.campaign_id
                  LEFT JOIN campaign_recipients r ON r.id = o.recipient_id
