@@ -117,11 +117,12 @@ describe('dashboard end to end', () => {
     await page.locator(`h1[data-campaign-name="${NAME}"]`).waitFor();
     expect((await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [campaignId])).rows[0].status).toBe('draft');
     // The next step comes first, above the (empty) report.
-    await page.getByText('0 recipients loaded. Next step: upload a recipients CSV.').waitFor();
-    const above = await page.evaluate<boolean>(
-      `(() => { const y = (s) => document.querySelector(s).getBoundingClientRect().top; return y('#upload-form') < y('.kpis') && y('#schedule-form') < y('.kpis'); })()`,
-    );
-    expect(above).toBe(true);
+    await page.getByText('Next step: upload a recipients CSV.').waitFor();
+    await page.locator('[data-recipients-loaded="0"]').waitFor();
+    // Said once, and no empty report, no buttons with nothing to act on.
+    expect(await page.getByText(/0 recipients loaded/).count()).toBe(1);
+    expect(await page.locator('[data-section=report]').isHidden()).toBe(true);
+    expect(await page.locator('[data-action=retry-failed], [data-action=export], [data-action=pause]').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-created.png'), fullPage: true });
 
     // Upload the CSV: 12 good rows, 2 invalid, 1 duplicate.
@@ -138,7 +139,8 @@ describe('dashboard end to end', () => {
       'import.optedOut': String(importRow.opted_out),
     });
     expect(importRow).toMatchObject({ imported: 12, invalid: 2, duplicates: 1 });
-    await page.getByText('12 recipients loaded. Next step: schedule the send').waitFor();
+    await page.getByText('Next step: schedule the send').waitFor();
+    await page.locator('[data-recipients-loaded="12"]').waitFor();
     const rejected = await tableRows(page, 'rejected');
     expect(rejected.map((r) => r[0])).toEqual(['14', '15']); // the header is line 1
     // The imports list has the file with its counts, and every row left out downloads

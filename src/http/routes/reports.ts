@@ -18,6 +18,9 @@ export const reportQuerySchema = z.object({
   run: runIdSchema.optional(),
 });
 
+/** GET /api/reports/campaigns: archived campaigns too when asked for. */
+export const campaignSummariesQuerySchema = z.object({ archived: z.enum(['true', 'false']).optional() }).strict();
+
 /** "attachment; filename=…" safe for any campaign name. */
 function attachmentName(name: string, runId: number | null): string {
   const base = `${name}${runId === null ? '' : `-run-${runId}`}-recipients.csv`;
@@ -30,7 +33,7 @@ function attachmentName(name: string, runId: number | null): string {
  *   GET /api/campaigns/:id/report[?run=ID]           the report (same JSON as `bluecast report --json`)
  *   GET /api/campaigns/:id/report/timeline[?run=ID]  events per minute for the live chart
  *   GET /api/campaigns/:id/report/csv[?run=ID]       one row per recipient, streamed
- *   GET /api/reports/campaigns                       every campaign's status, progress and key rates
+ *   GET /api/reports/campaigns[?archived=true]       every campaign's status, progress and key rates (archived ones when asked)
  */
 export function reportRoutes(deps: ReportRouteDeps): RouteModule {
   return (app) => {
@@ -63,6 +66,9 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
         .send(stream);
     });
 
-    app.get('/api/reports/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
+    app.get('/api/reports/campaigns', { onRequest: auth }, async (req) => {
+      const q = parseInput(campaignSummariesQuerySchema, req.query ?? {}, 'query');
+      return { campaigns: await listCampaignSummaries(deps.pool, { archived: q.archived === 'true' }) };
+    });
   };
 }
