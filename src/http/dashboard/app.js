@@ -12,6 +12,8 @@ import { campaignsView } from './campaign-list.js';
 import { manageCard } from './campaign-manage.js';
 import { LiveChart } from './chart.js';
 import { scheduleCard, uploadCard } from './send-forms.js';
+import { waitingCard } from './live-state.js';
+import { recipientLookupCard } from './recipient-lookup.js';
 
 // ---------------------------------------------------------------- the campaign page
 function funnel(report) {
@@ -75,7 +77,10 @@ function campaignView(id) {
   // The campaign itself comes first on its page, whatever its status.
   const defBox = h('div', { class: 'grid' });
   // The report, hidden while there is nothing in it (a draft, or scheduled and not started): the next step instead.
-  const reportBox = h('div', { 'data-section': 'report' }, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail);
+  const waiting = waitingCard();
+  // Built once the campaign's zone is known, and kept: a lookup's answer survives the refreshes.
+  const lookupBox = h('div', {});
+  const reportBox = h('div', { 'data-section': 'report' }, waiting.el, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, lookupBox);
   root.append(head, updated, notice, defBox, reportBox, next, side, setup);
   // The campaign itself (definition, imports) and what to do now (upload → schedule → watch → review).
   const showNextStep = async (c) => {
@@ -138,8 +143,10 @@ function campaignView(id) {
     refresh();
   };
 
-  const render = (report, timeline) => {
+  const render = (report, timeline, live) => {
     const c = report.campaign;
+    waiting.update(live, c.timezone);
+    if (!lookupBox.firstChild) lookupBox.append(recipientLookupCard(c.id, c.timezone));
     // Before the chart is drawn: a hidden chart would be drawn at no width.
     reportBox.hidden = ['draft', 'scheduled'].includes(c.status) && report.totals.messages === 0;
     const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt, c.timezone)}` : 'not scheduled';
@@ -235,9 +242,9 @@ function campaignView(id) {
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [report, timeline] = await Promise.all([api('GET', `campaigns/${id}/report`), api('GET', `campaigns/${id}/report/timeline`)]);
+      const [report, timeline, live] = await Promise.all([api('GET', `campaigns/${id}/report`), api('GET', `campaigns/${id}/report/timeline`), api('GET', `campaigns/${id}/report/waiting`)]);
       if (stopped) return;
-      render(report, timeline);
+      render(report, timeline, live);
       root.dataset.generatedAt = report.generatedAt;
       updated.textContent = `Last updated ${new Date(report.generatedAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })} (refreshes every ${POLL_MS / 1000} s)`;
     } catch (err) {
