@@ -11,7 +11,7 @@ import { waitingBecause } from './waiting.ts';
  * campaign holds every message for that reason alone.
  */
 export interface WaitingReason {
-  /** paused | blocked | scheduled | rule | window | caps | pacing | unavailable | retry | later | sending */
+  /** paused | blocked | scheduled | rule | window | caps | pacing | unavailable | retry | later | claimed | sending */
   reason: string;
   /** The rule's name for reason `rule` (e.g. US-TX.hours), else null. */
   rule: string | null;
@@ -93,6 +93,7 @@ export async function liveState(db: Queryable, campaignId: number, now: Date = n
     const pace = `${c.rate_per_line} per second per line${lines ? ` over ${plural(lines, 'line')}` : ''}`;
     const explanation = {
       sending: `${n} being sent right now.`,
+      claimed: `${n} picked up by the sender, each waiting its turn on its line (${pace}).`,
       due: `${n} due now, sent in turn at ${pace} (pacing).`,
       pacing: `${n} waiting for their line's pace (${pace}).`,
       window: `${n} outside the send window: they go from ${window.split('-')[0]} recipient time (window ${window}).`,

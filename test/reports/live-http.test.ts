@@ -70,7 +70,7 @@ describe('why waiting and recipient lookup', () => {
     const live = (await res.json()) as Awaited<ReturnType<typeof liveState>>;
     expect(live.unsent).toBe(8);
     const by = Object.fromEntries(live.reasons.map((r) => [r.rule ?? r.reason, r]));
-    expect(Object.fromEntries(Object.entries(by).map(([k, r]) => [k, r.messages]))).toEqual({ due: 2, window: 2, caps: 1, retry: 1, 'US-TX.hours': 1, sending: 1 });
+    expect(Object.fromEntries(Object.entries(by).map(([k, r]) => [k, r.messages]))).toEqual({ due: 2, window: 2, caps: 1, retry: 1, 'US-TX.hours': 1, claimed: 1 });
     expect(by.window).toMatchObject({ from: at(3_600_000).toISOString(), until: at(7_200_000).toISOString() });
     expect(by.window!.explanation).toBe('2 messages outside the send window: they go from 09:00 recipient time (window 09:00-20:00).');
     expect(by['US-TX.hours']).toMatchObject({ reason: 'rule', until: at(7_200_000).toISOString() });

@@ -14,6 +14,7 @@ import { LiveChart } from './chart.js';
 import { scheduleCard, uploadCard } from './send-forms.js';
 import { waitingCard } from './live-state.js';
 import { recipientLookupCard } from './recipient-lookup.js';
+import { runPicker } from './run-picker.js';
 
 // ---------------------------------------------------------------- the campaign page
 function funnel(report) {
@@ -78,9 +79,15 @@ function campaignView(id) {
   const defBox = h('div', { class: 'grid' });
   // The report, hidden while there is nothing in it (a draft, or scheduled and not started): the next step instead.
   const waiting = waitingCard();
+  // A cron campaign's report: all runs, or the one picked.
+  let runId = null;
+  const picker = runPicker((run) => {
+    runId = run;
+    refresh();
+  });
   // Built once the campaign's zone is known, and kept: a lookup's answer survives the refreshes.
   const lookupBox = h('div', {});
-  const reportBox = h('div', { 'data-section': 'report' }, waiting.el, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, lookupBox);
+  const reportBox = h('div', { 'data-section': 'report' }, waiting.el, picker.el, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, lookupBox);
   root.append(head, updated, notice, defBox, reportBox, next, side, setup);
   // The campaign itself (definition, imports) and what to do now (upload → schedule → watch → review).
   const showNextStep = async (c) => {
@@ -103,7 +110,8 @@ function campaignView(id) {
       c.status === 'draft'
         ? recipients === 0 ? 'Next step: upload a recipients CSV.' : 'Next step: schedule the send (or upload more recipients).'
         : c.status === 'scheduled' ? 'Next step: wait for the send time, or reschedule.'
-        : ['running', 'paused'].includes(c.status) ? 'Sending: watch the progress below.'
+        : c.status === 'paused' ? 'Paused: nothing more goes out until you press Resume.'
+        : c.status === 'running' ? 'Sending: watch the progress below.'
         : 'Done: review the report below.';
     if (c.status === 'blocked') {
       // The provider refused the account: nothing failed, the rest waits for the fix and a resume.
@@ -146,6 +154,7 @@ function campaignView(id) {
   const render = (report, timeline, live) => {
     const c = report.campaign;
     waiting.update(live, c.timezone);
+    picker.update(report, runId);
     if (!lookupBox.firstChild) lookupBox.append(recipientLookupCard(c.id, c.timezone));
     // Before the chart is drawn: a hidden chart would be drawn at no width.
     reportBox.hidden = ['draft', 'scheduled'].includes(c.status) && report.totals.messages === 0;
@@ -163,7 +172,7 @@ function campaignView(id) {
         report.totals.unconfirmed > 0
           ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry-unconfirmed', onclick: retry(true, report.totals.unconfirmed) }, `Also resend ${fmt(report.totals.unconfirmed)} unconfirmed…`)
           : null,
-        report.totals.messages > 0 ? h('a', { class: 'button secondary', href: `/ui/export/${c.id}`, download: '', 'data-action': 'export' }, 'Export CSV') : null,
+        report.totals.messages > 0 ? h('a', { class: 'button secondary', href: `/ui/export/${c.id}${runId === null ? '' : `?run=${runId}`}`, download: '', 'data-action': 'export' }, 'Export CSV') : null,
       ),
     );
     const t = report.totals;
@@ -208,7 +217,7 @@ function campaignView(id) {
         ),
       ),
       h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
-      h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
+      h('div', { class: 'card wide' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
       h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table([`When (${c.timezone})`, 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
       report.runs.length > 1 || c.cronExpression
         ? h(
@@ -229,8 +238,10 @@ function campaignView(id) {
     // Next step first: before anything is sent, loading recipients and
     // scheduling come before the (empty) report.
     const before = ['draft', 'scheduled'].includes(c.status);
-    if (before && setup.nextSibling !== reportBox) root.insertBefore(next, reportBox), root.insertBefore(side, reportBox), root.insertBefore(setup, reportBox);
-    if (!before && setup.nextSibling === reportBox) root.append(next, side, setup);
+    // The next step sits above the report in every state (it says what the report below is for).
+    // Moved only when out of place: moving a form would take the focus from it.
+    if (before && !(next.nextSibling === side && setup.nextSibling === reportBox)) root.insertBefore(next, reportBox), root.insertBefore(side, reportBox), root.insertBefore(setup, reportBox);
+    if (!before && !(next.nextSibling === reportBox && root.lastChild === setup)) root.insertBefore(next, reportBox), root.append(side, setup);
 
     if (sideFor !== `${c.id}:${c.status}:${c.scheduleAt}`) {
       sideFor = `${c.id}:${c.status}:${c.scheduleAt}`;
@@ -239,10 +250,11 @@ function campaignView(id) {
     }
   };
 
+  const runQuery = () => (runId === null ? '' : `?run=${runId}`);
   async function refresh() {
     clearTimeout(timer);
     try {
-      const [report, timeline, live] = await Promise.all([api('GET', `campaigns/${id}/report`), api('GET', `campaigns/${id}/report/timeline`), api('GET', `campaigns/${id}/report/waiting`)]);
+      const [report, timeline, live] = await Promise.all([api('GET', `campaigns/${id}/report${runQuery()}`), api('GET', `campaigns/${id}/report/timeline${runQuery()}`), api('GET', `campaigns/${id}/report/waiting`)]);
       if (stopped) return;
       render(report, timeline, live);
       root.dataset.generatedAt = report.generatedAt;

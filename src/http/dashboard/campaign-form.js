@@ -51,9 +51,14 @@ function check(v, withWhen) {
  * The server's issues on the page's fields: `from[1]` is the sender lines
  * field; its wording stays (it names the value), without command-line advice.
  */
-export function issuesToFields(issues) {
+export function issuesToFields(issues, sent = {}) {
   return (issues ?? []).map((i) => {
     const name = String(i.path ?? '').split(/[.[]/)[0] || '';
+    // A sender line the server refused: named by its value, not by its place in a list.
+    const at = /^from\[(\d+)\]$/.exec(String(i.path ?? ''));
+    if (at && Array.isArray(sent.from) && sent.from[Number(at[1])]) {
+      return { name, message: `“${sent.from[Number(at[1])]}” is not a valid phone number: check the country code and the digits (e.g. +14155552671).` };
+    }
     const message = String(i.message ?? '').replace(/\s*\(?(pass|use) --[a-z-]+[^.;)]*\)?/gi, '').trim();
     return { name, message: /[.!?]$/.test(message) ? message : `${message.charAt(0).toUpperCase()}${message.slice(1)}.` };
   });
@@ -152,7 +157,7 @@ export function campaignForm({ id, initial, submitLabel, send }) {
       forgetDraft();
       show([]);
     } catch (err) {
-      if (err.issues && err.issues.length) show(issuesToFields(err.issues));
+      if (err.issues && err.issues.length) show(issuesToFields(err.issues, def));
       else out.replaceChildren(errorBox(err));
     } finally {
       button.disabled = false;

@@ -38,15 +38,18 @@ export class LiveChart {
     if (typeof window.uPlot !== 'function' || this.container.clientWidth === 0) return;
     const width = Math.max(260, this.container.clientWidth - 8);
     // A new bucket width changes the axis label: the chart is rebuilt for it.
-    if (this.plot && this.bucket !== bucketLabel(tl)) this.destroy();
+    if (this.plot && (this.bucket !== bucketLabel(tl) || this.zone !== zone)) this.destroy();
     if (!this.plot) {
       this.bucket = bucketLabel(tl);
+      this.zone = zone;
       const stepped = window.uPlot.paths && window.uPlot.paths.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined;
       this.plot = new window.uPlot(
         {
           width,
           height: 240,
           scales: { x: { time: true } },
+          // Axis times in the campaign's zone, as the summary below says (uPlot would use the browser's).
+          tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), zone),
           // Ticks on whole minutes at least: the data has no finer grain than its buckets.
           axes: [{ incrs: [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800].filter((i) => i >= step) }, { label: `messages ${this.bucket}` }],
           // The legend names the series; the figures are in the summary below (no "--" when the cursor is away).

@@ -16,6 +16,7 @@ const WHY = {
   pacing: 'Pacing',
   due: 'Next in line (pacing)',
   sending: 'Being sent',
+  claimed: 'Next in line (pacing)',
   unavailable: 'Provider unavailable',
   retry: 'Another try after a failure',
   later: 'Next try later',

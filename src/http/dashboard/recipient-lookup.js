@@ -56,7 +56,7 @@ export function recipientLookupCard(campaignId, zone) {
       out.replaceChildren(
         h('p', {}, ...status),
         table([`When (${zone})`, 'What', 'Line', 'Text'], rows, { name: 'lookup', empty: 'Nothing happened with this number in this campaign.' }),
-        r.truncated ? h('p', { class: 'muted' }, `Showing the latest ${r.events.length} events.`) : null,
+        r.truncated ? h('p', { class: 'muted' }, `Showing the latest ${r.events.length} events.`) : '',
       );
     } catch (err) {
       out.replaceChildren();

@@ -54,6 +54,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'chart.js': { file: path.join(DASHBOARD_DIR, 'chart.js'), type: 'text/javascript; charset=utf-8' },
   'send-forms.js': { file: path.join(DASHBOARD_DIR, 'send-forms.js'), type: 'text/javascript; charset=utf-8' },
   'live-state.js': { file: path.join(DASHBOARD_DIR, 'live-state.js'), type: 'text/javascript; charset=utf-8' },
+  'run-picker.js': { file: path.join(DASHBOARD_DIR, 'run-picker.js'), type: 'text/javascript; charset=utf-8' },
   'recipient-lookup.js': { file: path.join(DASHBOARD_DIR, 'recipient-lookup.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
