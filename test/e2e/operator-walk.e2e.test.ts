@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/schema.ts';
 import { runCli } from '../helpers/cli.ts';
 import { truthFromMessages } from '../reports/seed.ts';
+import { apiJson as api, openBrowser, pageMetrics, settle, SHOTS, tableRows, type Browser } from './browser.ts';
 import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
 
 /**
@@ -21,8 +20,6 @@ import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
  * themselves, for a campaign with failures and for a cancelled one.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results');
 const ZONE = 'America/Chicago';
 
 /** 8 good rows (written as people write numbers), one invalid, one duplicate; `b` keeps each walk's people apart (opt-outs are for life). */
@@ -41,32 +38,10 @@ const csvFor = (b: number) =>
     `+1415201${b + 2},Grace again`,
   ].join('\r\n');
 
-const api = async <T>(stack: Stack, p: string, init: RequestInit = {}): Promise<T> => {
-  const res = await fetch(`${stack.url}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
-  if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
-
-async function tableRows(page: Page, name: string): Promise<string[][]> {
-  return page.$$eval(`table[data-table="${name}"] tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-}
-
 /** "2026-12-02T09:41" in `zone` for the instant `d` (what an operator there types). */
 function localInput(d: Date, zone: string): string {
   const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(d).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
-}
-
-/** Every [data-metric] on the page, key → raw value (the same key twice must agree). */
-async function pageMetrics(page: Page): Promise<Map<string, string>> {
-  const pairs = await page.$$eval('[data-metric]', (els) => els.map((e) => [e.getAttribute('data-metric') ?? '', e.getAttribute('data-value') ?? '']));
-  const out = new Map<string, string>();
-  for (const [k, v] of pairs) {
-    if (k!.startsWith('line.') || k!.startsWith('import.') || k === 'reason.count' || k === 'waiting.unsent') continue;
-    if (out.has(k!)) expect(v, `${k} shown twice with different values`).toBe(out.get(k!));
-    out.set(k!, v!);
-  }
-  return out;
 }
 
 /** The page, the JSON API, the CLI and the messages agree on every figure of the report. */
@@ -74,7 +49,7 @@ async function expectReportsAgree(page: Page, stack: Stack, campaignId: number, 
   await page.reload();
   const fromApi = await api<Report>(stack, `/api/campaigns/${campaignId}/report`);
   await page.locator(`[data-metric="totals.messages"][data-value="${fromApi.totals.messages}"]`).first().waitFor();
-  const shown = await pageMetrics(page);
+  const shown = await pageMetrics(page, (k) => k.startsWith('import.') || k === 'waiting.unsent');
   const cli = await runCli(['report', name, '--json'], { env: stack.env });
   expect(cli.code, cli.stderr).toBe(0);
   expect({ ...(JSON.parse(cli.stdout) as Report), generatedAt: '' }).toEqual({ ...fromApi, generatedAt: '' });
@@ -87,47 +62,16 @@ async function expectReportsAgree(page: Page, stack: Stack, campaignId: number, 
   return fromApi;
 }
 
-/** Until every message is final and the figures hold still for three polls. */
-async function settle(stack: Stack, campaignId: number, messages: number): Promise<void> {
-  const deadline = Date.now() + 150_000;
-  let last = '';
-  let same = 0;
-  while (same < 3) {
-    if (Date.now() > deadline) throw new Error(`campaign did not settle: ${last}\n${stack.log()}`);
-    const r = await api<Report>(stack, `/api/campaigns/${campaignId}/report`);
-    const pendingEvents = (await stack.db.pool.query('SELECT count(*)::int AS n FROM webhook_events WHERE processed_at IS NULL')).rows[0].n as number;
-    const key = JSON.stringify([r.byStatus, r.totals]);
-    const busy = r.totals.messages < messages || r.byStatus.queued + r.byStatus.sending + r.byStatus.sent > 0 || pendingEvents > 0;
-    same = !busy && key === last ? same + 1 : 0;
-    last = key;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-}
-
 describe('an operator walks the whole job', () => {
   let stack: Stack;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await mkdir(SHOTS, { recursive: true });
     // Numbers without iMessage fail (no SMS fallback in this campaign): a run with failures to retry.
     stack = await startStack({ simulator: { imessageRatio: 0.6, smsFailureRate: 1 } });
-    profile = await mkdtemp(path.join(tmpdir(), 'bluecast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-      timezoneId: 'Asia/Tokyo',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await openBrowser();
+    page = browser.page;
     await page.goto(stack.url);
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
@@ -135,9 +79,8 @@ describe('an operator walks the whole job', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stack?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   for (const size of [

@@ -81,7 +81,7 @@ export function campaignsView() {
     const empty = all.length === 0 ? 'No campaigns yet: create one.' : 'No campaign matches: change the search or the filter.';
     body.replaceChildren(
       table(
-        ['Campaign', 'Status', 'Sends', { label: 'Recipients', num: true }, 'Progress', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Replied', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }],
+        ['Campaign', 'Status', 'Send time', { label: 'Recipients', num: true }, 'Progress', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Replied', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }],
         rows,
         { name: 'campaigns', empty },
       ),

@@ -22,6 +22,12 @@ const WHY = {
   later: 'Next try later',
 };
 
+/** "Paused — Paused: 6 messages…" would say it twice: an explanation that starts with its label keeps the label bold. */
+function whyCell(label, explanation) {
+  if (explanation.startsWith(label)) return h('span', {}, h('strong', {}, label), explanation.slice(label.length));
+  return h('span', {}, h('strong', {}, label), ' — ', explanation);
+}
+
 export function waitingCard() {
   const summary = h('p', { 'data-section': 'waiting-summary' });
   const body = h('div', {});
@@ -37,7 +43,7 @@ export function waitingCard() {
       );
       const rows = state.reasons.map((r) => [
         h('span', { 'data-waiting': r.reason, 'data-messages': r.messages }, fmt(r.messages)),
-        h('span', {}, h('strong', {}, r.rule ? `${WHY.rule}: ${r.rule}` : WHY[r.reason] ?? r.reason), ' — ', r.explanation),
+        whyCell(r.rule ? `${WHY.rule}: ${r.rule}` : WHY[r.reason] ?? r.reason, r.explanation),
         r.from && r.until && r.from !== r.until ? `${when(r.from, zone, true)} – ${when(r.until, zone, true)}` : when(r.until ?? r.from, zone, true),
       ]);
       body.replaceChildren(table([{ label: 'Messages', num: true }, 'Why', `Until (${zone})`], rows, { name: 'waiting', empty: 'nothing waiting' }));
