@@ -99,5 +99,34 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
       finishedAt: i.finishedAt?.toISOString() ?? null,
     })),
     createdAt: c.createdAt.toISOString(),
+    /** The stored definition as input (what the dashboard's edit form overlays its changes on). */
+    definition: definitionOf(c),
   };
+}
+
+/** A stored campaign as definition input (what an edit overlays its changes on), without its schedule. */
+export function definitionOf(c: Campaign): Record<string, unknown> {
+  const def: Record<string, unknown> = {
+    name: c.name,
+    message: c.message,
+    variants: c.variants,
+    from: c.senderLines,
+    fallback: c.fallbackWhen,
+    attachments: c.attachments,
+    fastTrack: c.fastTrack,
+    timezone: c.timezone,
+    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : formatWindow(c.windowStartMinute, c.windowEndMinute),
+    concurrency: c.concurrency,
+    ratePerLine: c.ratePerLine,
+    burst: c.burstPerLine,
+    newContactsPerHour: c.newContactsPerHour,
+    newContactsPerDay: c.newContactsPerDay,
+    jitterMs: c.jitterMs,
+    maxAttempts: c.maxAttempts,
+    region: c.defaultRegion,
+    readReceipt: c.careReadReceipt,
+  };
+  const optional = { fallbackFrom: c.fallbackFrom, csv: c.csvPath, tapback: c.careTapback, autoReply: c.careAutoReply, optOutConfirmation: c.optOutConfirmation };
+  for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
+  return def;
 }

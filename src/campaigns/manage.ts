@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import { Prisma, type Campaign } from '../generated/prisma/client.ts';
 import { ConflictError, ValidationError } from '../lib/errors.ts';
 import { campaignData, campaignDefinitionSchema, parseCampaignDefinition } from './definition.ts';
-import { formatWindow } from './describe.ts';
+export { definitionOf } from './describe.ts';
 
 /**
  * Edit, duplicate and archive. Each is one conditional statement, so that two
@@ -86,31 +86,4 @@ export async function archiveCampaign(db: Pick<Database, 'prisma'>, c: Campaign)
 /** Back in the default list, as it was. */
 export async function unarchiveCampaign(db: Pick<Database, 'prisma'>, c: Campaign): Promise<Campaign> {
   return db.prisma.campaign.update({ where: { id: c.id }, data: { archivedAt: null } });
-}
-
-/** A stored campaign as definition input (what an edit overlays its changes on), without its schedule. */
-export function definitionOf(c: Campaign): Record<string, unknown> {
-  const def: Record<string, unknown> = {
-    name: c.name,
-    message: c.message,
-    variants: c.variants,
-    from: c.senderLines,
-    fallback: c.fallbackWhen,
-    attachments: c.attachments,
-    fastTrack: c.fastTrack,
-    timezone: c.timezone,
-    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : formatWindow(c.windowStartMinute, c.windowEndMinute),
-    concurrency: c.concurrency,
-    ratePerLine: c.ratePerLine,
-    burst: c.burstPerLine,
-    newContactsPerHour: c.newContactsPerHour,
-    newContactsPerDay: c.newContactsPerDay,
-    jitterMs: c.jitterMs,
-    maxAttempts: c.maxAttempts,
-    region: c.defaultRegion,
-    readReceipt: c.careReadReceipt,
-  };
-  const optional = { fallbackFrom: c.fallbackFrom, csv: c.csvPath, tapback: c.careTapback, autoReply: c.careAutoReply, optOutConfirmation: c.optOutConfirmation };
-  for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
-  return def;
 }

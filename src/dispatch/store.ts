@@ -51,7 +51,8 @@ export interface DispatchStore {
   markRetryOrFail(p: { workerId: string; id: number; now: Date; retryAt: Date; maxAttempts: number; error: string }): Promise<'queued' | 'failed' | 'cancelled' | null>;
   markFailed(p: { workerId: string; id: number; now: Date; error: string }): Promise<boolean>;
   markAmbiguous(p: { workerId: string; id: number; settleUntil: Date; error: string }): Promise<boolean>;
-  deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[] }): Promise<number>;
+  /** `reason` is kept on the rows for the "why waiting" panel (src/reports/live-state.ts). */
+  deferMessages(p: { workerId: string; now: Date; deferrals: results.Deferral[]; reason?: string }): Promise<number>;
   /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
   holdMessages(p: { workerId: string; now: Date; holds: legalHolds.Hold[] }): Promise<number>;
   /** Claimed rows the rules rule out for good: skipped or expired. */

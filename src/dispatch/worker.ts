@@ -95,7 +95,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     inFlight: () => inFlight.size,
     async defer(deferrals, reason: DeferReason) {
       if (deferrals.length === 0) return;
-      const n = await store.deferMessages({ workerId, now: clock.now(), deferrals });
+      const n = await store.deferMessages({ workerId, now: clock.now(), deferrals, reason });
       if (reason === 'released') totals.released += n;
       else totals.deferred += n;
       ctx.emit({ type: 'deferred', count: n, reason });

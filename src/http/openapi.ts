@@ -5,7 +5,7 @@ import { campaignDefinitionSchema } from '../campaigns/definition.ts';
 import { scheduleInputSchema } from '../campaigns/schedule.ts';
 import { campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retryFailedBodySchema } from './routes/campaigns.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
-import { reportQuerySchema } from './routes/reports.ts';
+import { campaignSummariesQuerySchema, recipientLookupQuerySchema, reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
 import { threadListQuerySchema, threadQuerySchema, threadReplySchema, threadStateSchema, threadTapbackSchema, threadTypingSchema } from './routes/inbox.ts';
 import type { RouteModule } from './server.ts';
@@ -31,6 +31,8 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'GET /api/campaigns/:id/report': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/timeline': { querystring: reportQuerySchema },
   'GET /api/campaigns/:id/report/csv': { querystring: reportQuerySchema },
+  'GET /api/campaigns/:id/report/recipient': { querystring: recipientLookupQuerySchema },
+  'GET /api/reports/campaigns': { querystring: campaignSummariesQuerySchema },
   'GET /api/campaigns/:id/plan': { querystring: planQuerySchema },
   'GET /api/inbox/threads': { querystring: threadListQuerySchema },
   'GET /api/inbox/thread': { querystring: threadQuerySchema },

@@ -11,6 +11,10 @@ export interface CampaignSummary {
   cronExpression: string | null;
   timezone: string;
   createdAt: string;
+  /** When it was archived (left out of the default list); null otherwise. */
+  archivedAt: string | null;
+  /** Recipients loaded. */
+  recipients: number;
   messages: number;
   /** Messages queued or being sent. */
   pending: number;
@@ -28,8 +32,8 @@ export interface CampaignSummary {
 }
 
 /** The campaigns list of the dashboard, from the same counters and definitions as the reports. */
-export async function listCampaignSummaries(pool: pg.Pool, limit = 200): Promise<CampaignSummary[]> {
-  const rows = await reportCampaignSummaries(pool, limit);
+export async function listCampaignSummaries(pool: pg.Pool, opts: { limit?: number; archived?: boolean } = {}): Promise<CampaignSummary[]> {
+  const rows = await reportCampaignSummaries(pool, opts.limit ?? 200, opts.archived === true);
   return rows.map((r) => {
     const byStatus = Object.fromEntries(STATUSES.map((s) => [s, Number(r.by_status[s] ?? 0)])) as unknown as StatusCounts;
     const o = outcomes(byStatus);
@@ -42,6 +46,8 @@ export async function listCampaignSummaries(pool: pg.Pool, limit = 200): Promise
       cronExpression: r.cron_expression,
       timezone: r.timezone,
       createdAt: r.created_at.toISOString(),
+      archivedAt: r.archived_at?.toISOString() ?? null,
+      recipients: r.recipients,
       messages: o.messages,
       pending: o.waiting,
       progress: rates.progress,

@@ -1,3 +1,4 @@
+import { liveState } from '../../src/reports/live-state.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.ts';
 import { dueCronOccurrence } from '../../src/dispatch/schedule.ts';
@@ -145,6 +146,9 @@ describe('scheduler and send window against the database', () => {
     await worker.tick();
     clock.set(new Date('2026-03-11T17:30:00Z')); // 10:30 in Los Angeles: the window has closed
     expect(await worker.runOnce()).toMatchObject({ claimed: 4, sent: 0, deferred: 4 });
+    // The reason is kept for the dashboard's "why waiting" panel, with the next opening.
+    const waiting = await liveState(db.pool, c.id, clock.now());
+    expect(waiting.reasons.map((r) => [r.reason, r.messages, r.from])).toEqual([['window', 4, '2026-03-12T16:00:00.000Z']]);
     clock.set(new Date('2026-03-12T16:00:01Z')); // 09:00 the next day
     expect(await worker.runOnce()).toMatchObject({ sent: 4 });
     expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: 4 });

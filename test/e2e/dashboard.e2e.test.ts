@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/schema.ts';
 import { runCli } from '../helpers/cli.ts';
 import { truthFromMessages } from '../reports/seed.ts';
+import { apiJson as api, openBrowser, pageMetrics, settle, SHOTS, tableRows, type Browser } from './browser.ts';
 import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
 
 /**
@@ -17,8 +16,6 @@ import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
  * and check that its numbers are the JSON API's, the CLI's and the database's.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results');
 const NAME = 'e2e-spring';
 
 const CSV = [
@@ -40,58 +37,21 @@ const CSV = [
   '(415) 201-1234,Ada again,San Francisco',
 ].join('\r\n');
 
-const api = async <T>(stack: Stack, p: string, init: RequestInit = {}): Promise<T> => {
-  const res = await fetch(`${stack.url}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
-  if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
-
-/** Every [data-metric] on the page: key → raw value; a key shown twice must show the same value. */
-async function pageMetrics(page: Page): Promise<Map<string, string>> {
-  const pairs = await page.$$eval('[data-metric]', (els) => els.map((e) => [e.getAttribute('data-metric') ?? '', e.getAttribute('data-value') ?? '']));
-  const out = new Map<string, string>();
-  for (const [k, v] of pairs) {
-    if (k!.startsWith('line.') || k === 'reason.count') continue; // per-row, read from the tables
-    if (out.has(k!)) expect(v, `${k} shown twice with different values`).toBe(out.get(k!));
-    out.set(k!, v!);
-  }
-  return out;
-}
-
-async function tableRows(page: Page, name: string): Promise<string[][]> {
-  return page.$$eval(`table[data-table="${name}"] tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-}
-
 describe('dashboard end to end', () => {
   let stack: Stack;
+  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await mkdir(SHOTS, { recursive: true });
     stack = await startStack();
-    profile = await mkdtemp(path.join(tmpdir(), 'bluecast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-      // Not the campaigns' zones: what is typed must be read in the campaign's zone, not the browser's.
-      timezoneId: 'Asia/Tokyo',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await openBrowser();
+    ({ context, page } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stack?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('creates, imports, schedules and sends a campaign; the report page agrees with the API, the CLI and the database', async () => {
@@ -117,11 +77,12 @@ describe('dashboard end to end', () => {
     await page.locator(`h1[data-campaign-name="${NAME}"]`).waitFor();
     expect((await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [campaignId])).rows[0].status).toBe('draft');
     // The next step comes first, above the (empty) report.
-    await page.getByText('0 recipients loaded. Next step: upload a recipients CSV.').waitFor();
-    const above = await page.evaluate<boolean>(
-      `(() => { const y = (s) => document.querySelector(s).getBoundingClientRect().top; return y('#upload-form') < y('.kpis') && y('#schedule-form') < y('.kpis'); })()`,
-    );
-    expect(above).toBe(true);
+    await page.getByText('Next step: upload a recipients CSV.').waitFor();
+    await page.locator('[data-recipients-loaded="0"]').waitFor();
+    // Said once, and no empty report, no buttons with nothing to act on.
+    expect(await page.getByText(/0 recipients loaded/).count()).toBe(1);
+    expect(await page.locator('[data-section=report]').isHidden()).toBe(true);
+    expect(await page.locator('[data-action=retry-failed], [data-action=export], [data-action=pause]').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-created.png'), fullPage: true });
 
     // Upload the CSV: 12 good rows, 2 invalid, 1 duplicate.
@@ -138,7 +99,8 @@ describe('dashboard end to end', () => {
       'import.optedOut': String(importRow.opted_out),
     });
     expect(importRow).toMatchObject({ imported: 12, invalid: 2, duplicates: 1 });
-    await page.getByText('12 recipients loaded. Next step: schedule the send').waitFor();
+    await page.getByText('Next step: schedule the send').waitFor();
+    await page.locator('[data-recipients-loaded="12"]').waitFor();
     const rejected = await tableRows(page, 'rejected');
     expect(rejected.map((r) => r[0])).toEqual(['14', '15']); // the header is line 1
     // The imports list has the file with its counts, and every row left out downloads
@@ -170,19 +132,7 @@ describe('dashboard end to end', () => {
     // in flight or awaiting its delivery report), every webhook processed, and
     // the figures unchanged over three polls. iMessage deliveries are polled
     // by the reconciler (first poll 30 s after the send, bluecast's default).
-    const deadline = Date.now() + 150_000;
-    let last = '';
-    let same = 0;
-    while (same < 3) {
-      if (Date.now() > deadline) throw new Error(`campaign did not settle: ${last}\n${stack.log()}`);
-      const r = await api<Report>(stack, `/api/campaigns/${campaignId}/report`);
-      const pendingEvents = (await stack.db.pool.query('SELECT count(*)::int AS n FROM webhook_events WHERE processed_at IS NULL')).rows[0].n as number;
-      const key = JSON.stringify([r.byStatus, r.totals]);
-      const busy = r.totals.messages < 12 || r.byStatus.queued + r.byStatus.sending + r.byStatus.sent > 0 || pendingEvents > 0;
-      same = !busy && key === last ? same + 1 : 0;
-      last = key;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    await settle(stack, campaignId, 12);
 
     // The page, after a reload, against the API, the CLI and the messages themselves.
     await page.reload();

@@ -79,7 +79,7 @@ const CLAIM_UPDATE = `
             attempts = m.attempts + CASE WHEN p.opted_out THEN 0 ELSE 1 END,
             last_error = CASE WHEN p.opted_out THEN 'recipient opted out' ELSE m.last_error END,
             requested_line = CASE WHEN p.opted_out THEN m.requested_line ELSE COALESCE(m.requested_line, p.sticky_line) END,
-            handed_off_at = NULL,
+            handed_off_at = NULL, defer_reason = NULL,
             updated_at = $4
        FROM picked p LEFT JOIN campaigns c ON c.id = p.campaign_id
       WHERE m.id = p.id

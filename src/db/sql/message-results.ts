@@ -124,7 +124,7 @@ export interface Deferral {
  * taken back, since nothing was attempted. Several rows in one statement. As
  * for retries, a row of a campaign cancelled meanwhile ends `cancelled`.
  */
-export async function deferMessages(db: Queryable, p: { workerId: string; now: Date; deferrals: Deferral[] }): Promise<number> {
+export async function deferMessages(db: Queryable, p: { workerId: string; now: Date; deferrals: Deferral[]; reason?: string }): Promise<number> {
   if (p.deferrals.length === 0) return 0;
   const { rowCount } = await db.query({
     name: 'dispatch.defer_messages',
@@ -132,10 +132,10 @@ export async function deferMessages(db: Queryable, p: { workerId: string; now: D
         SET status = CASE WHEN ${CANCELLED_CAMPAIGN} THEN 'cancelled'::message_status ELSE 'queued'::message_status END,
             cancelled_at = CASE WHEN ${CANCELLED_CAMPAIGN} THEN $2::timestamptz END,
             next_attempt_at = d.at, attempts = greatest(m.attempts - 1, 0),
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = $2, defer_reason = $6
        FROM unnest($3::bigint[], $4::timestamptz[]) AS d(id, at)
       WHERE m.id = d.id AND m.status = ANY($5::message_status[]) AND m.lease_owner = $1`,
-    values: [p.workerId, p.now, p.deferrals.map((d) => d.id), p.deferrals.map((d) => d.at), SENDING_TO_QUEUED_OR_CANCELLED],
+    values: [p.workerId, p.now, p.deferrals.map((d) => d.id), p.deferrals.map((d) => d.at), SENDING_TO_QUEUED_OR_CANCELLED, p.reason ?? null],
   });
   return rowCount ?? 0;
 }

@@ -35,7 +35,7 @@ export function definitionCard(d) {
       row('Time zone', h('span', { 'data-def': 'timezone' }, d.timezone)),
       row(
         'Pacing',
-        h('span', {}, `${p.ratePerLine ?? '—'} messages/s per line (bursts of ${p.burst ?? '—'}), ${p.concurrency ?? '—'} at once` +
+        h('span', {}, `${p.ratePerLine ?? '—'} message${p.ratePerLine === 1 ? '' : 's'}/s per line (bursts of ${p.burst ?? '—'}), ${p.concurrency ?? '—'} at once` +
           (p.newContactsPerDay ? `, at most ${fmt(p.newContactsPerDay)} new contacts per line a day` : '')),
       ),
     ),

@@ -144,3 +144,48 @@ export function keepDraft(form, key) {
   form.addEventListener('change', save);
   return () => sessionStorage.removeItem(storeKey);
 }
+
+/**
+ * Errors next to their fields, all at once: `errors` is [{ name, message }]
+ * where `name` is a form control's name; each field's message goes into its
+ * `[data-error-for=name]` element (tied to the control by aria-describedby),
+ * the control is marked invalid, and focus moves to the first one (scrolled
+ * into view: on a phone the field may be far above the button). Errors whose
+ * name has no field are returned for the caller to show.
+ */
+export function showFieldErrors(form, errors) {
+  for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = '';
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  const rest = [];
+  let first = null;
+  const byName = new Map();
+  for (const e of errors) {
+    const slot = form.querySelector(`[data-error-for="${e.name}"]`);
+    if (!slot) {
+      rest.push(e);
+      continue;
+    }
+    byName.set(e.name, [...(byName.get(e.name) ?? []), e.message]);
+  }
+  for (const el of form.elements) {
+    if (!el.name || !byName.has(el.name) || el.type === 'hidden') continue;
+    const slot = form.querySelector(`[data-error-for="${el.name}"]`);
+    slot.textContent = byName.get(el.name).join(' ');
+    el.setAttribute('aria-invalid', 'true');
+    first ??= el;
+  }
+  if (first) {
+    first.focus({ preventScroll: true });
+    first.scrollIntoView({ block: 'center' });
+  }
+  return rest;
+}
+
+/** The error slot of a field: `fieldSlot('from')`, tied to the control by aria-describedby. */
+export const errorSlot = (name, formId) => h('p', { class: 'field-error', 'data-error-for': name, id: `${formId}-${name}-error`, 'aria-live': 'off' });
+
+/** A phone number as an operator may type a sender line ("+1 (415) 555-0100"), or null when it is not one. */
+export function e164Of(typed) {
+  const s = String(typed).trim().replace(/[\s().-]/g, '');
+  return /^\+[1-9]\d{7,14}$/.test(s) ? s : null;
+}

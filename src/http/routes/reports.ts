@@ -2,6 +2,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { buildReport, reportScope } from '../../reports/build.ts';
 import { recipientsCsvStream } from '../../reports/csv.ts';
+import { liveState } from '../../reports/live-state.ts';
+import { lookupRecipient } from '../../reports/recipient-lookup.ts';
 import { listCampaignSummaries } from '../../reports/summaries.ts';
 import { buildTimeline } from '../../reports/timeline.ts';
 import { requireBearer } from '../auth.ts';
@@ -18,6 +20,12 @@ export const reportQuerySchema = z.object({
   run: runIdSchema.optional(),
 });
 
+/** GET /api/reports/campaigns: archived campaigns too when asked for. */
+export const campaignSummariesQuerySchema = z.object({ archived: z.enum(['true', 'false']).optional() }).strict();
+
+/** GET /api/campaigns/:id/report/recipient: the number as typed (the campaign's region reads it). */
+export const recipientLookupQuerySchema = z.object({ phone: z.string().trim().min(1, 'type a phone number').max(40, 'too long for a phone number') }).strict();
+
 /** "attachment; filename=…" safe for any campaign name. */
 function attachmentName(name: string, runId: number | null): string {
   const base = `${name}${runId === null ? '' : `-run-${runId}`}-recipients.csv`;
@@ -30,7 +38,9 @@ function attachmentName(name: string, runId: number | null): string {
  *   GET /api/campaigns/:id/report[?run=ID]           the report (same JSON as `bluecast report --json`)
  *   GET /api/campaigns/:id/report/timeline[?run=ID]  events per minute for the live chart
  *   GET /api/campaigns/:id/report/csv[?run=ID]       one row per recipient, streamed
- *   GET /api/reports/campaigns                       every campaign's status, progress and key rates
+ *   GET /api/campaigns/:id/report/waiting            why unsent messages wait, with counts and until when
+ *   GET /api/campaigns/:id/report/recipient?phone=   one person's timeline in the campaign (messages, replies, consent)
+ *   GET /api/reports/campaigns[?archived=true]       every campaign's status, progress and key rates (archived ones when asked)
  */
 export function reportRoutes(deps: ReportRouteDeps): RouteModule {
   return (app) => {
@@ -63,6 +73,22 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
         .send(stream);
     });
 
-    app.get('/api/reports/campaigns', { onRequest: auth }, async () => ({ campaigns: await listCampaignSummaries(deps.pool) }));
+    app.get('/api/campaigns/:id/report/waiting', { onRequest: auth }, async (req) => {
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const c = await campaignOf(id);
+      return liveState(deps.pool, c.id);
+    });
+
+    app.get('/api/campaigns/:id/report/recipient', { onRequest: auth }, async (req) => {
+      const { id } = parseInput(campaignParamsSchema, req.params, 'path');
+      const { phone } = parseInput(recipientLookupQuerySchema, req.query ?? {}, 'query');
+      const c = await campaignOf(id);
+      return lookupRecipient(deps.pool, c.id, phone);
+    });
+
+    app.get('/api/reports/campaigns', { onRequest: auth }, async (req) => {
+      const q = parseInput(campaignSummariesQuerySchema, req.query ?? {}, 'query');
+      return { campaigns: await listCampaignSummaries(deps.pool, { archived: q.archived === 'true' }) };
+    });
   };
 }
