@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+export const ACCOUNT_REFUSALS = [401, 403, 'line-not-leased', 'fast-track'] as const;
+export type AccountRefusalFault = (typeof ACCOUNT_REFUSALS)[number] | null;
+
 /** Failures the simulator injects into API requests (never into /__sim/*). */
 export interface Faults {
   /** Extra ms before each answer. */
@@ -28,11 +31,13 @@ export interface Faults {
    */
   gatewayErrorAfter: number;
   /**
-   * Every send refused for the account, with the documented envelope: 401 (the
+   * Sends refused for the account, with the documented envelope: 401 (the
    * key is wrong or revoked), 403 (the iMessage agreement is not accepted; the
-   * data carries `agreement_url`, as the SDK's error data has it).
+   * data carries `agreement_url`, as the SDK's error data has it),
+   * 'line-not-leased' (400: the line is not leased to the account),
+   * 'fast-track' (403 to fast_track sends: no entitlement). See refusals.ts.
    */
-  accountRefusal: 401 | 403 | null;
+  accountRefusal: AccountRefusalFault;
   /**
    * The id an SMS fallback's delivery report carries. The contract does not
    * say: 'same' (default) reports the iMessage send's message_id, 'own' gives
@@ -68,7 +73,7 @@ export const faultsInputSchema = z.strictObject({
   dropConnections: z.number().min(0).max(1).optional(),
   dropPhase: z.enum(['before', 'after']).optional(),
   gatewayErrorAfter: z.number().min(0).max(1).optional(),
-  accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
+  accountRefusal: z.literal(ACCOUNT_REFUSALS).nullable().optional(),
   fallbackSmsId: z.enum(['same', 'own']).optional(),
   retryAfter: z.enum(['seconds', 'absent']).optional(),
 });

@@ -5,6 +5,7 @@ import type { WebhookEmitter } from './emitter.ts';
 import { mergeFaults, NO_FAULTS, type Faults, type FaultsInput } from './faults.ts';
 import type { ResolvedSimulatorOptions } from './options.ts';
 import { LinePacer } from './pacing.ts';
+import { accountRefusalFor } from './refusals.ts';
 import { randomToken, seededRandom } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import { checkRead, checkReaction, checkSend, checkTyping, isE164 } from './validate.ts';
@@ -129,12 +130,10 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     const c = checkSend(req.body);
     if (!c.ok) return err(req, reply, 400, c.error);
     const p = c.value;
-    if (faults.accountRefusal === 401) return err(req, reply, 401, 'Unauthorized: invalid or revoked API key');
-    if (faults.accountRefusal === 403) {
-      return answer(req, reply, 403, {
-        ...errorBody(403, 'Forbidden: the iMessage agreement has not been accepted for this account'),
-        data: { error: 'Forbidden: the iMessage agreement has not been accepted for this account', status: 403, agreement_url: 'https://contiguity.com/agreements/imessage' },
-      });
+    const refusal = accountRefusalFor(faults, p, p.from ?? world.lineFor(p.to));
+    if (refusal) {
+      const body = errorBody(refusal.status, refusal.error);
+      return answer(req, reply, refusal.status, { ...body, data: { ...body.data, ...refusal.extra } });
     }
     if (p.fast_track && !opts.fastTrackAllowed) return err(req, reply, 403, 'Forbidden: fast_track needs the Fast Track entitlement');
     const now = Date.now();
