@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INCOMING_SHAPES, type IncomingShape } from './incoming-shapes.ts';
 
 export const ACCOUNT_REFUSALS = [401, 403, 'line-not-leased', 'fast-track'] as const;
 export type AccountRefusalFault = (typeof ACCOUNT_REFUSALS)[number] | null;
@@ -50,9 +51,17 @@ export interface Faults {
    * 'absent' sends none, and the client must back off on its own.
    */
   retryAfter: 'seconds' | 'absent';
+  /** The shape of the incoming events sent (incoming-shapes.ts): 'documented' by default. */
+  incomingShape: IncomingShape;
+  /**
+   * Sends naming a line (`from`) go out on another line of the pool, and a
+   * `numbers.substitution` event says so: 'with-id' names the message,
+   * 'null-id' gives `message_id: null` (the SDK allows it). 'none' by default.
+   */
+  lineSubstitution: 'none' | 'with-id' | 'null-id';
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds' };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none' };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -76,6 +85,8 @@ export const faultsInputSchema = z.strictObject({
   accountRefusal: z.literal(ACCOUNT_REFUSALS).nullable().optional(),
   fallbackSmsId: z.enum(['same', 'own']).optional(),
   retryAfter: z.enum(['seconds', 'absent']).optional(),
+  incomingShape: z.enum(INCOMING_SHAPES).optional(),
+  lineSubstitution: z.enum(['none', 'with-id', 'null-id']).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -93,5 +104,7 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
   if (f.fallbackSmsId !== undefined) next.fallbackSmsId = f.fallbackSmsId;
   if (f.retryAfter !== undefined) next.retryAfter = f.retryAfter;
+  if (f.incomingShape !== undefined) next.incomingShape = f.incomingShape;
+  if (f.lineSubstitution !== undefined) next.lineSubstitution = f.lineSubstitution;
   return next;
 }

@@ -6,6 +6,7 @@ import { mergeFaults, NO_FAULTS, type Faults, type FaultsInput } from './faults.
 import type { ResolvedSimulatorOptions } from './options.ts';
 import { LinePacer } from './pacing.ts';
 import { accountRefusalFor } from './refusals.ts';
+import { shapeIncoming } from './incoming-shapes.ts';
 import { randomToken, seededRandom } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import { checkRead, checkReaction, checkSend, checkTyping, isE164 } from './validate.ts';
@@ -101,8 +102,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   });
 
   const sec = (ms: number) => Math.floor(ms / 1000);
-  const emit = (type: string, data: Record<string, unknown>) =>
-    emitter?.emit({ id: `evt_${randomToken(9, 'base64url')}`, type, timestamp: sec(Date.now()), api_version: opts.apiVersion, data });
+  const emit = (type: string, data: Record<string, unknown>, timestamp = sec(Date.now())) =>
+    emitter?.emit({ id: `evt_${randomToken(9, 'base64url')}`, type, timestamp, api_version: opts.apiVersion, data });
 
   /** Everything that happens to a send later: carrier receipts for SMS, a reply from some recipients. */
   function follow(msg: SimMessage): void {
@@ -119,9 +120,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       scheduler.at(reply.at, () => {
         const channel = msg.channel === 'imessage' && world.hasImessage(msg.to) ? 'imessage' : 'sms';
         world.receive(msg.to, msg.from, reply.body, channel, reply.at);
-        const data = { from: msg.to, to: msg.from, body: reply.body, timestamp: sec(reply.at) };
-        if (channel === 'imessage') emit('imessage.incoming', { ...data, attachments: [] });
-        else emit('text.incoming.sms', data);
+        const ev = shapeIncoming(faults.incomingShape, channel, { from: msg.to, to: msg.from, body: reply.body, atMs: reply.at });
+        emit(channel === 'imessage' ? 'imessage.incoming' : 'text.incoming.sms', ev.data, ev.timestamp);
       });
     }
   }
@@ -145,8 +145,13 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
         return err(req, reply, 429, 'Too Many Requests: this line sends at most 1 message per second (bursts of 5); use more lines or fast_track');
       }
     }
-    const out = world.send(p, now);
+    const substitute = p.from !== undefined && faults.lineSubstitution !== 'none' ? opts.lines.find((l) => l !== p.from) : undefined;
+    const out = world.send(substitute ? { ...p, from: substitute } : p, now);
     if (!out.ok) return err(req, reply, out.status, out.error);
+    if (substitute) {
+      const message_id = faults.lineSubstitution === 'with-id' ? out.message.id : null;
+      emit('numbers.substitution', { original_number: p.from, used_number: substitute, reason: 'the requested line is unavailable', message_id, timestamp: sec(now) });
+    }
     follow(out.message);
     return ok(req, reply, { message_id: out.message.id });
   });
