@@ -59,9 +59,14 @@ export interface Faults {
    * 'null-id' gives `message_id: null` (the SDK allows it). 'none' by default.
    */
   lineSubstitution: 'none' | 'with-id' | 'null-id';
+  /**
+   * Webhooks signed with a timestamp this many seconds in the past (a
+   * provider clock behind ours, or events held up before signing). 0 by default.
+   */
+  signatureSkewSeconds: number;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none' };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0 };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -87,6 +92,7 @@ export const faultsInputSchema = z.strictObject({
   retryAfter: z.enum(['seconds', 'absent']).optional(),
   incomingShape: z.enum(INCOMING_SHAPES).optional(),
   lineSubstitution: z.enum(['none', 'with-id', 'null-id']).optional(),
+  signatureSkewSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -106,5 +112,6 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.retryAfter !== undefined) next.retryAfter = f.retryAfter;
   if (f.incomingShape !== undefined) next.incomingShape = f.incomingShape;
   if (f.lineSubstitution !== undefined) next.lineSubstitution = f.lineSubstitution;
+  if (f.signatureSkewSeconds !== undefined) next.signatureSkewSeconds = f.signatureSkewSeconds;
   return next;
 }
