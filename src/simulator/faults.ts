@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GetStatusMode } from './harsh-answers.ts';
 import { INCOMING_SHAPES, type IncomingShape } from './incoming-shapes.ts';
 
 export const ACCOUNT_REFUSALS = [401, 403, 'line-not-leased', 'fast-track'] as const;
@@ -64,9 +65,13 @@ export interface Faults {
    * provider clock behind ours, or events held up before signing). 0 by default.
    */
   signatureSkewSeconds: number;
+  /** The values of `get`'s status (harsh-answers.ts): 'contract' by default. */
+  getStatus: GetStatusMode;
+  /** Every history page starts with an entry off the documented schema. */
+  historyOffSchema: boolean;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0 };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0, getStatus: 'contract', historyOffSchema: false };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -93,6 +98,8 @@ export const faultsInputSchema = z.strictObject({
   incomingShape: z.enum(INCOMING_SHAPES).optional(),
   lineSubstitution: z.enum(['none', 'with-id', 'null-id']).optional(),
   signatureSkewSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+  getStatus: z.enum(['contract', 'harsh']).optional(),
+  historyOffSchema: z.boolean().optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -113,5 +120,7 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.incomingShape !== undefined) next.incomingShape = f.incomingShape;
   if (f.lineSubstitution !== undefined) next.lineSubstitution = f.lineSubstitution;
   if (f.signatureSkewSeconds !== undefined) next.signatureSkewSeconds = f.signatureSkewSeconds;
+  if (f.getStatus !== undefined) next.getStatus = f.getStatus;
+  if (f.historyOffSchema !== undefined) next.historyOffSchema = f.historyOffSchema;
   return next;
 }

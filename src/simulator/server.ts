@@ -7,6 +7,7 @@ import type { ResolvedSimulatorOptions } from './options.ts';
 import { LinePacer } from './pacing.ts';
 import { accountRefusalFor } from './refusals.ts';
 import { shapeIncoming } from './incoming-shapes.ts';
+import { getStatusValue, offSchemaHistoryEntry } from './harsh-answers.ts';
 import { randomToken, seededRandom } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import { checkRead, checkReaction, checkSend, checkTyping, isE164 } from './validate.ts';
@@ -190,7 +191,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       from: m.from,
       message: m.body,
       timestamp: m.sentAt,
-      status: statusAt(m, now),
+      status: getStatusValue(faults.getStatus, statusAt(m, now)),
       attachments: m.attachments,
       ...(tracking(req.query) ? { tracking: trackingAt(m, now) } : {}),
     };
@@ -253,7 +254,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       risk: { auto_reported_as_spam: m.autoSpam, marked_as_spam: m.markedSpam && m.readAt > 0 && now >= m.readAt },
     }));
     return ok(req, reply, {
-      conversation,
+      conversation: faults.historyOffSchema ? [offSchemaHistoryEntry(q.to, q.from), ...conversation] : conversation,
       reactions: world.reactionsOf(q.to, q.from),
       chat: {
         filtered: false,
@@ -275,7 +276,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   const textHistory = async (req: ThreadRequest, reply: FastifyReply) => {
     const t = threadPage(req, reply, 'sms');
     if (!t) return reply;
-    const conversation = t.page.map(t.entry);
+    const entries = t.page.map(t.entry);
+    const conversation = faults.historyOffSchema ? [offSchemaHistoryEntry(t.q.to, t.q.from), ...entries] : entries;
     return ok(req, reply, {
       conversation,
       // Tapbacks are an iMessage feature: a text thread has none.
