@@ -37,6 +37,19 @@ describe('webhook intake: every shape the SDK accepts', () => {
     expect(await optedOut(person)).toBe(true);
   });
 
+  it('a STOP off the documented shape (an attachment that is no URL, a timestamp that is text) is honoured before the answer, its issues kept', async () => {
+    const person = '+14155559302';
+    const c = await seedCampaign(db.pool);
+    await seedRecipient(db.pool, c, person);
+    const ev = event('imessage.incoming', { from: person, to: LINE, body: 'STOP', timestamp: 'just now', attachments: [42, { url: 'https://example.com/p.png' }] });
+    expect((await rx.post(ev)).status).toBe(200);
+    expect(await optedOut(person)).toBe(true);
+    const row = (await db.pool.query('SELECT shape_issues FROM webhook_events WHERE provider_event_id = $1', [ev.id])).rows[0];
+    expect(row.shape_issues).toMatch(/attachments/);
+    const reply = (await db.pool.query('SELECT body, attachments FROM inbound_messages WHERE from_phone = $1', [person])).rows[0];
+    expect(reply).toEqual({ body: 'STOP', attachments: ['https://example.com/p.png'] });
+  });
+
   it('a photo with body null (or no body) is stored and processed as an empty reply, not an error', async () => {
     const person = '+14155559301';
     const c = await seedCampaign(db.pool);
@@ -70,7 +83,7 @@ describe('webhook intake: every shape the SDK accepts', () => {
     const now = 1_780_000_000;
     const late = signatureHeader(body, SECRET, now - 250);
     expect(verifySignature(body, late, ['whsec_other_secret', SECRET], 300, now)).toMatchObject({ ok: true });
-    expect(verifySignature(body, signatureHeader(body, SECRET, now - 301), [SECRET], 300, now)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifySignature(body, signatureHeader(body, SECRET, now - 301), [SECRET], 300, now)).toEqual({ ok: false, reason: 'stale', skewSeconds: 301 });
     expect(verifySignature(body, signatureHeader(body, SECRET, now - 86_400), [SECRET], 0, now)).toMatchObject({ ok: true });
     const res = await fetch(`${rx.url}/webhooks/contiguity`, {
       method: 'POST',

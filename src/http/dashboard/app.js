@@ -442,6 +442,22 @@ function campaignView(id) {
     refresh();
   };
 
+  // Signed events we kept although odd: this campaign's, and every campaign's (some name none we can tell).
+  const webhookEventsCard = (w) =>
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', {}, 'Webhook events to look at'),
+      table(
+        ['Events', { label: 'This campaign', num: true }, { label: 'All', num: true }],
+        [
+          ['Off their documented shape (stored, processed leniently)', metric('webhooks.offShape', w.offShape), fmt(w.allOffShape)],
+          ['Dead-lettered (bluecast webhooks dead-letters)', metric('webhooks.deadLettered', w.deadLettered), fmt(w.allDeadLettered)],
+        ],
+        { name: 'webhook-events' },
+      ),
+    );
+
   const render = (report, timeline) => {
     const c = report.campaign;
     const schedule = c.cronExpression ? `cron “${c.cronExpression}” (${c.timezone})` : c.scheduleAt ? `at ${when(c.scheduleAt, c.timezone)}` : 'not scheduled';
@@ -503,6 +519,7 @@ function campaignView(id) {
       ),
       h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
       h('div', { class: 'card' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
+      webhookEventsCard(report.webhookEvents),
       h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table([`When (${c.timezone})`, 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
       report.runs.length > 1 || c.cronExpression
         ? h(

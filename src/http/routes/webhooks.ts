@@ -124,6 +124,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
       // endpoint that answers non-2xx). Only a body with no id to store it by is refused.
       let event: ProviderEvent | undefined;
       let shape: { id: string; type: string } | undefined;
+      let shapeIssues: string | null = null;
       try {
         event = parseEvent(text);
         shape = event;
@@ -135,11 +136,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           return reply.code(400).send({ error: 'not a webhook event: a JSON object with an id is required', issues: err.issues });
         }
         log.warn({ eventId: shape.id, type: shape.type, issues: err.issues }, 'webhook event off its documented shape: stored, processed leniently');
+        shapeIssues = storableText(err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ').slice(0, 1000));
         deps.onOffShape?.(shape.type);
       }
       try {
         // The id and type go to text columns, which cannot hold U+0000 either.
-        await deps.inbox.store({ providerEventId: storableText(shape.id), type: storableText(shape.type), payload: storableJson(text), raw: text });
+        await deps.inbox.store({ providerEventId: storableText(shape.id), type: storableText(shape.type), payload: storableJson(text), raw: text, shapeIssues });
       } catch (err) {
         // Not stored, so not acknowledged: the sender may try again.
         log.error({ err, eventId: shape.id }, 'webhook event could not be stored');
