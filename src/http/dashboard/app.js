@@ -385,7 +385,9 @@ function campaignView(id) {
   const setup = h('div', { class: 'grid', 'data-section': 'setup' });
   // The campaign itself comes first on its page, whatever its status.
   const defBox = h('div', { class: 'grid' });
-  root.append(head, updated, notice, defBox, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, next, side, setup);
+  // What stops the campaign (blocked by the provider) goes first, above everything it explains.
+  const alertBox = h('div', { 'data-section': 'alert' });
+  root.append(head, alertBox, updated, notice, defBox, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, next, side, setup);
   // The campaign itself (definition, imports) and what to do now (upload → schedule → watch → review).
   const showNextStep = async (c) => {
     let d = null;
@@ -407,12 +409,14 @@ function campaignView(id) {
     if (c.status === 'blocked') {
       // The provider refused the account: nothing failed, the rest waits for the fix and a resume.
       const fix = blocked?.url ? h('a', { href: blocked.url, target: '_blank', rel: 'noopener' }, blocked.url) : 'the provider account';
-      next.replaceChildren(
+      alertBox.replaceChildren(
         h('p', { class: 'notice error blocked-banner', role: 'alert' }, `Blocked by the provider: ${blocked?.reason ?? 'the account was refused'}. `,
-          'Remaining messages stay queued; fix ', fix, ', then press Resume.'),
+          'Nothing failed: the remaining messages stay queued. Fix ', fix, ', then press Resume.'),
       );
+      next.replaceChildren();
       return;
     }
+    alertBox.replaceChildren();
     next.replaceChildren(h('p', { class: 'notice next-step', 'data-recipients': recipients ?? '' }, loaded, step));
   };
   const chart = new LiveChart(chartBox, chartText);
