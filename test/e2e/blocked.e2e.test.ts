@@ -1,15 +1,10 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/provider/webhooks.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { SECRET, startStack, TOKEN, type Stack } from './stack.ts';
+import { openBrowser, SHOTS, signIn, stackApi, type Browser } from './browser.ts';
+import { SECRET, startStack, type Stack } from './stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results');
 const PHONES = ['+14152021001', '+14152021002', '+14152021003', '+14152021004', '+14152021005'];
 
 /**
@@ -21,38 +16,19 @@ const PHONES = ['+14152021001', '+14152021002', '+14152021003', '+14152021004', 
  */
 describe('dashboard: a campaign blocked by the provider', () => {
   let stack: Stack;
-  let context: BrowserContext;
-  let page: Page;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await mkdir(SHOTS, { recursive: true });
     stack = await startStack({ simulator: { imessageRatio: 1, replyRatio: 0, pacing: false, faults: { accountRefusal: 403 } } });
-    profile = await mkdtemp(path.join(tmpdir(), 'bluecast-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => {
-      throw err;
-    });
+    browser = await openBrowser();
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stack?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  const api = async <T>(p: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${stack.url}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
-    if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = <T>(p: string, init: RequestInit = {}) => stackApi<T>(stack, p, init);
   const statuses = async (id: number) =>
     Object.fromEntries(
       (await stack.db.pool.query<{ s: string; n: number }>('SELECT status::text AS s, count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 GROUP BY 1', [id])).rows.map((r) => [r.s, r.n]),
@@ -64,10 +40,8 @@ describe('dashboard: a campaign blocked by the provider', () => {
     await api(`/api/campaigns/${id}/schedule`, { method: 'POST', body: JSON.stringify({ now: true }) });
     await eventually(async () => (await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [id])).rows[0].status === 'blocked', 30_000, 'campaign blocked', 100);
 
-    await page.goto(stack.url);
-    await page.fill('#token', TOKEN);
-    await page.click('button[type=submit]');
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    const { page } = browser;
+    await signIn(page, stack);
     await page.goto(`${stack.url}/#/campaigns/${id}`);
     const banner = page.locator('.blocked-banner');
     await banner.waitFor();
