@@ -88,6 +88,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       urgent: webhooks.urgent,
       applyNow: webhooks.applyNow,
       onOffShape: (type) => metrics.onOffShapeEvent(type),
+      onSignatureRefused: (reason) => metrics.onWebhookSignatureRefused(reason),
     }),
     campaignRoutes({ db, apiToken }),
     planRoutes({ db, apiToken }),

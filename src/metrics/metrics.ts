@@ -22,6 +22,8 @@ export interface Metrics {
   onWebhookReceived(status: number): void;
   /** A signed webhook event off its documented shape was stored (and processed leniently). */
   onOffShapeEvent(type: string): void;
+  /** A webhook delivery was refused for its signature ('stale': correctly signed, outside the tolerance). */
+  onWebhookSignatureRefused(reason: string): void;
   /** The delivery reconciler left off-schema history entries out. */
   onHistoryEntriesSkipped(n: number): void;
   /** A pacer that records how long it asks senders to wait for a line token. */
@@ -75,6 +77,12 @@ export function createMetrics(deps: { pool: pg.Pool }): Metrics {
     name: 'bluecast_webhook_events_off_shape_total',
     help: 'Signed webhook events stored although off their documented shape (never refused: see the receiver log for the issues), by type',
     labelNames: ['type'] as const,
+    registers,
+  });
+  const signatureRefused = new Counter({
+    name: 'bluecast_webhook_signatures_refused_total',
+    help: 'Webhook deliveries refused (401) for their signature, by reason; stale ones were correctly signed but outside WEBHOOK_TOLERANCE_SECONDS (a clock skew), not stored, left to the provider to resend',
+    labelNames: ['reason'] as const,
     registers,
   });
   const skippedEntries = new Counter({
@@ -171,6 +179,9 @@ export function createMetrics(deps: { pool: pg.Pool }): Metrics {
     onOffShapeEvent(type) {
       // Types are the provider's text: bounded so a hostile sender cannot grow the label set.
       offShape.inc({ type: /^[a-z0-9_.]{1,64}$/.test(type) ? type : 'other' });
+    },
+    onWebhookSignatureRefused(reason) {
+      signatureRefused.inc({ reason });
     },
     onHistoryEntriesSkipped(n) {
       skippedEntries.inc(n);

@@ -36,6 +36,28 @@ export const imessageIncomingData = z.looseObject({
   timestamp: unixSeconds,
   attachments: z.array(attachmentSchema).nullish().transform((a) => a ?? []),
 });
+/**
+ * What is still readable of an incoming message off its documented shape
+ * (an attachment that is no URL, a body or timestamp of another type): the
+ * person, the line and the text are enough to file the reply and honour a
+ * STOP, so the rest is read as far as it goes rather than losing the reply.
+ * A timestamp that is no number reads as 0, which event times replace by the
+ * time of receipt.
+ */
+export const salvagedIncomingData = z.looseObject({
+  from: z.string(),
+  to: z.string(),
+  body: z.unknown().transform((b) => (typeof b === 'string' ? b : '')),
+  timestamp: z.unknown().transform((t) => (typeof t === 'number' && Number.isFinite(t) && t >= 0 ? t : 0)),
+  attachments: z.unknown().transform((a) =>
+    Array.isArray(a)
+      ? a.flatMap((x) => {
+          const r = attachmentSchema.safeParse(x);
+          return r.success ? [r.data] : [];
+        })
+      : [],
+  ),
+});
 export const numbersSubstitutionData = z.looseObject({
   original_number: z.string(),
   used_number: z.string(),

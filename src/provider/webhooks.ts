@@ -8,7 +8,11 @@ export { KNOWN_EVENT_TYPES } from './events.ts';
 
 export const SIGNATURE_HEADER = 'contiguity-signature';
 
-export type VerifyResult = { ok: true; timestamp: number } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+export type VerifyResult =
+  | { ok: true; timestamp: number }
+  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' }
+  /** Correctly signed, but `skewSeconds` away from now (positive: signed in the past), beyond the tolerance. */
+  | { ok: false; reason: 'stale'; skewSeconds: number };
 
 function toBuffer(raw: string | Buffer): Buffer {
   return typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
@@ -28,7 +32,8 @@ export function signatureHeader(rawBody: string | Buffer, secret: string, timest
 /**
  * Check a webhook signature against each current secret (several during a
  * rotation). Timestamps further than `toleranceSeconds` from now, in either
- * direction, are refused so that a captured request cannot be replayed; 0
+ * direction, are refused (as the SDK's verify refuses them) so that a
+ * captured request cannot be replayed; 0
  * turns that check off (the SDK's verify without a tolerance). The header is
  * read as the SDK reads it: `t=` and `v1=` pairs, any order, spaces allowed,
  * other schemes ignored; hex in either case.
@@ -59,7 +64,6 @@ export function verifySignature(
   }
   if (t === undefined || candidates.length === 0) return { ok: false, reason: 'malformed' };
   const timestamp = Number(t);
-  if (toleranceSeconds > 0 && Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale' };
   const raw = toBuffer(rawBody);
   let matched = false;
   for (const secret of secrets) {
@@ -68,7 +72,13 @@ export function verifySignature(
     // No early exit: every candidate is compared, in constant time each.
     for (const c of candidates) if (timingSafeEqual(expected, c)) matched = true;
   }
-  return matched ? { ok: true, timestamp } : { ok: false, reason: 'mismatch' };
+  if (!matched) return { ok: false, reason: 'mismatch' };
+  // The time is checked after the signature, as the SDK does: 'stale' then
+  // always means an event we did sign for, held up or signed by a skewed
+  // clock — worth an operator's attention, unlike a forgery.
+  const skewSeconds = Math.round(nowSeconds - timestamp);
+  if (toleranceSeconds > 0 && Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale', skewSeconds };
+  return { ok: true, timestamp };
 }
 
 const knownTypes: ReadonlySet<string> = new Set(KNOWN_EVENT_TYPES);

@@ -8,6 +8,7 @@ import { reportRecentReplies } from '../db/sql/report-recent-replies.ts';
 import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.ts';
 import { reportRuns } from '../db/sql/report-runs.ts';
 import { reportSeries } from '../db/sql/report-series.ts';
+import { reportWebhookEvents } from '../db/sql/report-webhook-events.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { outcomeRates, outcomes } from './definitions.ts';
 import { histogramPercentile } from './percentiles.ts';
@@ -160,6 +161,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
   const namedLines = [...new Set(counts.map((row) => row.line).filter((l): l is string => l !== null))];
   const newContacts = await reportLineNewContacts(db, namedLines, c.timezone);
   const recent = await reportRecentReplies(db, c.id, runId, opts.recentReplies ?? 20);
+  const odd = await reportWebhookEvents(db, c.id);
 
   const spanMs = t.firstSentAt && t.lastSentAt ? t.lastSentAt.getTime() - t.firstSentAt.getTime() : 0;
   const runReports: RunReport[] = runs.map((run) => {
@@ -235,6 +237,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       deliveryLatencyMs: latency,
     },
     runs: runReports,
+    webhookEvents: { offShape: odd.off_shape, deadLettered: odd.dead_lettered, allOffShape: odd.all_off_shape, allDeadLettered: odd.all_dead_lettered },
     recentReplies: recent.map((m) => ({
       at: m.sent_at.toISOString(),
       from: m.from_phone,

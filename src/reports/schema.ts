@@ -140,6 +140,13 @@ export const reportSchema = z.object({
     }),
   }),
   runs: z.array(runReportSchema),
+  /**
+   * Webhook events that need a look, for the whole campaign (whatever runId):
+   * stored although off their documented shape (processed leniently), and
+   * dead-lettered (`bluecast webhooks dead-letters`). `all…`: every stored
+   * event, since an odd one may name no campaign we can tell.
+   */
+  webhookEvents: z.object({ offShape: count, deadLettered: count, allOffShape: count, allDeadLettered: count }),
   recentReplies: z.array(
     z.object({ at: z.string(), from: z.string(), to: z.string(), body: z.string(), channel: z.string(), optOut: z.boolean() }),
   ),

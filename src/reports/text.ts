@@ -58,6 +58,11 @@ export function formatReport(r: Report): string {
   );
   out.push(`Sent ${num(t.sent)}, delivered ${num(t.delivered)}, read ${num(t.read)}, sent as SMS fallback ${num(t.fallback)}`);
   out.push(`Replies ${num(t.replies)} from ${num(t.repliers)} recipients, opt-outs ${num(t.optOuts)}, spam-flagged ${num(t.spamFlagged)}`);
+  const w = r.webhookEvents;
+  out.push(
+    `Webhook events off their documented shape ${num(w.offShape)} (${num(w.allOffShape)} in all), dead-lettered ${num(w.deadLettered)} (${num(w.allDeadLettered)} in all)` +
+      (w.allDeadLettered > 0 ? ': see bluecast webhooks dead-letters' : ''),
+  );
   out.push('');
   out.push('Rates');
   const rates: [string, number | null, string][] = [

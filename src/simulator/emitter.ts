@@ -26,6 +26,8 @@ export interface EmitterOptions {
   retryDelayMs: number;
   concurrency: number;
   timeoutMs: number;
+  /** Seconds to sign in the past (the signatureSkewSeconds fault), read at each attempt. */
+  skewSeconds?: () => number;
 }
 
 /**
@@ -98,7 +100,7 @@ export class WebhookEmitter {
         {
           'content-type': 'application/json',
           // Signed per attempt so that a late retry still carries a fresh timestamp.
-          [SIGNATURE_HEADER]: signatureHeader(body, this.opts.secret, Math.floor(Date.now() / 1000)),
+          [SIGNATURE_HEADER]: signatureHeader(body, this.opts.secret, Math.floor(Date.now() / 1000) - (this.opts.skewSeconds?.() ?? 0)),
         },
         body,
         ctl.signal,

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import type { GetStatusMode } from './harsh-answers.ts';
+import { INCOMING_SHAPES, type IncomingShape } from './incoming-shapes.ts';
+
+export const ACCOUNT_REFUSALS = [401, 403, 'line-not-leased', 'fast-track'] as const;
+export type AccountRefusalFault = (typeof ACCOUNT_REFUSALS)[number] | null;
 
 /** Failures the simulator injects into API requests (never into /__sim/*). */
 export interface Faults {
@@ -28,11 +33,13 @@ export interface Faults {
    */
   gatewayErrorAfter: number;
   /**
-   * Every send refused for the account, with the documented envelope: 401 (the
+   * Sends refused for the account, with the documented envelope: 401 (the
    * key is wrong or revoked), 403 (the iMessage agreement is not accepted; the
-   * data carries `agreement_url`, as the SDK's error data has it).
+   * data carries `agreement_url`, as the SDK's error data has it),
+   * 'line-not-leased' (400: the line is not leased to the account),
+   * 'fast-track' (403 to fast_track sends: no entitlement). See refusals.ts.
    */
-  accountRefusal: 401 | 403 | null;
+  accountRefusal: AccountRefusalFault;
   /**
    * The id an SMS fallback's delivery report carries. The contract does not
    * say: 'same' (default) reports the iMessage send's message_id, 'own' gives
@@ -45,9 +52,26 @@ export interface Faults {
    * 'absent' sends none, and the client must back off on its own.
    */
   retryAfter: 'seconds' | 'absent';
+  /** The shape of the incoming events sent (incoming-shapes.ts): 'documented' by default. */
+  incomingShape: IncomingShape;
+  /**
+   * Sends naming a line (`from`) go out on another line of the pool, and a
+   * `numbers.substitution` event says so: 'with-id' names the message,
+   * 'null-id' gives `message_id: null` (the SDK allows it). 'none' by default.
+   */
+  lineSubstitution: 'none' | 'with-id' | 'null-id';
+  /**
+   * Webhooks signed with a timestamp this many seconds in the past (a
+   * provider clock behind ours, or events held up before signing). 0 by default.
+   */
+  signatureSkewSeconds: number;
+  /** The values of `get`'s status (harsh-answers.ts): 'contract' by default. */
+  getStatus: GetStatusMode;
+  /** Every history page starts with an entry off the documented schema. */
+  historyOffSchema: boolean;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds' };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0, getStatus: 'contract', historyOffSchema: false };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -68,9 +92,14 @@ export const faultsInputSchema = z.strictObject({
   dropConnections: z.number().min(0).max(1).optional(),
   dropPhase: z.enum(['before', 'after']).optional(),
   gatewayErrorAfter: z.number().min(0).max(1).optional(),
-  accountRefusal: z.union([z.literal(401), z.literal(403), z.null()]).optional(),
+  accountRefusal: z.literal(ACCOUNT_REFUSALS).nullable().optional(),
   fallbackSmsId: z.enum(['same', 'own']).optional(),
   retryAfter: z.enum(['seconds', 'absent']).optional(),
+  incomingShape: z.enum(INCOMING_SHAPES).optional(),
+  lineSubstitution: z.enum(['none', 'with-id', 'null-id']).optional(),
+  signatureSkewSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+  getStatus: z.enum(['contract', 'harsh']).optional(),
+  historyOffSchema: z.boolean().optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -88,5 +117,10 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.accountRefusal !== undefined) next.accountRefusal = f.accountRefusal;
   if (f.fallbackSmsId !== undefined) next.fallbackSmsId = f.fallbackSmsId;
   if (f.retryAfter !== undefined) next.retryAfter = f.retryAfter;
+  if (f.incomingShape !== undefined) next.incomingShape = f.incomingShape;
+  if (f.lineSubstitution !== undefined) next.lineSubstitution = f.lineSubstitution;
+  if (f.signatureSkewSeconds !== undefined) next.signatureSkewSeconds = f.signatureSkewSeconds;
+  if (f.getStatus !== undefined) next.getStatus = f.getStatus;
+  if (f.historyOffSchema !== undefined) next.historyOffSchema = f.historyOffSchema;
   return next;
 }

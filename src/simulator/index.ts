@@ -39,10 +39,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const opts = resolveOptions(options);
   const world = new World(opts);
   const scheduler = new Scheduler();
+  // The emitter reads the skew fault from the app, built after it.
+  let app: ReturnType<typeof buildSimulatorApp> | undefined;
+  const skewSeconds = () => app?.getFaults().signatureSkewSeconds ?? 0;
   const emitter = opts.webhookUrl
-    ? new WebhookEmitter({ url: opts.webhookUrl, secret: opts.secret, ...opts.webhook }, scheduler, opts.logger?.child({ component: 'simulator-webhooks' }))
+    ? new WebhookEmitter({ url: opts.webhookUrl, secret: opts.secret, ...opts.webhook, skewSeconds }, scheduler, opts.logger?.child({ component: 'simulator-webhooks' }))
     : undefined;
   const sim = buildSimulatorApp({ opts, world, scheduler, emitter });
+  app = sim;
   await sim.app.listen({ port: opts.port, host: opts.host });
   const addr = sim.app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('simulator did not bind a TCP port');

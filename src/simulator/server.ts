@@ -5,6 +5,9 @@ import type { WebhookEmitter } from './emitter.ts';
 import { mergeFaults, NO_FAULTS, type Faults, type FaultsInput } from './faults.ts';
 import type { ResolvedSimulatorOptions } from './options.ts';
 import { LinePacer } from './pacing.ts';
+import { accountRefusalFor } from './refusals.ts';
+import { shapeIncoming } from './incoming-shapes.ts';
+import { getStatusValue, offSchemaHistoryEntry } from './harsh-answers.ts';
 import { randomToken, seededRandom } from './random.ts';
 import type { Scheduler } from './scheduler.ts';
 import { checkRead, checkReaction, checkSend, checkTyping, isE164 } from './validate.ts';
@@ -100,8 +103,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   });
 
   const sec = (ms: number) => Math.floor(ms / 1000);
-  const emit = (type: string, data: Record<string, unknown>) =>
-    emitter?.emit({ id: `evt_${randomToken(9, 'base64url')}`, type, timestamp: sec(Date.now()), api_version: opts.apiVersion, data });
+  const emit = (type: string, data: Record<string, unknown>, timestamp = sec(Date.now())) =>
+    emitter?.emit({ id: `evt_${randomToken(9, 'base64url')}`, type, timestamp, api_version: opts.apiVersion, data });
 
   /** Everything that happens to a send later: carrier receipts for SMS, a reply from some recipients. */
   function follow(msg: SimMessage): void {
@@ -118,9 +121,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       scheduler.at(reply.at, () => {
         const channel = msg.channel === 'imessage' && world.hasImessage(msg.to) ? 'imessage' : 'sms';
         world.receive(msg.to, msg.from, reply.body, channel, reply.at);
-        const data = { from: msg.to, to: msg.from, body: reply.body, timestamp: sec(reply.at) };
-        if (channel === 'imessage') emit('imessage.incoming', { ...data, attachments: [] });
-        else emit('text.incoming.sms', data);
+        const ev = shapeIncoming(faults.incomingShape, channel, { from: msg.to, to: msg.from, body: reply.body, atMs: reply.at });
+        emit(channel === 'imessage' ? 'imessage.incoming' : 'text.incoming.sms', ev.data, ev.timestamp);
       });
     }
   }
@@ -129,12 +131,10 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     const c = checkSend(req.body);
     if (!c.ok) return err(req, reply, 400, c.error);
     const p = c.value;
-    if (faults.accountRefusal === 401) return err(req, reply, 401, 'Unauthorized: invalid or revoked API key');
-    if (faults.accountRefusal === 403) {
-      return answer(req, reply, 403, {
-        ...errorBody(403, 'Forbidden: the iMessage agreement has not been accepted for this account'),
-        data: { error: 'Forbidden: the iMessage agreement has not been accepted for this account', status: 403, agreement_url: 'https://contiguity.com/agreements/imessage' },
-      });
+    const refusal = accountRefusalFor(faults, p, p.from ?? world.lineFor(p.to));
+    if (refusal) {
+      const body = errorBody(refusal.status, refusal.error);
+      return answer(req, reply, refusal.status, { ...body, data: { ...body.data, ...refusal.extra } });
     }
     if (p.fast_track && !opts.fastTrackAllowed) return err(req, reply, 403, 'Forbidden: fast_track needs the Fast Track entitlement');
     const now = Date.now();
@@ -146,8 +146,13 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
         return err(req, reply, 429, 'Too Many Requests: this line sends at most 1 message per second (bursts of 5); use more lines or fast_track');
       }
     }
-    const out = world.send(p, now);
+    const substitute = p.from !== undefined && faults.lineSubstitution !== 'none' ? opts.lines.find((l) => l !== p.from) : undefined;
+    const out = world.send(substitute ? { ...p, from: substitute } : p, now);
     if (!out.ok) return err(req, reply, out.status, out.error);
+    if (substitute) {
+      const message_id = faults.lineSubstitution === 'with-id' ? out.message.id : null;
+      emit('numbers.substitution', { original_number: p.from, used_number: substitute, reason: 'the requested line is unavailable', message_id, timestamp: sec(now) });
+    }
     follow(out.message);
     return ok(req, reply, { message_id: out.message.id });
   });
@@ -186,7 +191,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       from: m.from,
       message: m.body,
       timestamp: m.sentAt,
-      status: statusAt(m, now),
+      status: getStatusValue(faults.getStatus, statusAt(m, now)),
       attachments: m.attachments,
       ...(tracking(req.query) ? { tracking: trackingAt(m, now) } : {}),
     };
@@ -249,7 +254,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
       risk: { auto_reported_as_spam: m.autoSpam, marked_as_spam: m.markedSpam && m.readAt > 0 && now >= m.readAt },
     }));
     return ok(req, reply, {
-      conversation,
+      conversation: faults.historyOffSchema ? [offSchemaHistoryEntry(q.to, q.from), ...conversation] : conversation,
       reactions: world.reactionsOf(q.to, q.from),
       chat: {
         filtered: false,
@@ -271,7 +276,8 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   const textHistory = async (req: ThreadRequest, reply: FastifyReply) => {
     const t = threadPage(req, reply, 'sms');
     if (!t) return reply;
-    const conversation = t.page.map(t.entry);
+    const entries = t.page.map(t.entry);
+    const conversation = faults.historyOffSchema ? [offSchemaHistoryEntry(t.q.to, t.q.from), ...entries] : entries;
     return ok(req, reply, {
       conversation,
       // Tapbacks are an iMessage feature: a text thread has none.

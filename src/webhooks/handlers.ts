@@ -8,6 +8,7 @@ import type { Queryable } from '../db/sql/queryable.ts';
 import {
   imessageIncomingData,
   numbersSubstitutionData,
+  salvagedIncomingData,
   textDeliveryConfirmedData,
   textDeliveryFailedData,
   textIncomingMmsData,
@@ -58,8 +59,10 @@ export interface HandlerOptions {
  * stored unmatched (no contact is made of it) and nothing else is done.
  */
 async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typeof INCOMING_CHANNEL, o: HandlerOptions): Promise<EventOutcome> {
-  const d = dataOf(incomingSchema[type], event);
-  if (typeof d === 'string') return { kind: 'done', note: d };
+  const exact = dataOf(incomingSchema[type], event);
+  // Off its shape: what is readable still files the reply (and honours a STOP); the note says what was not.
+  const d = typeof exact === 'string' ? dataOf(salvagedIncomingData, event) : exact;
+  if (typeof d === 'string') return { kind: 'done', note: exact as string };
   const attachments = 'attachments' in d && Array.isArray(d.attachments) ? d.attachments.map((a: { url: string }) => a.url) : [];
   const at = effectiveEventTime(d.timestamp, event.receivedAt);
   const channel = INCOMING_CHANNEL[type];

@@ -50,7 +50,7 @@ export function createEventInbox(opts: EventInboxOptions): EventInbox {
   /** The event as the text it was signed as (see insertRawWebhookEvent). */
   async function insertRaw(p: Pending, why: string): Promise<void> {
     const e = p.item;
-    const inserted = await insertRawWebhookEvent(opts.pool, { providerEventId: e.providerEventId, type: e.type, raw: e.raw.replace(/\u0000/g, '\uFFFD'), note: `stored as raw text: ${why}` });
+    const inserted = await insertRawWebhookEvent(opts.pool, { providerEventId: e.providerEventId, type: e.type, raw: e.raw.replace(/\u0000/g, '\uFFFD'), note: `stored as raw text: ${why}`, shapeIssues: e.shapeIssues });
     log.warn({ eventId: e.providerEventId, why }, 'webhook event stored as raw text');
     p.resolve(inserted);
     if (inserted) opts.onStored?.();

@@ -16,10 +16,11 @@ describe('dispatch: harsh provider answers', () => {
   });
   afterAll(() => sim?.stop());
 
-  it('a gateway 502 after the provider accepted every send: each recipient gets the message once (history checked before any resend)', async () => {
+  it('a gateway 502 after the provider accepted every send, history pages with an off-schema entry: each recipient gets the message once (history checked before any resend)', async () => {
     const phones = Array.from({ length: 20 }, (_, i) => phone(i, '646'));
     const c = await seedCampaign(db.pool, { phones, concurrency: 8, maxAttempts: 5 });
-    sim.setFaults({ gatewayErrorAfter: 1 });
+    // And every history page starts with an off-schema entry: the check before a resend still reads the thread.
+    sim.setFaults({ gatewayErrorAfter: 1, historyOffSchema: true });
     let s;
     try {
       s = await testWorker(db.pool, providerClient(sim, { timeoutMs: 2_000 })).runOnce();
@@ -34,11 +35,15 @@ describe('dispatch: harsh provider answers', () => {
   });
 
   it.each([
-    [403, /agreement has not been accepted/, 'https://contiguity.com/agreements/imessage'],
-    [401, /invalid or revoked API key/, null],
-  ] as const)('an account-level %i blocks the campaign after a handful of attempts: nothing failed, the rest stays queued, resume carries on', async (status, reason, url) => {
-    const phones = Array.from({ length: 30 }, (_, i) => phone(i, status === 403 ? '347' : '718'));
-    const c = await seedCampaign(db.pool, { phones, concurrency: 4, maxAttempts: 5 });
+    [403, /agreement has not been accepted/, 'https://contiguity.com/agreements/imessage', '347'],
+    [401, /invalid or revoked API key/, null, '718'],
+    // A 400 whose words name the account's setup, not this recipient.
+    ['line-not-leased', /line \+1\d+ is not leased to this account/, null, '917'],
+    ['fast-track', /fast track is not allowed/, null, '929'],
+  ] as const)('an account-level refusal (%s) blocks the campaign after a handful of attempts: nothing failed, the rest stays queued, resume carries on', async (status, reason, url, area) => {
+    const phones = Array.from({ length: 30 }, (_, i) => phone(i, area));
+    // The fast-track refusal only meets campaigns that send with fast_track.
+    const c = await seedCampaign(db.pool, { phones, concurrency: 4, maxAttempts: 5, fastTrack: status === 'fast-track' });
     const attemptsBefore = sim.requests();
     sim.setFaults({ accountRefusal: status });
     const events: DispatchEvent[] = [];

@@ -10,6 +10,7 @@ import { TOKEN, type Stack } from './stack.ts';
 /** What the dashboard's browser tests share: Debian's chromium, the API with the token, the page's figures. */
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Where browser tests save their screenshots (to be looked at). */
 export const SHOTS = path.resolve('test-results');
 
 export interface Browser {
@@ -19,11 +20,12 @@ export interface Browser {
 }
 
 /**
- * Headless chromium in a profile of its own, at a desktop size, in Tokyo's
- * time zone (not the campaigns' zones: what is typed must be read in the
- * campaign's zone, not the browser's). A page error fails the test.
+ * Headless chromium in a profile of its own, at a desktop size unless told,
+ * in Tokyo's time zone unless told (not the campaigns' zones: what is typed
+ * must be read in the campaign's zone, not the browser's). A page error fails
+ * the test; screenshots go to SHOTS.
  */
-export async function openBrowser(): Promise<Browser> {
+export async function openBrowser(o: { viewport?: { width: number; height: number }; timezoneId?: string; acceptDownloads?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   await mkdir(SHOTS, { recursive: true });
   const profile = await mkdtemp(path.join(tmpdir(), 'bluecast-chromium-'));
@@ -31,9 +33,9 @@ export async function openBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    timezoneId: 'Asia/Tokyo',
+    viewport: o.viewport ?? { width: 1280, height: 900 },
+    acceptDownloads: o.acceptDownloads ?? true,
+    timezoneId: o.timezoneId ?? 'Asia/Tokyo',
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (err) => {
@@ -49,7 +51,8 @@ export async function openBrowser(): Promise<Browser> {
   };
 }
 
-export async function apiJson<T>(stack: Stack, p: string, init: RequestInit = {}): Promise<T> {
+/** A call to the stack's JSON API with its token; throws on a non-2xx answer. */
+export async function stackApi<T>(stack: Stack, p: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`${stack.url}${p}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
   if (!res.ok) throw new Error(`${p}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
@@ -83,7 +86,7 @@ export async function settle(stack: Stack, campaignId: number, messages: number)
   let same = 0;
   while (same < 3) {
     if (Date.now() > deadline) throw new Error(`campaign did not settle: ${last}\n${stack.log()}`);
-    const r = await apiJson<Report>(stack, `/api/campaigns/${campaignId}/report`);
+    const r = await stackApi<Report>(stack, `/api/campaigns/${campaignId}/report`);
     const pendingEvents = (await stack.db.pool.query('SELECT count(*)::int AS n FROM webhook_events WHERE processed_at IS NULL')).rows[0].n as number;
     const key = JSON.stringify([r.byStatus, r.totals]);
     const busy = r.totals.messages < messages || r.byStatus.queued + r.byStatus.sending + r.byStatus.sent > 0 || pendingEvents > 0;
@@ -91,4 +94,12 @@ export async function settle(stack: Stack, campaignId: number, messages: number)
     last = key;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
+}
+
+/** Sign in to the dashboard with the stack's token. */
+export async function signIn(page: Page, stack: Stack): Promise<void> {
+  await page.goto(stack.url);
+  await page.fill('#token', TOKEN);
+  await page.click('button[type=submit]');
+  await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/schema.ts';
 import { runCli } from '../helpers/cli.ts';
 import { truthFromMessages } from '../reports/seed.ts';
-import { apiJson as api, openBrowser, pageMetrics, settle, SHOTS, tableRows, type Browser } from './browser.ts';
+import { stackApi as api, openBrowser, pageMetrics, settle, SHOTS, tableRows, type Browser } from './browser.ts';
 import { LINES, startStack, TOKEN, type Stack } from './stack.ts';
 
 /**

@@ -50,17 +50,23 @@ describe('verifySignature', () => {
 
   it('rejects stale and future timestamps outside the tolerance, accepts the edges', () => {
     const h = (t: number) => `t=${t},v1=${expectedV1(BODY, SECRET, t)}`;
-    expect(verifySignature(BODY, h(T - 301), [SECRET], 300, T)).toEqual({ ok: false, reason: 'stale' });
-    expect(verifySignature(BODY, h(T + 301), [SECRET], 300, T)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifySignature(BODY, h(T - 301), [SECRET], 300, T)).toEqual({ ok: false, reason: 'stale', skewSeconds: 301 });
+    expect(verifySignature(BODY, h(T + 301), [SECRET], 300, T)).toEqual({ ok: false, reason: 'stale', skewSeconds: -301 });
     expect(verifySignature(BODY, h(T - 300), [SECRET], 300, T).ok).toBe(true);
     expect(verifySignature(BODY, h(T + 300), [SECRET], 300, T).ok).toBe(true);
-    expect(verifySignature(BODY, h(T - 40), [SECRET], 30, T)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifySignature(BODY, h(T - 40), [SECRET], 30, T)).toEqual({ ok: false, reason: 'stale', skewSeconds: 40 });
+    // 0 turns the time check off: any age is accepted.
+    expect(verifySignature(BODY, h(T - 86_400), [SECRET], 0, T).ok).toBe(true);
+  });
+
+  it('checks the signature before the time: an old forgery is a mismatch, not a stale event', () => {
+    expect(verifySignature(BODY, `t=${T - 3600},v1=${expectedV1(BODY, 'whsec_other', T - 3600)}`, [SECRET], 300, T)).toEqual({ ok: false, reason: 'mismatch' });
   });
 
   it('uses the current clock by default', () => {
     const now = Math.floor(Date.now() / 1000);
     expect(verifySignature(BODY, signatureHeader(BODY, SECRET, now), [SECRET]).ok).toBe(true);
-    expect(verifySignature(BODY, signatureHeader(BODY, SECRET, now - 3600), [SECRET])).toEqual({ ok: false, reason: 'stale' });
+    expect(verifySignature(BODY, signatureHeader(BODY, SECRET, now - 3600), [SECRET])).toMatchObject({ ok: false, reason: 'stale' });
   });
 
   it('reports a missing header', () => {

@@ -75,6 +75,29 @@ describe('answers match the OpenAPI files', () => {
     expect(noFast.sent()).toHaveLength(0);
   });
 
+  it.each([
+    [401, false, 401, /invalid or revoked API key/],
+    [403, false, 403, /agreement has not been accepted/],
+    ['line-not-leased', false, 400, /the line \+14155550100 is not leased to this account/],
+    ['fast-track', true, 403, /fast track is not allowed/],
+  ] as const)('accountRefusal %s: the documented error envelope, nothing sent', async (fault, fastTrack, status, words) => {
+    const refusing = await sim({ pacing: false, imessageRatio: 1, faults: { accountRefusal: fault } });
+    const a = await call(refusing.url, 'POST', '/send/imessage', { to: capable, message: 'hi', from: LINE, ...(fastTrack ? { fast_track: true } : {}) });
+    expect(a.status).toBe(status);
+    expectContract('send', '/imessage', 'post', a);
+    const data = (a.json as { object: string; data: { error: string; status: number; agreement_url?: string } }).data;
+    expect((a.json as { object: string }).object).toBe('error');
+    expect(data.status).toBe(status);
+    expect(data.error).toMatch(words);
+    if (fault === 403) expect(data.agreement_url).toBe('https://contiguity.com/agreements/imessage');
+    expect(refusing.sent()).toHaveLength(0);
+    if (fault === 'fast-track') {
+      // Only fast_track sends are refused for lack of the entitlement.
+      expect((await call(refusing.url, 'POST', '/send/imessage', { to: capable, message: 'hi', from: LINE })).status).toBe(200);
+      expect(refusing.sent()).toHaveLength(1);
+    }
+  });
+
   it('typing, reactions and read receipts: 200 and 400 answers', async () => {
     const typing = await call(s.url, 'POST', '/send/imessage/typing', { to: capable, action: 'start' });
     expect(typing.status).toBe(200);

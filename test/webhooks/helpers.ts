@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { signatureHeader } from '../../src/provider/webhooks.ts';
-import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
+import { webhookRoutes, type WebhookRouteDeps } from '../../src/http/routes/webhooks.ts';
 import { createWebhookPipeline, type WebhookPipeline, type WebhookPipelineOptions } from '../../src/webhooks/pipeline.ts';
 import type { ImessageClient } from '../../src/provider/client.ts';
 import type { Worker, WorkerOptions } from '../../src/dispatch/worker.ts';
@@ -34,16 +34,19 @@ export async function startReceiver(
     startProcessor?: boolean;
     secrets?: string[];
     bodyLimit?: number;
+    /** WEBHOOK_TOLERANCE_SECONDS (300 when not given; 0: off). */
+    toleranceSeconds?: number;
+    onSignatureRefused?: WebhookRouteDeps['onSignatureRefused'];
     /** Options of the dispatcher started with a client (false: none). */
     worker?: Partial<WorkerOptions> | false;
   } = {},
 ): Promise<Receiver> {
   const logger = createLogger('silent');
-  const { secrets: _secrets, bodyLimit, worker: workerOptions, ...rest } = o;
+  const { secrets: _secrets, bodyLimit, toleranceSeconds, onSignatureRefused, worker: workerOptions, ...rest } = o;
   // `secrets: undefined` on purpose means no secret configured.
   const secrets = 'secrets' in o ? o.secrets : [SECRET, OLD_SECRET];
   const pipeline = createWebhookPipeline({ ...rest, pool, logger, processor: { pollIntervalMs: 200, retryBaseMs: 50, ...o.processor } });
-  const app = await buildHttpServer({ logger }, [webhookRoutes({ secrets, inbox: pipeline.inbox, logger, bodyLimit, urgent: pipeline.urgent, applyNow: pipeline.applyNow })]);
+  const app = await buildHttpServer({ logger }, [webhookRoutes({ secrets, inbox: pipeline.inbox, logger, bodyLimit, toleranceSeconds, onSignatureRefused, urgent: pipeline.urgent, applyNow: pipeline.applyNow })]);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const sender = o.client as Partial<ImessageClient> | undefined;
   const worker =

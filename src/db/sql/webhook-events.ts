@@ -7,6 +7,8 @@ export interface NewWebhookEvent {
   payload: string | null;
   /** The body exactly as received, kept when payload cannot be stored as jsonb. */
   raw: string;
+  /** What is off its documented shape (issues joined), when anything is. */
+  shapeIssues?: string | null;
 }
 
 /**
@@ -23,12 +25,12 @@ export interface NewWebhookEvent {
 export async function insertWebhookEvents(db: Queryable, events: NewWebhookEvent[]): Promise<Set<string>> {
   const res = await db.query<{ provider_event_id: string }>({
     name: 'webhooks.insert_events',
-    text: `INSERT INTO webhook_events (provider_event_id, type, payload)
-           SELECT e.id, e.type, e.payload::jsonb
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, type, payload)
+    text: `INSERT INTO webhook_events (provider_event_id, type, payload, shape_issues)
+           SELECT e.id, e.type, e.payload::jsonb, e.issues
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS e(id, type, payload, issues)
            ON CONFLICT (provider_event_id) DO NOTHING
            RETURNING provider_event_id`,
-    values: [events.map((e) => e.providerEventId), events.map((e) => e.type), events.map((e) => e.payload ?? 'null')],
+    values: [events.map((e) => e.providerEventId), events.map((e) => e.type), events.map((e) => e.payload ?? 'null'), events.map((e) => e.shapeIssues ?? null)],
   });
   return new Set(res.rows.map((r) => r.provider_event_id));
 }
@@ -42,13 +44,13 @@ export async function insertWebhookEvents(db: Queryable, events: NewWebhookEvent
  * raw_body itself. `note` goes to last_error so the oddity is visible. The
  * same unique id makes a repeat a no-op.
  */
-export async function insertRawWebhookEvent(db: Queryable, e: { providerEventId: string; type: string; raw: string; note: string }): Promise<boolean> {
+export async function insertRawWebhookEvent(db: Queryable, e: { providerEventId: string; type: string; raw: string; note: string; shapeIssues?: string | null }): Promise<boolean> {
   const res = await db.query({
     name: 'webhooks.insert_raw_event',
-    text: `INSERT INTO webhook_events (provider_event_id, type, payload, raw_body, last_error)
-           VALUES ($1, $2, NULL, $3, $4)
+    text: `INSERT INTO webhook_events (provider_event_id, type, payload, raw_body, last_error, shape_issues)
+           VALUES ($1, $2, NULL, $3, $4, $5)
            ON CONFLICT (provider_event_id) DO NOTHING`,
-    values: [e.providerEventId, e.type, e.raw, e.note],
+    values: [e.providerEventId, e.type, e.raw, e.note, e.shapeIssues ?? null],
   });
   return (res.rowCount ?? 0) > 0;
 }

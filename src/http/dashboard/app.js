@@ -77,6 +77,8 @@ function campaignView(id) {
   const setup = h('div', { class: 'grid', 'data-section': 'setup' });
   // The campaign itself comes first on its page, whatever its status.
   const defBox = h('div', { class: 'grid' });
+  // What stops the campaign (blocked by the provider) goes first, above everything it explains.
+  const alertBox = h('div', { 'data-section': 'alert' });
   // The report, hidden while there is nothing in it (a draft, or scheduled and not started): the next step instead.
   const waiting = waitingCard();
   // A cron campaign's report: all runs, or the one picked.
@@ -88,7 +90,7 @@ function campaignView(id) {
   // Built once the campaign's zone is known, and kept: a lookup's answer survives the refreshes.
   const lookupBox = h('div', {});
   const reportBox = h('div', { 'data-section': 'report' }, waiting.el, picker.el, kpis, h('div', { class: 'card' }, h('h2', {}, 'Sends, deliveries, failures and replies over time'), chartBox, chartText), detail, lookupBox);
-  root.append(head, updated, notice, defBox, reportBox, next, side, setup);
+  root.append(head, alertBox, updated, notice, defBox, reportBox, next, side, setup);
   // The campaign itself (definition, imports) and what to do now (upload → schedule → watch → review).
   const showNextStep = async (c) => {
     let d = null;
@@ -116,12 +118,14 @@ function campaignView(id) {
     if (c.status === 'blocked') {
       // The provider refused the account: nothing failed, the rest waits for the fix and a resume.
       const fix = blocked?.url ? h('a', { href: blocked.url, target: '_blank', rel: 'noopener' }, blocked.url) : 'the provider account';
-      next.replaceChildren(
+      alertBox.replaceChildren(
         h('p', { class: 'notice error blocked-banner', role: 'alert' }, `Blocked by the provider: ${blocked?.reason ?? 'the account was refused'}. `,
-          'Remaining messages stay queued; fix ', fix, ', then press Resume.'),
+          'Nothing failed: the remaining messages stay queued. Fix ', fix, ', then press Resume.'),
       );
+      next.replaceChildren();
       return;
     }
+    alertBox.replaceChildren();
     next.replaceChildren(h('p', { class: 'notice next-step', 'data-recipients': recipients ?? '' }, step));
   };
   const chart = new LiveChart(chartBox, chartText);
@@ -150,6 +154,22 @@ function campaignView(id) {
     }
     refresh();
   };
+
+  // Signed events we kept although odd: this campaign's, and every campaign's (some name none we can tell).
+  const webhookEventsCard = (w) =>
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', {}, 'Webhook events to look at'),
+      table(
+        ['Events', { label: 'This campaign', num: true }, { label: 'All', num: true }],
+        [
+          ['Off their documented shape (stored, processed leniently)', metric('webhooks.offShape', w.offShape), fmt(w.allOffShape)],
+          ['Dead-lettered (bluecast webhooks dead-letters)', metric('webhooks.deadLettered', w.deadLettered), fmt(w.allDeadLettered)],
+        ],
+        { name: 'webhook-events' },
+      ),
+    );
 
   const render = (report, timeline, live) => {
     const c = report.campaign;
@@ -218,6 +238,7 @@ function campaignView(id) {
       ),
       h('div', { class: 'card wide' }, h('h2', {}, 'Sender lines'), table(['Line', { label: 'Sent', num: true }, { label: 'Delivered', num: true }, { label: 'Failed', num: true }, { label: 'Unconfirmed', num: true }, { label: 'SMS', num: true }, { label: 'Spam flags', num: true }, { label: 'New today', num: true }], lines, { name: 'lines', empty: 'no line used yet' })),
       h('div', { class: 'card wide' }, h('h2', {}, 'Failure reasons'), table([{ label: 'Count', num: true }, 'Cause', 'Example'], reasons, { name: 'failures', empty: 'no failures' })),
+      webhookEventsCard(report.webhookEvents),
       h('div', { class: 'card wide' }, h('h2', {}, 'Latest replies'), table([`When (${c.timezone})`, 'From', 'Text', ''], replies, { name: 'replies', empty: 'no replies yet' })),
       report.runs.length > 1 || c.cronExpression
         ? h(

@@ -23,6 +23,8 @@ export interface WebhookRouteDeps {
   applyNow?: (providerEventId: string) => Promise<boolean>;
   /** A signed event off its documented shape was accepted (metrics). */
   onOffShape?: (type: string) => void;
+  /** A delivery was refused for its signature (metrics): 'stale' is a correctly signed event. */
+  onSignatureRefused?: (reason: 'missing' | 'malformed' | 'stale' | 'mismatch') => void;
 }
 
 export const WEBHOOK_PATH = '/webhooks/contiguity';
@@ -101,7 +103,19 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
       const header = req.headers[SIGNATURE_HEADER];
       const verdict = verifySignature(raw, Array.isArray(header) ? header[0] : header, secrets, tolerance);
       if (!verdict.ok) {
-        log.warn({ reason: verdict.reason, ip: req.ip }, 'webhook rejected: bad signature');
+        deps.onSignatureRefused?.(verdict.reason);
+        if (verdict.reason === 'stale') {
+          // Signed by the provider, but further from our clock than the
+          // tolerance allows. Refused as the SDK refuses it (a replay looks the
+          // same), never acknowledged: the provider keeps it and may send it
+          // again. Loud, since a skewed clock here or there would refuse every event.
+          log.error(
+            { reason: 'stale', skewSeconds: verdict.skewSeconds, toleranceSeconds: tolerance, ip: req.ip },
+            "webhook refused: correctly signed but outside WEBHOOK_TOLERANCE_SECONDS; check this host's clock (bluecast doctor) or raise the tolerance",
+          );
+        } else {
+          log.warn({ reason: verdict.reason, ip: req.ip }, 'webhook rejected: bad signature');
+        }
         return reply.code(401).send({ error: `invalid signature (${verdict.reason})` });
       }
       const text = raw.toString('utf8');
@@ -110,6 +124,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
       // endpoint that answers non-2xx). Only a body with no id to store it by is refused.
       let event: ProviderEvent | undefined;
       let shape: { id: string; type: string } | undefined;
+      let shapeIssues: string | null = null;
       try {
         event = parseEvent(text);
         shape = event;
@@ -121,11 +136,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteModule {
           return reply.code(400).send({ error: 'not a webhook event: a JSON object with an id is required', issues: err.issues });
         }
         log.warn({ eventId: shape.id, type: shape.type, issues: err.issues }, 'webhook event off its documented shape: stored, processed leniently');
+        shapeIssues = storableText(err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ').slice(0, 1000));
         deps.onOffShape?.(shape.type);
       }
       try {
         // The id and type go to text columns, which cannot hold U+0000 either.
-        await deps.inbox.store({ providerEventId: storableText(shape.id), type: storableText(shape.type), payload: storableJson(text), raw: text });
+        await deps.inbox.store({ providerEventId: storableText(shape.id), type: storableText(shape.type), payload: storableJson(text), raw: text, shapeIssues });
       } catch (err) {
         // Not stored, so not acknowledged: the sender may try again.
         log.error({ err, eventId: shape.id }, 'webhook event could not be stored');
