@@ -75,13 +75,14 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
           continue;
         }
       }
-      const held = ctx.deps.legalHold?.(row, now);
-      if (held) {
-        if ('hold' in held) legal.push(held.hold);
-        else closed.push(held.close);
-        continue;
-      }
       ready.push(row);
+    }
+    if (ctx.deps.legalHold && ready.length > 0) {
+      const gate = await ctx.deps.legalHold(ready, now, store, workerId);
+      ready.length = 0;
+      ready.push(...gate.ready);
+      legal.push(...gate.holds);
+      closed.push(...gate.closures);
     }
     await ctx.defer(surplus, 'released');
     await ctx.defer(outside, 'window');
