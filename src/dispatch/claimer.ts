@@ -91,7 +91,12 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
       totals.deferred += n;
       ctx.emit({ type: 'deferred', count: n, reason: 'legal' });
     }
-    if (closed.length > 0) totals.skipped += await store.closeMessages({ workerId, now, closures: closed });
+    if (closed.length > 0) {
+      const { closed: n, expired } = await store.closeMessages({ workerId, now, closures: closed });
+      totals.expired += expired;
+      totals.skipped += n - expired;
+      if (expired > 0) ctx.emit({ type: 'expired', count: expired });
+    }
     if (ready.length === 0) return;
     const { lines, capped } = await assignLinesQueued(ready);
     await ctx.defer(capped, 'caps');

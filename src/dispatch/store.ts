@@ -55,7 +55,7 @@ export interface DispatchStore extends CapStore {
   /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
   holdMessages(p: { workerId: string; now: Date; holds: legalHolds.Hold[] }): Promise<number>;
   /** Claimed rows the rules rule out for good: skipped or expired. */
-  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<number>;
+  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<{ closed: number; expired: number }>;
   /** Queued messages of campaigns past their send-by deadline: expired (never sent late). */
   expireOverdue(now: Date): Promise<number>;
   claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;

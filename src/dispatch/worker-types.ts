@@ -74,6 +74,7 @@ export type DispatchEvent =
   | { type: 'failed'; messageId: number; campaignId: number; error: string }
   | { type: 'retry'; messageId: number; campaignId: number; error: string; retryAt: Date }
   | { type: 'skipped'; messageId: number; campaignId: number }
+  | { type: 'expired'; count: number }
   | { type: 'deferred'; count: number; reason: DeferReason }
   | { type: 'ambiguous'; messageId: number; campaignId: number; error: string }
   | { type: 'blocked'; campaignId: number; reason: string; url: string | null }
@@ -90,6 +91,8 @@ export interface RunSummary {
   failed: number;
   retried: number;
   skipped: number;
+  /** Past their campaign's send-by deadline: expired unsent (at the claim or by the housekeeping sweep). */
+  expired: number;
   deferred: number;
   released: number;
   ambiguous: number;
@@ -145,7 +148,7 @@ export interface StopReport {
 }
 
 export function emptySummary(): RunSummary {
-  return { claimed: 0, sent: 0, failed: 0, retried: 0, skipped: 0, deferred: 0, released: 0, ambiguous: 0, reconciledSent: 0, reconciledRequeued: 0, runsCreated: 0, runsStarted: 0, runsCompleted: 0 };
+  return { claimed: 0, sent: 0, failed: 0, retried: 0, skipped: 0, expired: 0, deferred: 0, released: 0, ambiguous: 0, reconciledSent: 0, reconciledRequeued: 0, runsCreated: 0, runsStarted: 0, runsCompleted: 0 };
 }
 
 /**

@@ -124,7 +124,21 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (const [id, status] of await store.campaignStatuses(ids)) if (status !== 'scheduled' && status !== 'running') haltedCampaigns.add(id);
   }
 
+  /**
+   * Queued messages past their campaign's send-by deadline are expired by the
+   * sweep, at the deadline: a held message may not be claimable until long
+   * after it, and the claim gate expires only what it claims.
+   */
+  async function expireOverdue(): Promise<void> {
+    const n = await store.expireOverdue(clock.now());
+    if (n === 0) return;
+    totals.expired += n;
+    ctx.emit({ type: 'expired', count: n });
+    logger.info({ expired: n }, 'messages past their send-by deadline expired');
+  }
+
   async function completeRuns(): Promise<void> {
+    await expireOverdue();
     const now = clock.now();
     await store.cancelPendingRunsOfCancelledCampaigns(now);
     const done = await store.completeFinishedRuns(now);

@@ -208,3 +208,58 @@ describe('frequency caps at the claim', () => {
     expect(r!.hold_reasons).toContainEqual(expect.objectContaining({ rule: 'env.1-per-168h', jurisdiction: 'deployment', kind: 'cap' }));
   });
 });
+
+describe('the send-by deadline', () => {
+  let db: TestDatabase;
+  let sim: SimulatorHandle;
+  const legalHold = createLegalHoldCheck(new SendRules(loadRulesTable()));
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolSize: 6 });
+    sim = await startSimulator({ pacing: false, imessageRatio: 1, seed: 1920 });
+  });
+  afterAll(() => sim?.stop());
+
+  async function statusOf(campaignId: number) {
+    const { rows } = await db.pool.query<{ status: string; expired_at: Date | null; sent_at: Date | null; hold_reasons: { rule: string }[] | null }>(
+      `SELECT status::text AS status, expired_at, sent_at, hold_reasons FROM outbound_messages WHERE campaign_id = $1 ORDER BY id`,
+      [campaignId],
+    );
+    return rows;
+  }
+
+  it('a held message still queued at the deadline is expired by the dispatcher, never sent late', async () => {
+    // Sunday 2026-03-15 16:00Z is 11:00 CDT in Austin: Texas allows noon (17:00Z) on.
+    const clock = manualClock(new Date('2026-03-15T16:00:00Z'));
+    const c = await seedCampaign(db.pool, { phones: [phone(701, '512'), phone(702, '512')], scheduleAt: new Date('2026-03-15T15:00:00Z'), timezone: 'America/Chicago' });
+    const worker = testWorker(db.pool, providerClient(sim), { clock, legalHold });
+    await worker.tick();
+    expect(await worker.runOnce()).toMatchObject({ sent: 0, deferred: 2 });
+    expect((await statusOf(c.id)).map((r) => r.status)).toEqual(['queued', 'queued']);
+    // The operator then gives the campaign a deadline of 11:30 (16:30Z), before the hold ends: no claim will see these rows by then.
+    await db.pool.query(`UPDATE campaigns SET send_by = '2026-03-15T16:30:00Z' WHERE id = $1`, [c.id]);
+    clock.set(new Date('2026-03-15T16:29:59Z'));
+    expect(await worker.runOnce()).toMatchObject({ expired: 0 });
+    clock.set(new Date('2026-03-15T16:30:00Z'));
+    expect(await worker.runOnce()).toMatchObject({ sent: 0, claimed: 0, expired: 2 });
+    const rows = await statusOf(c.id);
+    expect(rows.map((r) => r.status)).toEqual(['expired', 'expired']);
+    expect(rows[0]!.expired_at).toEqual(new Date('2026-03-15T16:30:00Z'));
+    expect(rows[0]!.hold_reasons!.map((r) => r.rule)).toEqual(['campaign.send-by']);
+    clock.set(new Date('2026-03-15T17:00:01Z')); // noon CDT: would have been allowed
+    expect(await worker.runOnce()).toMatchObject({ sent: 0, claimed: 0 });
+    expect(await messageStatuses(db.pool, c.id)).toEqual({ expired: 2 });
+  });
+
+  it('a message the rules could next allow only after its deadline is expired at the claim', async () => {
+    // 01:30Z is 21:30 EDT in Miami: Florida next allows 08:00 (12:00Z), after the 10:00Z deadline.
+    const clock = manualClock(new Date('2026-03-12T01:30:00Z'));
+    const c = await seedCampaign(db.pool, { phones: [phone(703, '305')], scheduleAt: new Date('2026-03-12T01:00:00Z'), timezone: 'America/New_York' });
+    await db.pool.query(`UPDATE campaigns SET send_by = '2026-03-12T10:00:00Z' WHERE id = $1`, [c.id]);
+    const worker = testWorker(db.pool, providerClient(sim), { clock, legalHold });
+    await worker.tick();
+    expect(await worker.runOnce()).toMatchObject({ sent: 0, expired: 1 });
+    const [r] = await statusOf(c.id);
+    expect(r!.status).toBe('expired');
+    expect(r!.hold_reasons!.map((x) => x.rule)).toEqual(expect.arrayContaining(['US-FL.hours', 'campaign.send-by']));
+  });
+});
