@@ -76,6 +76,14 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     },
     region: c.defaultRegion,
     csv: c.csvPath,
+    // What the legal rules make of it (src/compliance): transactional = the federal hours only.
+    legal: {
+      transactional: c.transactional,
+      rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+      sendBy: c.sendBy?.toISOString() ?? null,
+      recentContactHours: c.recentContactHours,
+      onCap: c.onCap,
+    },
     recipients: {
       total: recipients.total,
       optedOut: recipients.opted_out,

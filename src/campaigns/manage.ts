@@ -109,8 +109,18 @@ export function definitionOf(c: Campaign): Record<string, unknown> {
     maxAttempts: c.maxAttempts,
     region: c.defaultRegion,
     readReceipt: c.careReadReceipt,
+    transactional: c.transactional,
+    onCap: c.onCap,
   };
-  const optional = { fallbackFrom: c.fallbackFrom, csv: c.csvPath, tapback: c.careTapback, autoReply: c.careAutoReply, optOutConfirmation: c.optOutConfirmation };
+  const optional = {
+    fallbackFrom: c.fallbackFrom,
+    csv: c.csvPath,
+    tapback: c.careTapback,
+    autoReply: c.careAutoReply,
+    optOutConfirmation: c.optOutConfirmation,
+    sendBy: c.sendBy?.toISOString() ?? null,
+    recentContactHours: c.recentContactHours,
+  };
   for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
   return def;
 }
