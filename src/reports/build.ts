@@ -8,6 +8,7 @@ import { reportRecentReplies } from '../db/sql/report-recent-replies.ts';
 import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.ts';
 import { reportRuns } from '../db/sql/report-runs.ts';
 import { reportSeries } from '../db/sql/report-series.ts';
+import { closedByRules, legalReasonsByRule } from '../db/sql/report-waiting.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { outcomeRates, outcomes } from './definitions.ts';
 import { histogramPercentile } from './percentiles.ts';
@@ -25,6 +26,8 @@ export interface BuildReportOptions {
   exactLatencyLimit?: number;
   recentReplies?: number;
   maxRuns?: number;
+  /** The time legal holds are judged at (still in force or not); default now. */
+  now?: Date;
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -141,6 +144,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
   const t = tally(counts);
   const r = replyTotals(replies);
   const o = outcomes(t.byStatus);
+  const now = opts.now ?? new Date();
+  const legalReasons = await legalReasonsByRule(db, { campaignId: c.id, runId, now });
+  const closed = await closedByRules(db, { campaignId: c.id, runId });
   const or = outcomeRates(o);
 
   let latency: Report['timing']['deliveryLatencyMs'];
@@ -193,6 +199,13 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       timezone: c.timezone,
       cronExpression: c.cron_expression,
       scheduleAt: iso(c.schedule_at),
+      legal: {
+        transactional: c.transactional,
+        rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+        sendBy: iso(c.send_by),
+        recentContactHours: c.recent_contact_hours,
+        onCap: c.on_cap === 'skip' ? 'skip' : 'wait',
+      },
     },
     runId,
     generatedAt: new Date().toISOString(),
@@ -206,7 +219,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       unconfirmed: t.byStatus.unconfirmed,
       fallback: t.fallback,
       cancelled: t.byStatus.cancelled,
-      skippedOptedOut: t.byStatus.skipped,
+      skippedOptedOut: t.byStatus.skipped - closed.skipped,
+      skippedCapped: closed.skipped,
+      expired: t.byStatus.expired,
       autoReportedSpam: t.autoReportedSpam,
       markedSpam: t.markedSpam,
       spamFlagged: t.spam,
@@ -224,6 +239,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       spamFlagged: ratio(t.spam, t.sent),
     },
     rateDefinitions: { ...RATE_DEFINITIONS },
+    legalReasons: legalReasons.map((l) => ({ ...l, until: iso(l.until) })),
     failureReasons: failureReasons(counts),
     lines: lineReports(counts, newContacts),
     timing: {
