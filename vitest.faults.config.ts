@@ -7,6 +7,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
+    // Tests on the wall clock must not depend on the hour: the law is tested
+    // with injected clocks (test/dispatch/legal-*.test.ts), which pass their own gate.
+    env: { BLUECAST_LEGAL_WINDOWS: 'off' },
     globalSetup: ['test/setup/build.ts', 'test/setup/global-postgres.ts'],
     // A worker, timer, server or child left running fails the file, as in the default suite.
     setupFiles: ['test/setup/no-leftovers.ts'],

@@ -12,7 +12,6 @@ import { systemClock } from '../../src/dispatch/clock.ts';
 import { renderWithTemplates } from '../../src/dispatch/compose.ts';
 import { createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { createPgDispatchStore } from '../../src/dispatch/store.ts';
-import { createTimezoneResolver } from '../../src/dispatch/timezone.ts';
 import { createWorker, type DispatchEvent } from '../../src/dispatch/worker.ts';
 import { createImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
@@ -66,7 +65,6 @@ function worker(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent
     logger,
     workerId: 'bench',
     pacer: createSharedPacer(pool),
-    zones: createTimezoneResolver(),
     render: renderWithTemplates,
     options: { tickSchedule: false, batchSize: 200, maxInFlight: 512, pollIntervalMs: 20 },
     onEvent,

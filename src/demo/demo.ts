@@ -137,8 +137,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     const reporter = createProgressReporter({ pool: app.db.pool, logger: app.logger, stream: process.stderr });
     progress.stop = () => reporter.stop();
+    // The simulated recipients have real US area codes: at night the law would
+    // hold the whole demo until morning. Enforced by `bluecast run` and `serve`.
+    say('legal send windows: off for the demo (simulated recipients); on by default in `bluecast run` and `bluecast serve`');
     service = await startService(app, {
       port,
+      legalWindows: false,
       onDispatchEvent: (e) => reporter.onEvent(e),
       webhooks: { reconciler: { intervalMs: 1_000, policy: { firstDelayMs: 2_000, maxDelayMs: 10_000 } } },
     });

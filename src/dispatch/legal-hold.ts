@@ -39,12 +39,18 @@ function outcome(row: ClaimedMessage, d: Exclude<Decision, { verdict: 'send' }>,
   return { hold: { id: row.id, at, reasons } };
 }
 
+export { windowOnlyRules } from '../compliance/window-only.ts';
+
 /**
  * The legal rules at the claim, for a claimed batch. Each row is evaluated by
  * the one rules engine (compliance/engine.ts) for its recipient (CSV state /
  * ZIP / zone plus the number's area code, so a number whose area code spans
  * zones or states must be allowed in all of them), intersected with the
  * campaign's own window, which the law only ever narrows.
+ *
+ * With BLUECAST_LEGAL_WINDOWS=off the same gate runs over a table without
+ * jurisdictions or caps (compliance/window-only.ts, caps: false): only the
+ * campaign's window, in every zone of the recipient, and its send-by.
  *
  * Hours, holidays and the send-by deadline need no database: they are decided
  * first, in memory. Campaign messages the hours allow then go through one
@@ -57,7 +63,9 @@ function outcome(row: ClaimedMessage, d: Exclude<Decision, { verdict: 'send' }>,
  * once. Conversation messages (answers to a person who wrote) are neither
  * capped nor counted.
  */
-export function createLegalHoldCheck(rules: SendRules) {
+export function createLegalHoldCheck(rules: SendRules, o: { caps?: boolean } = {}) {
+  // Without caps (the campaign window alone, BLUECAST_LEGAL_WINDOWS=off) nothing is counted: no transaction.
+  const caps = o.caps ?? true;
   return async function check(rows: readonly ClaimedMessage[], now: Date, store: CapStore, workerId: string): Promise<GateResult> {
     const result: GateResult = { ready: [], holds: [], closures: [] };
     const capped: { row: ClaimedMessage; policy: Policy }[] = [];
@@ -75,13 +83,13 @@ export function createLegalHoldCheck(rules: SendRules) {
         window: { startMinute: row.window_start_minute, endMinute: row.window_end_minute },
         transactional: row.transactional,
         zone: row.timezone,
-        recentContactHours: campaign ? row.recent_contact_hours : null,
+        recentContactHours: campaign && caps ? row.recent_contact_hours : null,
         onCap: row.on_cap,
       });
       // Hours first, without caps: what the clock rules out needs no lock.
       const byHours = rules.evaluate(policy, now, [], { sendBy: row.send_by, onCap: row.on_cap });
       if (!settle(row, byHours)) continue;
-      if (!campaign) result.ready.push(row);
+      if (!campaign || !caps) result.ready.push(row);
       else if (policy.caps.length > 0) capped.push({ row, policy });
       else toClear.push(row);
     }

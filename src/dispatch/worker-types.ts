@@ -6,7 +6,6 @@ import type { Clock } from './clock.ts';
 import type { RenderFactory } from './enqueue.ts';
 import type { Pacer } from './pacing.ts';
 import type { ClaimedMessage, Deferral, DispatchStore, SentResult } from './store.ts';
-import type { TimezoneResolver } from './timezone.ts';
 
 // The dispatcher's options, events and ports, and the context its parts share.
 
@@ -110,8 +109,11 @@ export interface WorkerDeps {
   logger: Logger;
   workerId: string;
   pacer: Pacer;
-  zones: TimezoneResolver;
-  /** The legal send windows (dispatch/legal-hold.ts); absent: only the campaign's own window applies. */
+  /**
+   * The claim gate (dispatch/legal-hold.ts): the legal send windows and caps
+   * with the campaign's window; absent: the campaign's own window alone, by
+   * the same engine (BLUECAST_LEGAL_WINDOWS=off).
+   */
   legalHold?: LegalHoldCheck;
   render: RenderFactory;
   options?: Partial<WorkerOptions>;
@@ -164,6 +166,8 @@ export interface WorkerContext {
   readonly logger: Logger;
   readonly random: () => number;
   readonly totals: RunSummary;
+  /** deps.legalHold, or the window-only gate. */
+  readonly legalHold: LegalHoldCheck;
   emit(e: DispatchEvent): void;
   /** Aborted when stop() begins: cuts waits (jitter, tokens) short, never a request. */
   readonly stopping: AbortSignal;

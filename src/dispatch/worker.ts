@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import cron, { type ScheduledTask } from 'node-cron';
 import { ConflictError } from '../lib/errors.ts';
 import { createClaimer } from './claimer.ts';
+import { createLegalHoldCheck, windowOnlyRules } from './legal-hold.ts';
 import { createDrainer, deadline } from './drain.ts';
 import { startNextDueRun } from './enqueue.ts';
 import { reconcileExpiredLeases } from './reconcile.ts';
@@ -75,6 +76,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     logger,
     random: deps.random ?? Math.random,
     totals,
+    legalHold: deps.legalHold ?? createLegalHoldCheck(windowOnlyRules(), { caps: false }),
     emit: (e) => deps.onEvent?.(e),
     stopping: stopping.signal,
     hardAbort: hardAbort.signal,
@@ -171,7 +173,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const created = await createDueRuns(store, clock.now(), logger);
     totals.runsCreated += created.length;
     while (!stopping.signal.aborted) {
-      const started = await startNextDueRun({ store, render: deps.render, zones: deps.zones, logger }, clock.now());
+      const started = await startNextDueRun({ store, render: deps.render, logger }, clock.now());
       if (!started) break;
       totals.runsStarted++;
       ctx.emit({ type: 'run-started', runId: started.runId, campaignId: started.campaignId, enqueued: started.enqueued });
