@@ -87,7 +87,9 @@ export function createLegalHoldCheck(rules: SendRules, o: { caps?: boolean } = {
         onCap: row.on_cap,
       });
       // Hours first, without caps: what the clock rules out needs no lock.
-      const byHours = rules.evaluate(policy, now, [], { sendBy: row.send_by, onCap: row.on_cap });
+      // A campaign's deadline is for its own messages, not for the answers to people who wrote.
+      const sendBy = campaign ? row.send_by : null;
+      const byHours = rules.evaluate(policy, now, [], { sendBy, onCap: row.on_cap });
       if (!settle(row, byHours)) continue;
       if (!campaign || !caps) result.ready.push(row);
       else if (policy.caps.length > 0) capped.push({ row, policy });
