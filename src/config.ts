@@ -58,7 +58,28 @@ const keywordList = z
   );
 
 /** Every environment variable bluecast reads, validated in one place. */
-export const envSchema = z.object({
+export /**
+ * Deployment-wide frequency caps: "4/7d" (at most 4 marketing messages per
+ * person in any rolling 7 days), comma-separated, hours ("h") or days ("d");
+ * a leading "all:" counts transactional messages too ("all:10/7d").
+ */
+const frequencyCaps = z.string().transform((v, ctx) => {
+  const caps: { id: string; max: number; windowHours: number; appliesTo: 'marketing' | 'all' }[] = [];
+  for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(?:(all|marketing):)?(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*([hd])$/i.exec(part);
+    const max = m ? Number(m[2]) : 0;
+    const windowHours = m ? Number(m[3]) * (m[4]!.toLowerCase() === 'd' ? 24 : 1) : 0;
+    if (!m || max < 1 || windowHours <= 0 || windowHours > 24 * 366) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not a cap: use N/<hours>h or N/<days>d, e.g. 4/7d or all:2/24h (N at least 1, at most 366 days)` });
+      return z.NEVER;
+    }
+    const appliesTo = (m[1]?.toLowerCase() ?? 'marketing') as 'marketing' | 'all';
+    caps.push({ id: `env.${appliesTo === 'all' ? 'all.' : ''}${max}-per-${windowHours}h`, max, windowHours, appliesTo });
+  }
+  return caps;
+});
+
+const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset (default: defaultDataDir). */
   BLUECAST_DATA_DIR: z.string().min(1).optional(),
@@ -133,6 +154,8 @@ export const envSchema = z.object({
   BLUECAST_RULES_FILE: optionalString,
   /** The dispatcher holds messages outside the recipient's legal send window (on) or checks only the campaign's own window (off, e.g. a test bench). */
   BLUECAST_LEGAL_WINDOWS: z.enum(['on', 'off']).default('on'),
+  /** Deployment-wide caps added to the rules table's deployment.caps, e.g. "4/7d,all:10/30d" (see README "Legal send windows"). */
+  BLUECAST_FREQUENCY_CAPS: frequencyCaps.optional(),
   /** Whole-message opt-out keywords added to the built-in ones (the FCC words are always on), e.g. BAJA,ALTO,PARAR. */
   CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
   /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */

@@ -31,6 +31,8 @@ export interface ServiceOptions {
   /** Run the dispatcher in this process (default true when an API key is configured). */
   worker?: boolean;
   workerOptions?: Partial<WorkerOptions>;
+  /** Default: BLUECAST_LEGAL_WINDOWS. The demo turns them off: its recipients are simulated, and it must finish at any hour. */
+  legalWindows?: boolean;
   onDispatchEvent?: (e: DispatchEvent) => void;
   /** Tuning of the webhook side (poll intervals of the delivery reconciler...), for the demo and tests. */
   webhooks?: Pick<WebhookPipelineOptions, 'reconciler' | 'processor' | 'care'>;
@@ -105,6 +107,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     ? createDispatchWorker(app, {
         sender: client,
         options: opts.workerOptions,
+        legalWindows: opts.legalWindows,
         pacer: metrics.observePacer(createSharedPacer(db.pool)),
         onHeartbeat: () => heartbeat?.beat(),
         onEvent: (e) => {

@@ -20,6 +20,17 @@ describe('config', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY: /);
   });
 
+  it('BLUECAST_FREQUENCY_CAPS: N/<h|d>, marketing by default, "all:" for every message; bad parts named', () => {
+    expect(loadConfig({}).BLUECAST_FREQUENCY_CAPS).toBeUndefined();
+    expect(loadConfig({ BLUECAST_FREQUENCY_CAPS: '4/7d,all:2/36h' }).BLUECAST_FREQUENCY_CAPS).toEqual([
+      { id: 'env.4-per-168h', max: 4, windowHours: 168, appliesTo: 'marketing' },
+      { id: 'env.all.2-per-36h', max: 2, windowHours: 36, appliesTo: 'all' },
+    ]);
+    for (const bad of ['0/7d', '4/0d', '4 per week', '4/400d']) {
+      expect(() => loadConfig({ BLUECAST_FREQUENCY_CAPS: bad })).toThrow(/BLUECAST_FREQUENCY_CAPS: .* is not a cap/);
+    }
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });

@@ -8,11 +8,13 @@ import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { systemClock } from '../../src/dispatch/clock.ts';
+import { sleep, systemClock, type Clock } from '../../src/dispatch/clock.ts';
+import { SendRules } from '../../src/compliance/engine.ts';
+import { loadRulesTable } from '../../src/compliance/table.ts';
+import { createLegalHoldCheck, type LegalHoldCheck } from '../../src/dispatch/legal-hold.ts';
 import { renderWithTemplates } from '../../src/dispatch/compose.ts';
 import { createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { createPgDispatchStore } from '../../src/dispatch/store.ts';
-import { createTimezoneResolver } from '../../src/dispatch/timezone.ts';
 import { createWorker, type DispatchEvent } from '../../src/dispatch/worker.ts';
 import { createImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
@@ -27,6 +29,11 @@ import { freePort } from '../../test/helpers/net.ts';
  * a. zero provider latency, pacing off: messages/s vs the 1,000/s target, and
  *    vs the provider client alone (no database) in the same run;
  * b. 100 ms provider latency, concurrency 64: messages/s vs the 640/s bound;
+ * l. the legal checks' cost: case a's setup twice in the same run, the
+ *    shipped rules plus a deployment cap (so the per-batch cap transaction
+ *    reads recent sends) vs BLUECAST_LEGAL_WINDOWS=off (the campaign window
+ *    alone); both on a clock moved to a weekday noon, Eastern, so that the law
+ *    allows every recipient whatever the hour the bench runs at. Target: on/off ≥ 0.90;
  * c. pacing fidelity: 10 lines at a scaled rate; every send the simulator
  *    accepted is replayed through the line's bucket (rate, burst): violations
  *    printed, must be 0.
@@ -58,15 +65,15 @@ async function seed(pool: pg.Pool, name: string, n: number, s: { concurrency: nu
   return id;
 }
 
-function worker(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent) => void) {
+function worker(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent) => void, legal?: { gate?: LegalHoldCheck; clock: Clock }) {
   return createWorker({
+    legalHold: legal?.gate,
     store: createPgDispatchStore(pool),
     sender: createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey, timeoutMs: 10_000 }),
-    clock: systemClock,
+    clock: legal?.clock ?? systemClock,
     logger,
     workerId: 'bench',
     pacer: createSharedPacer(pool),
-    zones: createTimezoneResolver(),
     render: renderWithTemplates,
     options: { tickSchedule: false, batchSize: 200, maxInFlight: 512, pollIntervalMs: 20 },
     onEvent,
@@ -74,8 +81,8 @@ function worker(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent
 }
 
 /** Enqueue (timed apart), then the dispatcher alone until the run is done. */
-async function dispatchRun(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent) => void) {
-  const w = worker(pool, sim, onEvent);
+async function dispatchRun(pool: pg.Pool, sim: SimulatorHandle, onEvent?: (e: DispatchEvent) => void, legal?: { gate?: LegalHoldCheck; clock: Clock }) {
+  const w = worker(pool, sim, onEvent, legal);
   const t0 = performance.now();
   await w.tick();
   const enqueueS = (performance.now() - t0) / 1000;
@@ -126,6 +133,35 @@ try {
     row('a. dispatched end to end', rate, 1000, 'msg/s', 'target');
     row('a. dispatched vs the client alone (no DB)', rate, ref, 'msg/s', 'client');
     benchRows.push({ name: 'dispatch a: zero latency, pacing off', measured: rate, unit: 'msg/s', reference: ref, referenceLabel: 'provider client alone', target: '≥ 1000 msg/s', met: rate >= 1000 });
+    await sim.stop();
+  }
+
+  if (!only || only === 'l') {
+    // Real time moved to 17:00Z (noon EST, 09:00 PST) of a weekday at least two days ahead.
+    const target = new Date();
+    target.setUTCDate(target.getUTCDate() + 2);
+    while ([0, 6].includes(target.getUTCDay())) target.setUTCDate(target.getUTCDate() + 1);
+    target.setUTCHours(17, 0, 0, 0);
+    const shift = target.getTime() - Date.now();
+    const clock: Clock = { now: () => new Date(Date.now() + shift), sleep };
+    const shipped = loadRulesTable();
+    const withCap = { ...shipped, deployment: { caps: [{ id: 'bench.weekly', kind: 'cap' as const, appliesTo: 'marketing' as const, max: 1000, windowHours: 168, source: { citation: 'bench' } }] } };
+    const on = createLegalHoldCheck(new SendRules(withCap));
+    const sim = await startSimulator({ pacing: false, imessageRatio: 1, replyRatio: 0, latencyMs: 0, lines });
+    const rates: { off: number[]; on: number[] } = { off: [], on: [] };
+    // Alternated, twice each, so that a warming machine favours neither.
+    for (const leg of ['off', 'on', 'off', 'on'] as const) {
+      await seed(db.pool, `bench-l-${leg}-${rates[leg].length}`, N, { concurrency: 64, fastTrack: true, lines, rate: 1, burst: 1 });
+      const r = await dispatchRun(db.pool, sim, undefined, { gate: leg === 'on' ? on : undefined, clock });
+      if (r.sent !== N) throw new Error(`bench l (${leg}): sent ${r.sent} of ${N}`);
+      rates[leg].push(r.sent / r.sendS);
+    }
+    const best = (xs: number[]) => Math.max(...xs);
+    const onRate = best(rates.on);
+    const offRate = best(rates.off);
+    console.log(`l. legal checks: on ${rates.on.map((x) => x.toFixed(0)).join(', ')} msg/s, off ${rates.off.map((x) => x.toFixed(0)).join(', ')} msg/s (best of two each)`);
+    row('l. legal checks on vs off (zero latency)', onRate, offRate, 'msg/s', 'off');
+    benchRows.push({ name: 'dispatch l: legal checks on / off, zero latency', measured: onRate, unit: 'msg/s', reference: offRate, referenceLabel: 'BLUECAST_LEGAL_WINDOWS=off', target: '≥ 0.90 × off (checks cost < 10 %)', met: onRate >= 0.9 * offRate });
     await sim.stop();
   }
 

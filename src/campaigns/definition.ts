@@ -149,6 +149,18 @@ export const campaignDefinitionSchema = z
     tapback: tapbackSchema.optional(),
     autoReply: z.string().min(1).optional(),
     optOutConfirmation: z.string().min(1).optional(),
+    /**
+     * Not marketing (receipts, reminders a person asked for): only the rules
+     * that apply to every text (the federal 08:00-21:00) and the campaign's own
+     * limits; the state hours and marketing caps do not (src/compliance).
+     */
+    transactional: z.boolean().default(false),
+    /** Nothing goes out at or after this time: what has not gone by then is expired, never sent late. */
+    sendBy: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset, e.g. 2025-06-01T20:00:00Z' }).optional(),
+    /** Skip (or hold, per onCap) people any campaign messaged within this many hours. */
+    recentContactHours: int(1, 24 * 366, 'hours').optional(),
+    /** A message a frequency cap blocks waits until the cap frees up, or is skipped. */
+    onCap: z.enum(['wait', 'skip'], { error: 'must be "wait" or "skip"' }).default('wait'),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -160,6 +172,9 @@ export const campaignDefinitionSchema = z
     }
     if (d.newContactsPerHour > d.newContactsPerDay) {
       ctx.addIssue({ code: 'custom', path: ['newContactsPerHour'], message: `${d.newContactsPerHour} a hour is more than newContactsPerDay (${d.newContactsPerDay})` });
+    }
+    if (d.sendBy && d.at && Date.parse(d.sendBy) <= Date.parse(d.at)) {
+      ctx.addIssue({ code: 'custom', path: ['sendBy'], message: `${d.sendBy} is not after the send time (at ${d.at}): nothing could go out` });
     }
     if (d.fallbackFrom && d.fallback.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['fallbackFrom'], message: 'needs a fallback condition (imessage_unsupported and/or imessage_fails)' });
@@ -244,6 +259,10 @@ export function campaignData(def: CampaignDefinition): Prisma.CampaignCreateInpu
     careTapback: def.tapback ?? null,
     careAutoReply: def.autoReply ?? null,
     optOutConfirmation: def.optOutConfirmation ?? null,
+    transactional: def.transactional,
+    sendBy: def.sendBy ? new Date(def.sendBy) : null,
+    recentContactHours: def.recentContactHours ?? null,
+    onCap: def.onCap,
     // With a time to send it is scheduled; without, a draft until started.
     status: def.at || def.cron ? 'scheduled' : 'draft',
   };

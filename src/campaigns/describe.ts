@@ -76,6 +76,14 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     },
     region: c.defaultRegion,
     csv: c.csvPath,
+    // What the legal rules make of it (src/compliance): transactional = the federal hours only.
+    legal: {
+      transactional: c.transactional,
+      rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+      sendBy: c.sendBy?.toISOString() ?? null,
+      recentContactHours: c.recentContactHours,
+      onCap: c.onCap,
+    },
     recipients: {
       total: recipients.total,
       optedOut: recipients.opted_out,
@@ -125,8 +133,18 @@ export function definitionOf(c: Campaign): Record<string, unknown> {
     maxAttempts: c.maxAttempts,
     region: c.defaultRegion,
     readReceipt: c.careReadReceipt,
+    transactional: c.transactional,
+    onCap: c.onCap,
   };
-  const optional = { fallbackFrom: c.fallbackFrom, csv: c.csvPath, tapback: c.careTapback, autoReply: c.careAutoReply, optOutConfirmation: c.optOutConfirmation };
+  const optional = {
+    fallbackFrom: c.fallbackFrom,
+    csv: c.csvPath,
+    tapback: c.careTapback,
+    autoReply: c.careAutoReply,
+    optOutConfirmation: c.optOutConfirmation,
+    sendBy: c.sendBy?.toISOString() ?? null,
+    recentContactHours: c.recentContactHours,
+  };
   for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
   return def;
 }

@@ -3,7 +3,6 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { createHoldPolicy } from './hold.ts';
 import { createLineQueue } from './line-queue.ts';
 import type { OutageBreaker } from './send-outcome.ts';
-import { isInWindow, nextWindowOpening } from './window.ts';
 import { nowMs, type ClaimedMessage, type Deferral, type WorkerContext } from './worker-types.ts';
 
 export type SendOne = (row: ClaimedMessage, line: string | null) => Promise<void>;
@@ -48,7 +47,6 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
   async function dispatchBatch(rows: ClaimedMessage[]): Promise<void> {
     const now = clock.now();
     const ready: ClaimedMessage[] = [];
-    const outside: Deferral[] = [];
     const surplus: Deferral[] = [];
     const legal: Hold[] = [];
     const closed: Closure[] = [];
@@ -67,30 +65,29 @@ export function createClaimer(ctx: WorkerContext, breaker: OutageBreaker, sendOn
         surplus.push({ id: row.id, at: now });
         continue;
       }
-      const window = { startMinute: row.window_start_minute, endMinute: row.window_end_minute };
-      if (window.startMinute !== null && window.endMinute !== null) {
-        const zone = await ctx.deps.zones.zoneFor(row.to_phone, row.recipient_timezone, row.timezone);
-        if (!isInWindow(now, zone, window)) {
-          outside.push({ id: row.id, at: nextWindowOpening(now, zone, window) });
-          continue;
-        }
-      }
-      const held = ctx.deps.legalHold?.(row, now);
-      if (held) {
-        if ('hold' in held) legal.push(held.hold);
-        else closed.push(held.close);
-        continue;
-      }
       ready.push(row);
     }
+    // The campaign's window and the law, in every zone the recipient may be in (dispatch/legal-hold.ts).
+    if (ready.length > 0) {
+      const gate = await ctx.legalHold(ready, now, store, workerId);
+      ready.length = 0;
+      ready.push(...gate.ready);
+      legal.push(...gate.holds);
+      closed.push(...gate.closures);
+    }
     await ctx.defer(surplus, 'released');
-    await ctx.defer(outside, 'window');
     if (legal.length > 0) {
       const n = await store.holdMessages({ workerId, now, holds: legal });
       totals.deferred += n;
-      ctx.emit({ type: 'deferred', count: n, reason: 'legal' });
+      const windowOnly = legal.every((h) => h.reasons.every((r) => (r as { rule?: string }).rule === 'campaign.window'));
+      ctx.emit({ type: 'deferred', count: n, reason: windowOnly ? 'window' : 'legal' });
     }
-    if (closed.length > 0) totals.skipped += await store.closeMessages({ workerId, now, closures: closed });
+    if (closed.length > 0) {
+      const { closed: n, expired } = await store.closeMessages({ workerId, now, closures: closed });
+      totals.expired += expired;
+      totals.skipped += n - expired;
+      if (expired > 0) ctx.emit({ type: 'expired', count: expired });
+    }
     if (ready.length === 0) return;
     const { lines, capped } = await assignLinesQueued(ready);
     await ctx.defer(capped, 'caps');

@@ -8,10 +8,8 @@ import { systemClock, type Clock } from './clock.ts';
 import type { RenderFactory } from './enqueue.ts';
 import { createSharedPacer, type Pacer } from './pacing.ts';
 import { createPgDispatchStore } from './store.ts';
-import { createTimezoneResolver } from './timezone.ts';
-import { createLegalHoldCheck } from './legal-hold.ts';
-import { SendRules } from '../compliance/engine.ts';
-import { loadRulesTable } from '../compliance/table.ts';
+import { createLegalHoldCheck, windowOnlyRules } from './legal-hold.ts';
+import { sendRulesInForce } from '../compliance/in-force.ts';
 import { createWorker, type DispatchEvent, type Worker, type WorkerOptions } from './worker.ts';
 
 /** Campaign templates rendered with the campaigns module's template engine. */
@@ -49,8 +47,7 @@ export function createDispatchWorker(app: App, o: ComposeOptions = {}): Worker {
     logger: app.logger,
     workerId: o.workerId ?? config.WORKER_ID ?? `${os.hostname()}:${process.pid}`,
     pacer: o.pacer ?? createSharedPacer(app.db.pool),
-    zones: createTimezoneResolver(),
-    legalHold: (o.legalWindows ?? config.BLUECAST_LEGAL_WINDOWS === 'on') ? createLegalHoldCheck(new SendRules(loadRulesTable(config.BLUECAST_RULES_FILE))) : undefined,
+    legalHold: (o.legalWindows ?? config.BLUECAST_LEGAL_WINDOWS === 'on') ? createLegalHoldCheck(sendRulesInForce(config)) : createLegalHoldCheck(windowOnlyRules(), { caps: false }),
     render: renderWithTemplates,
     options: o.options,
     onEvent: o.onEvent,

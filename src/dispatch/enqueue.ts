@@ -1,6 +1,5 @@
 import type { Logger } from '../lib/logger.ts';
-import type { TimezoneResolver } from './timezone.ts';
-import { nextWindowOpening } from './window.ts';
+import { windowOpening } from '../compliance/window-only.ts';
 import type { DispatchStore, NewMessage } from './store.ts';
 
 /** Renders one campaign's bodies; wired to src/campaigns/template.ts by the composition. */
@@ -34,7 +33,7 @@ function stringVars(v: Record<string, unknown>, phone: string): Record<string, s
  * the run pending for the next worker, never half-enqueued.
  */
 export async function startNextDueRun(
-  deps: { store: DispatchStore; render: RenderFactory; zones: TimezoneResolver; logger?: Logger },
+  deps: { store: DispatchStore; render: RenderFactory; logger?: Logger },
   now: Date,
 ): Promise<StartedRunSummary | null> {
   return deps.store.enqueueTransaction(async (tx) => {
@@ -68,8 +67,8 @@ export async function startNextDueRun(
         }
         let nextAttemptAt = now;
         if (!r.opted_out && !error && window.startMinute !== null) {
-          const zone = await deps.zones.zoneFor(r.phone, r.timezone, run.timezone);
-          nextAttemptAt = nextWindowOpening(now, zone, window);
+          // In every zone the recipient may be in, by the rules engine (the claim checks the law).
+          nextAttemptAt = windowOpening({ phone: r.phone, timezone: r.timezone }, { window, zone: run.timezone }, now);
         }
         const status = r.opted_out ? 'skipped' : error ? 'failed' : 'queued';
         if (status === 'skipped') summary.skipped++;

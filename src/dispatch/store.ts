@@ -10,6 +10,7 @@ import * as results from '../db/sql/message-results.ts';
 import { inTransaction, type Queryable } from '../db/sql/queryable.ts';
 import { createWriteBatcher, type WriteBatcher } from '../lib/write-batcher.ts';
 import * as reconcile from '../db/sql/expired-leases.ts';
+import type { CapStore } from './legal-hold.ts';
 
 export type { ClaimedMessage } from '../db/sql/claim-messages.ts';
 export type { ExpiredLease } from '../db/sql/expired-leases.ts';
@@ -37,7 +38,7 @@ export interface LineTx {
  * The dispatcher's port onto the database: the hand-written statements of
  * src/db/sql, nothing else. Tests and benchmarks use the real one.
  */
-export interface DispatchStore {
+export interface DispatchStore extends CapStore {
   listScheduleCandidates(): Promise<runs.ScheduleCandidate[]>;
   insertRun(p: { campaignId: number; scheduledFor: Date; catchUp: boolean }): Promise<{ id: number } | null>;
   enqueueTransaction<T>(fn: (tx: EnqueueTx) => Promise<T>): Promise<T>;
@@ -56,7 +57,9 @@ export interface DispatchStore {
   /** Claimed rows the recipient's law does not allow now: queued with not_before and their reasons. */
   holdMessages(p: { workerId: string; now: Date; holds: legalHolds.Hold[] }): Promise<number>;
   /** Claimed rows the rules rule out for good: skipped or expired. */
-  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<number>;
+  closeMessages(p: { workerId: string; now: Date; closures: legalHolds.Closure[] }): Promise<{ closed: number; expired: number }>;
+  /** Queued messages of campaigns past their send-by deadline: expired (never sent late). */
+  expireOverdue(now: Date): Promise<number>;
   claimExpiredLeases(p: { workerId: string; limit: number; leaseMs: number; now: Date }): Promise<reconcile.ExpiredLease[]>;
   markReconciledSent(p: Parameters<typeof reconcile.markReconciledSent>[1]): Promise<boolean>;
   completeFinishedRuns(now: Date): Promise<{ id: number; campaign_id: number; status: string }[]>;
@@ -124,6 +127,15 @@ export function createPgDispatchStore(pool: pg.Pool): DispatchStore {
     deferMessages: (p) => results.deferMessages(pool, p),
     holdMessages: (p) => legalHolds.holdMessages(pool, p),
     closeMessages: (p) => legalHolds.closeMessages(pool, p),
+    expireOverdue: (now) => legalHolds.expireOverdue(pool, now),
+    capTransaction: (fn) =>
+      inTransaction(pool, (c) =>
+        fn({
+          lockContacts: (ids) => legalHolds.lockContactsForCaps(c, ids),
+          recentSends: (p) => legalHolds.recentSends(c, p),
+          markCleared: (p) => legalHolds.markCleared(c, p),
+        }),
+      ),
     blockCampaign: (p) => block.blockCampaign(pool, p),
     claimExpiredLeases: (p) => reconcile.claimExpiredLeases(pool, p),
     markReconciledSent: (p) => reconcile.markReconciledSent(pool, p),

@@ -6,7 +6,6 @@ import type { Clock } from './clock.ts';
 import type { RenderFactory } from './enqueue.ts';
 import type { Pacer } from './pacing.ts';
 import type { ClaimedMessage, Deferral, DispatchStore, SentResult } from './store.ts';
-import type { TimezoneResolver } from './timezone.ts';
 
 // The dispatcher's options, events and ports, and the context its parts share.
 
@@ -74,6 +73,7 @@ export type DispatchEvent =
   | { type: 'failed'; messageId: number; campaignId: number; error: string }
   | { type: 'retry'; messageId: number; campaignId: number; error: string; retryAt: Date }
   | { type: 'skipped'; messageId: number; campaignId: number }
+  | { type: 'expired'; count: number }
   | { type: 'deferred'; count: number; reason: DeferReason }
   | { type: 'ambiguous'; messageId: number; campaignId: number; error: string }
   | { type: 'blocked'; campaignId: number; reason: string; url: string | null }
@@ -90,6 +90,8 @@ export interface RunSummary {
   failed: number;
   retried: number;
   skipped: number;
+  /** Past their campaign's send-by deadline: expired unsent (at the claim or by the housekeeping sweep). */
+  expired: number;
   deferred: number;
   released: number;
   ambiguous: number;
@@ -107,8 +109,11 @@ export interface WorkerDeps {
   logger: Logger;
   workerId: string;
   pacer: Pacer;
-  zones: TimezoneResolver;
-  /** The legal send windows (dispatch/legal-hold.ts); absent: only the campaign's own window applies. */
+  /**
+   * The claim gate (dispatch/legal-hold.ts): the legal send windows and caps
+   * with the campaign's window; absent: the campaign's own window alone, by
+   * the same engine (BLUECAST_LEGAL_WINDOWS=off).
+   */
   legalHold?: LegalHoldCheck;
   render: RenderFactory;
   options?: Partial<WorkerOptions>;
@@ -145,7 +150,7 @@ export interface StopReport {
 }
 
 export function emptySummary(): RunSummary {
-  return { claimed: 0, sent: 0, failed: 0, retried: 0, skipped: 0, deferred: 0, released: 0, ambiguous: 0, reconciledSent: 0, reconciledRequeued: 0, runsCreated: 0, runsStarted: 0, runsCompleted: 0 };
+  return { claimed: 0, sent: 0, failed: 0, retried: 0, skipped: 0, expired: 0, deferred: 0, released: 0, ambiguous: 0, reconciledSent: 0, reconciledRequeued: 0, runsCreated: 0, runsStarted: 0, runsCompleted: 0 };
 }
 
 /**
@@ -161,6 +166,8 @@ export interface WorkerContext {
   readonly logger: Logger;
   readonly random: () => number;
   readonly totals: RunSummary;
+  /** deps.legalHold, or the window-only gate. */
+  readonly legalHold: LegalHoldCheck;
   emit(e: DispatchEvent): void;
   /** Aborted when stop() begins: cuts waits (jitter, tokens) short, never a request. */
   readonly stopping: AbortSignal;

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import cron, { type ScheduledTask } from 'node-cron';
 import { ConflictError } from '../lib/errors.ts';
 import { createClaimer } from './claimer.ts';
+import { createLegalHoldCheck, windowOnlyRules } from './legal-hold.ts';
 import { createDrainer, deadline } from './drain.ts';
 import { startNextDueRun } from './enqueue.ts';
 import { reconcileExpiredLeases } from './expired-lease-reconciler.ts';
@@ -75,6 +76,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     logger,
     random: deps.random ?? Math.random,
     totals,
+    legalHold: deps.legalHold ?? createLegalHoldCheck(windowOnlyRules(), { caps: false }),
     emit: (e) => deps.onEvent?.(e),
     stopping: stopping.signal,
     hardAbort: hardAbort.signal,
@@ -124,7 +126,21 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (const [id, status] of await store.campaignStatuses(ids)) if (status !== 'scheduled' && status !== 'running') haltedCampaigns.add(id);
   }
 
+  /**
+   * Queued messages past their campaign's send-by deadline are expired by the
+   * sweep, at the deadline: a held message may not be claimable until long
+   * after it, and the claim gate expires only what it claims.
+   */
+  async function expireOverdue(): Promise<void> {
+    const n = await store.expireOverdue(clock.now());
+    if (n === 0) return;
+    totals.expired += n;
+    ctx.emit({ type: 'expired', count: n });
+    logger.info({ expired: n }, 'messages past their send-by deadline expired');
+  }
+
   async function completeRuns(): Promise<void> {
+    await expireOverdue();
     const now = clock.now();
     await store.cancelPendingRunsOfCancelledCampaigns(now);
     const done = await store.completeFinishedRuns(now);
@@ -157,7 +173,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const created = await createDueRuns(store, clock.now(), logger);
     totals.runsCreated += created.length;
     while (!stopping.signal.aborted) {
-      const started = await startNextDueRun({ store, render: deps.render, zones: deps.zones, logger }, clock.now());
+      const started = await startNextDueRun({ store, render: deps.render, logger }, clock.now());
       if (!started) break;
       totals.runsStarted++;
       ctx.emit({ type: 'run-started', runId: started.runId, campaignId: started.campaignId, enqueued: started.enqueued });

@@ -30,7 +30,7 @@ export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus];
 export const MESSAGE_STATUSES = Object.values(MessageStatus) as readonly MessageStatus[];
 
 /** What a campaign message can be in (the reports count these). */
-export const CAMPAIGN_MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped'] as const satisfies readonly MessageStatus[];
+export const CAMPAIGN_MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'unconfirmed', 'cancelled', 'skipped', 'expired'] as const satisfies readonly MessageStatus[];
 
 /** Statuses a row may be inserted with: by the enqueue (queued, or skipped/failed/expired at once). */
 export const INITIAL_MESSAGE_STATUSES = ['queued', 'skipped', 'failed', 'sent', 'expired'] as const satisfies readonly MessageStatus[];

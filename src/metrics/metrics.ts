@@ -167,7 +167,8 @@ export function createMetrics(deps: { pool: pg.Pool }): Metrics {
           outcomes.inc({ outcome: e.type });
           break;
         case 'deferred':
-          outcomes.inc({ outcome: 'deferred' }, e.count);
+        case 'expired':
+          outcomes.inc({ outcome: e.type }, e.count);
           break;
         default:
           break;

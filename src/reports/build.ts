@@ -9,6 +9,7 @@ import { reportReplies, type ReportRepliesRow } from '../db/sql/report-replies.t
 import { reportRuns } from '../db/sql/report-runs.ts';
 import { reportSeries } from '../db/sql/report-series.ts';
 import { reportWebhookEvents } from '../db/sql/report-webhook-events.ts';
+import { closedByRules, legalReasonsByRule } from '../db/sql/report-waiting.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { outcomeRates, outcomes } from './definitions.ts';
 import { histogramPercentile } from './percentiles.ts';
@@ -26,6 +27,8 @@ export interface BuildReportOptions {
   exactLatencyLimit?: number;
   recentReplies?: number;
   maxRuns?: number;
+  /** The time legal holds are judged at (still in force or not); default now. */
+  now?: Date;
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -142,6 +145,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
   const t = tally(counts);
   const r = replyTotals(replies);
   const o = outcomes(t.byStatus);
+  const now = opts.now ?? new Date();
+  const legalReasons = await legalReasonsByRule(db, { campaignId: c.id, runId, now });
+  const closed = await closedByRules(db, { campaignId: c.id, runId });
   const or = outcomeRates(o);
 
   let latency: Report['timing']['deliveryLatencyMs'];
@@ -195,6 +201,13 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       timezone: c.timezone,
       cronExpression: c.cron_expression,
       scheduleAt: iso(c.schedule_at),
+      legal: {
+        transactional: c.transactional,
+        rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+        sendBy: iso(c.send_by),
+        recentContactHours: c.recent_contact_hours,
+        onCap: c.on_cap === 'skip' ? 'skip' : 'wait',
+      },
     },
     runId,
     generatedAt: new Date().toISOString(),
@@ -208,7 +221,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       unconfirmed: t.byStatus.unconfirmed,
       fallback: t.fallback,
       cancelled: t.byStatus.cancelled,
-      skippedOptedOut: t.byStatus.skipped,
+      skippedOptedOut: t.byStatus.skipped - closed.skipped,
+      skippedCapped: closed.skipped,
+      expired: t.byStatus.expired,
       autoReportedSpam: t.autoReportedSpam,
       markedSpam: t.markedSpam,
       spamFlagged: t.spam,
@@ -226,6 +241,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       spamFlagged: ratio(t.spam, t.sent),
     },
     rateDefinitions: { ...RATE_DEFINITIONS },
+    legalReasons: legalReasons.map((l) => ({ ...l, until: iso(l.until) })),
     failureReasons: failureReasons(counts),
     lines: lineReports(counts, newContacts),
     timing: {

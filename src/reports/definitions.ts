@@ -5,7 +5,8 @@
  * A message has reached an outcome when nothing more will happen to it on its
  * own: delivered (or read), failed (refused at send time or reported failed),
  * unconfirmed (the carrier never confirmed; it may have been delivered) or
- * skipped (the person had opted out). Queued, sending and sent-awaiting-news
+ * skipped (the person had opted out, or a frequency cap ruled it out) or
+ * expired (not sent by its campaign's send-by deadline). Queued, sending and sent-awaiting-news
  * messages have not; nor has a cancelled one (nobody decided its fate: the
  * operator stopped the campaign), so a campaign cancelled before sending shows
  * 0% progress, not 100%.
@@ -13,8 +14,8 @@
  * The delivery rate divides by the messages that reached a delivery outcome
  * (delivered + failed + unconfirmed): every message that ended failed counts
  * against it, whether the provider refused it or it never reached the
- * provider at all. Skipped messages were never attempted (consent), so they
- * count in neither part.
+ * provider at all. Skipped and expired messages were never attempted
+ * (consent, caps, deadline), so they count in neither part.
  */
 export interface StatusCounts {
   queued: number;
@@ -26,6 +27,7 @@ export interface StatusCounts {
   unconfirmed: number;
   cancelled: number;
   skipped: number;
+  expired: number;
 }
 
 export interface Outcomes {
@@ -35,6 +37,8 @@ export interface Outcomes {
   failed: number;
   unconfirmed: number;
   skipped: number;
+  /** Not sent by the campaign's send-by deadline. */
+  expired: number;
   cancelled: number;
   /** Queued or being sent. */
   waiting: number;
@@ -42,12 +46,12 @@ export interface Outcomes {
   awaitingDelivery: number;
   /** delivered + failed + unconfirmed: the denominator of the delivery figures. */
   deliveryOutcomes: number;
-  /** deliveryOutcomes + skipped. */
+  /** deliveryOutcomes + skipped + expired. */
   reachedOutcome: number;
 }
 
 export const OUTCOME_DEFINITIONS = {
-  reachedOutcome: 'delivered (or read), failed, unconfirmed or skipped (opted out); not queued, sending, awaiting delivery news or cancelled',
+  reachedOutcome: 'delivered (or read), failed, unconfirmed, skipped (opted out or capped) or expired (send-by deadline); not queued, sending, awaiting delivery news or cancelled',
   progress: 'messages that reached an outcome / messages',
   delivery: 'delivered (or read) / (delivered + failed + unconfirmed): every message that ended failed counts against delivery',
   failure: 'failed / (delivered + failed + unconfirmed)',
@@ -58,16 +62,17 @@ export function outcomes(s: StatusCounts): Outcomes {
   const delivered = s.delivered + s.read;
   const deliveryOutcomes = delivered + s.failed + s.unconfirmed;
   return {
-    messages: s.queued + s.sending + s.sent + s.delivered + s.read + s.failed + s.unconfirmed + s.cancelled + s.skipped,
+    messages: s.queued + s.sending + s.sent + s.delivered + s.read + s.failed + s.unconfirmed + s.cancelled + s.skipped + s.expired,
     delivered,
     failed: s.failed,
     unconfirmed: s.unconfirmed,
     skipped: s.skipped,
+    expired: s.expired,
     cancelled: s.cancelled,
     waiting: s.queued + s.sending,
     awaitingDelivery: s.sent,
     deliveryOutcomes,
-    reachedOutcome: deliveryOutcomes + s.skipped,
+    reachedOutcome: deliveryOutcomes + s.skipped + s.expired,
   };
 }
 

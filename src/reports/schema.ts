@@ -71,6 +71,14 @@ export const reportSchema = z.object({
     timezone: z.string(),
     cronExpression: z.string().nullable(),
     scheduleAt: isoTime,
+    /** Which legal rules apply (src/compliance): transactional = the federal hours only. */
+    legal: z.object({
+      transactional: z.boolean(),
+      rules: z.string(),
+      sendBy: isoTime,
+      recentContactHours: count.nullable(),
+      onCap: z.enum(['wait', 'skip']),
+    }),
   }),
   /** null: the whole campaign; otherwise the one run reported on. */
   runId: count.nullable(),
@@ -87,6 +95,10 @@ export const reportSchema = z.object({
     fallback: count,
     cancelled: count,
     skippedOptedOut: count,
+    /** Skipped by a frequency cap (the campaign's onCap "skip"). skippedOptedOut + skippedCapped = byStatus.skipped. */
+    skippedCapped: count,
+    /** Not sent by the campaign's send-by deadline. */
+    expired: count,
     autoReportedSpam: count,
     markedSpam: count,
     spamFlagged: count,
@@ -101,6 +113,7 @@ export const reportSchema = z.object({
     failed: count,
     unconfirmed: count,
     skipped: count,
+    expired: count,
     cancelled: count,
     waiting: count,
     awaitingDelivery: count,
@@ -119,6 +132,14 @@ export const reportSchema = z.object({
     spamFlagged: rate,
   }),
   rateDefinitions: z.record(z.string(), z.string()),
+  /**
+   * Why messages wait, were skipped or expired, per rule (rule, jurisdiction,
+   * until when): waiting counts queued messages held now; a message held by
+   * two rules counts under each, so these do not sum to the statuses.
+   */
+  legalReasons: z.array(
+    z.object({ state: z.enum(['waiting', 'skipped', 'expired']), rule: z.string(), jurisdiction: z.string(), messages: count, until: isoTime }),
+  ),
   /** Failed messages grouped by cause (phone numbers and ids taken out), most frequent first. */
   failureReasons: z.array(z.object({ cause: z.string(), count, example: z.string() })),
   lines: z.array(lineReportSchema),

@@ -25,6 +25,7 @@ export function formatReport(r: Report): string {
   const c = r.campaign;
   const schedule = c.cronExpression ? `cron "${c.cronExpression}"` : c.scheduleAt ? `at ${c.scheduleAt}` : 'unscheduled';
   out.push(`Campaign ${c.name} (#${c.id}): ${c.status}, ${schedule}, ${c.timezone}`);
+  out.push(`Legal rules: ${c.legal.rules}${c.legal.sendBy ? `; send by ${c.legal.sendBy}` : ''}${c.legal.recentContactHours ? `; skips people messaged in the last ${c.legal.recentContactHours} h` : ''}; capped messages ${c.legal.onCap === 'skip' ? 'are skipped' : 'wait'}`);
   out.push(r.runId === null ? `All runs (${r.runs.length} shown)` : `Run #${r.runId}`);
   out.push('');
   out.push('Messages by status');
@@ -40,7 +41,9 @@ export function formatReport(r: Report): string {
         ['failed', r.byStatus.failed],
         ['unconfirmed (may have been delivered)', r.byStatus.unconfirmed],
         ['cancelled', r.byStatus.cancelled],
-        ['skipped (opted out)', r.byStatus.skipped],
+        ['skipped (opted out)', r.totals.skippedOptedOut],
+        ['skipped (frequency cap)', r.totals.skippedCapped],
+        ['expired (send-by deadline)', r.byStatus.expired],
         ['total', r.totals.messages],
       ],
     ),
@@ -78,6 +81,16 @@ export function formatReport(r: Report): string {
   ];
   out.push(...table(['rate', 'value', 'definition'], rates.map(([n, v, d]) => [n, pct(v), d])));
   out.push(`  (sent = ${r.rateDefinitions.sent})`);
+  out.push('');
+  out.push('Waiting because (legal rules)');
+  const waiting = r.legalReasons.filter((l) => l.state === 'waiting');
+  if (waiting.length === 0) out.push('  nothing held');
+  else out.push(...table(['messages', 'rule', 'jurisdiction', 'until'], waiting.map((l) => [l.messages, l.rule, l.jurisdiction, l.until ?? '—'])));
+  const closedRows = r.legalReasons.filter((l) => l.state !== 'waiting');
+  if (closedRows.length > 0) {
+    out.push('Skipped or expired because');
+    out.push(...table(['messages', 'state', 'rule', 'jurisdiction'], closedRows.map((l) => [l.messages, l.state, l.rule, l.jurisdiction])));
+  }
   out.push('');
   out.push('Failure reasons');
   if (r.failureReasons.length === 0) out.push('  none');

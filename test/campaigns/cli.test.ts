@@ -54,4 +54,26 @@ describe('bluecast campaign …', async () => {
     expect((await cli('campaign', 'list')).stdout).not.toMatch(/spring-copy/);
     expect((await cli('campaign', 'list', '--archived')).stdout).toMatch(/spring-copy\s+draft \(archived\)/);
   }, 90_000);
+
+  it('the legal settings: create with --transactional --send-by --recent-contact-hours --on-cap, edit them, bad values named', async () => {
+    const made = await cli('campaign', 'create', '--name', 'receipts', '--message', 'Your order shipped', '--transactional', '--send-by', '2030-01-02T00:00:00Z', '--recent-contact-hours', '12', '--on-cap', 'skip', '--json');
+    expect(made.stderr).toBe('');
+    expect(JSON.parse(made.stdout).campaign.legal).toEqual({ transactional: true, rules: 'federal hours only (transactional)', sendBy: '2030-01-02T00:00:00.000Z', recentContactHours: 12, onCap: 'skip' });
+    const row = async () => (await db.pool.query('SELECT transactional, send_by, recent_contact_hours, on_cap FROM campaigns WHERE name = $1', ['receipts'])).rows[0];
+    expect(await row()).toEqual({ transactional: true, send_by: new Date('2030-01-02T00:00:00Z'), recent_contact_hours: 12, on_cap: 'skip' });
+    const edit = await cli('campaign', 'edit', 'receipts', '--no-transactional', '--on-cap', 'wait');
+    expect(edit.stderr).toBe('');
+    expect(await row()).toEqual({ transactional: false, send_by: new Date('2030-01-02T00:00:00Z'), recent_contact_hours: 12, on_cap: 'wait' });
+    const [cap, hours, late] = await Promise.all([
+      cli('campaign', 'create', '--name', 'y', '--message', 'Hi', '--on-cap', 'later'),
+      cli('campaign', 'create', '--name', 'y', '--message', 'Hi', '--recent-contact-hours', '0'),
+      cli('campaign', 'create', '--name', 'y', '--message', 'Hi', '--at', '2030-01-02T10:00:00Z', '--send-by', '2030-01-02T09:00:00Z'),
+    ]);
+    expect(cap.code).toBe(2);
+    expect(cap.stderr).toMatch(/onCap: must be "wait" or "skip"/);
+    expect(hours.code).toBe(2);
+    expect(hours.stderr).toMatch(/recentContactHours: must be a whole number from 1 to 8784 hours/);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/sendBy: .* is not after the send time/);
+  }, 60_000);
 });

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { campaignEditSchema } from '../../src/campaigns/manage.ts';
 import { campaignRoutes } from '../../src/http/routes/campaigns.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -35,6 +37,19 @@ describe('edit a draft, duplicate, archive (HTTP)', async () => {
     expect(JSON.stringify(refused.json)).toContain('is scheduled: only a draft can be edited');
     const row = (await db.pool.query('SELECT name, message FROM campaigns WHERE id = $1', [c.id])).rows[0];
     expect(row).toEqual({ name: `${c.name}-v2`, message: 'Hello {{first_name|you}}' });
+  });
+
+  it('the legal settings through the API: PUT with transactional/sendBy/recentContactHours/onCap, shown under legal; a bad onCap is a 400 naming it', async () => {
+    const c = await makeCampaign(db);
+    const edited = await call('PUT', `/api/campaigns/${c.id}`, { name: c.name, message: 'Your code', transactional: true, sendBy: '2030-01-01T10:00:00Z', recentContactHours: 6, onCap: 'skip' });
+    expect(edited.status).toBe(200);
+    expect(edited.json.legal).toEqual({ transactional: true, rules: 'federal hours only (transactional)', sendBy: '2030-01-01T10:00:00.000Z', recentContactHours: 6, onCap: 'skip' });
+    const bad = await call('PUT', `/api/campaigns/${c.id}`, { name: c.name, message: 'x', onCap: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toMatch(/onCap/);
+    // The OpenAPI document is generated from the same zod schema (src/http/openapi.ts).
+    const props = (z.toJSONSchema(campaignEditSchema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, unknown> }).properties;
+    for (const k of ['transactional', 'sendBy', 'recentContactHours', 'onCap']) expect(props).toHaveProperty(k);
   });
 
   it('duplicates definition and recipients into a new draft, without the schedule; a taken name is a 409', async () => {

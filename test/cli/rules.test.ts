@@ -51,4 +51,13 @@ describe('bluecast rules', () => {
     expect(bad.stderr).toContain(badFile);
     expect(bad.stderr).toMatch(/jurisdictions\.US-FL\.rules\.0\.windowHours/);
   });
+
+  it('BLUECAST_FREQUENCY_CAPS adds deployment caps; a malformed one names the variable and the part', async () => {
+    const r = await runCli(['rules'], { env: { BLUECAST_FREQUENCY_CAPS: '4/7d, all:10/30d' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/deployment caps: env\.4-per-168h: at most 4 per 168 h; env\.all\.10-per-720h: at most 10 per 720 h/);
+    const bad = await runCli(['rules'], { env: { BLUECAST_FREQUENCY_CAPS: '4/7d,four a week' } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/BLUECAST_FREQUENCY_CAPS: "four a week" is not a cap/);
+  });
 });

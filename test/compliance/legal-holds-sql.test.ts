@@ -73,7 +73,7 @@ describe('legal-holds SQL', () => {
     const overdue = await s.msg('queued');
     const until = new Date(T0.getTime() + 3_600_000);
     expect(await holdMessages(db.pool, { workerId: 'w', now: T0, holds: [{ id: held, at: until, reasons: [{ rule: 'us-fl.hours', jurisdiction: 'US-FL' }] }] })).toBe(1);
-    expect(await closeMessages(db.pool, { workerId: 'w', now: T0, closures: [{ id: skipped, status: 'skipped', why: 'capped', reasons: [{ rule: 'us-fl.cap' }] }] })).toBe(1);
+    expect(await closeMessages(db.pool, { workerId: 'w', now: T0, closures: [{ id: skipped, status: 'skipped', why: 'capped', reasons: [{ rule: 'us-fl.cap' }] }] })).toEqual({ closed: 1, expired: 0 });
     expect(await expireOverdue(db.pool, T0)).toBe(2); // the overdue one and the one just held
     const { rows } = await db.pool.query(`SELECT id::int AS id, status::text AS status, hold_reasons->0->>'rule' AS rule FROM outbound_messages WHERE id = ANY($1) ORDER BY id`, [[held, skipped, overdue]]);
     expect(rows).toEqual([

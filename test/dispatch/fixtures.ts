@@ -5,7 +5,6 @@ import { manualClock, systemClock, type Clock } from '../../src/dispatch/clock.t
 import { renderWithTemplates } from '../../src/dispatch/compose.ts';
 import { createLocalPacer, createSharedPacer } from '../../src/dispatch/pacing.ts';
 import { createPgDispatchStore } from '../../src/dispatch/store.ts';
-import { createTimezoneResolver } from '../../src/dispatch/timezone.ts';
 import { createWorker, type DispatchEvent, type Worker, type WorkerOptions } from '../../src/dispatch/worker.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 
@@ -120,7 +119,6 @@ export function testWorker(
     logger: silentLogger,
     workerId: o.workerId ?? `test-${++seq}`,
     pacer: o.localPacing ? createLocalPacer(clock) : createSharedPacer(pool),
-    zones: createTimezoneResolver(),
     legalHold: o.legalHold,
     render: renderWithTemplates,
     options: { ...FAST_OPTIONS, ...o.options },

@@ -38,7 +38,7 @@ describe('legal send windows at the claim', () => {
     const held = await holds(c.id);
     expect(held.map((h) => h.status)).toEqual(['queued', 'queued']);
     expect(held[0]!.not_before).toEqual(new Date('2026-03-11T12:00:00Z')); // 08:00 EDT
-    expect(held[0]!.hold_reasons).toContainEqual({ rule: expect.stringMatching(/^US-FL/), jurisdiction: 'US-FL', until: '2026-03-11T12:00:00.000Z' });
+    expect(held[0]!.hold_reasons).toContainEqual({ rule: expect.stringMatching(/^US-FL/), jurisdiction: 'US-FL', kind: 'hours', until: '2026-03-11T12:00:00.000Z' });
     clock.set(new Date('2026-03-11T11:59:00Z'));
     expect(await worker.runOnce()).toMatchObject({ claimed: 0, sent: 0 });
     clock.set(new Date('2026-03-11T12:00:01Z'));

@@ -76,7 +76,7 @@ describe('campaign report', () => {
     const report = reportSchema.parse(await buildReport(db.pool, s.campaignName));
     await expectReportMatchesMessages(db, report, s.campaignId);
     // The seed's shape, spelled out, so that a seed that silently produced nothing fails.
-    expect(report.byStatus).toEqual({ queued: 1, sending: 2, sent: 6, delivered: 12, read: 8, failed: 6, unconfirmed: 2, cancelled: 2, skipped: 1 });
+    expect(report.byStatus).toEqual({ queued: 1, sending: 2, sent: 6, delivered: 12, read: 8, failed: 6, unconfirmed: 2, cancelled: 2, skipped: 1, expired: 0 });
     expect(report.totals).toMatchObject({ messages: 40, sent: 30, delivered: 20, read: 8, failed: 6, unconfirmed: 2, fallback: 3, spamFlagged: 3, replies: 7, repliers: 6, optOuts: 2 });
     // Failures at send time (never sent) count against delivery like the one that failed after sending.
     expect(report.failureReasons).toEqual([
@@ -319,10 +319,10 @@ describe('recipient CSV export, exactly', () => {
     );
     const text = await readAll(await recipientsCsvStream(db.pool, c.id));
     expect(text).toBe(
-      'phone,timezone,first_name,note,csv_status,run_id,status,message,channel,line,queued_at,sent_at,delivered_at,read_at,failed_at,cancelled_at,failure_reason,attempts,sms_fallback,spam_flagged,replied,opted_out_by_reply,opted_out,opted_out_at,consent_note\n' +
-        `+14155552671,America/New_York,Ann,"'=cmd|x, y",vip,${runId},delivered,"Hi Ann, ""today""",imessage,+14155550100,2026-12-01T09:00:00.000Z,2026-12-01T09:00:01.500Z,2026-12-01T09:00:03.000Z,,,,,1,false,false,false,false,false,,\n` +
+      'phone,timezone,first_name,note,csv_status,run_id,status,message,channel,line,queued_at,sent_at,delivered_at,read_at,failed_at,cancelled_at,failure_reason,attempts,sms_fallback,spam_flagged,replied,opted_out_by_reply,opted_out,opted_out_at,consent_note,not_before,hold_reason\n' +
+        `+14155552671,America/New_York,Ann,"'=cmd|x, y",vip,${runId},delivered,"Hi Ann, ""today""",imessage,+14155550100,2026-12-01T09:00:00.000Z,2026-12-01T09:00:01.500Z,2026-12-01T09:00:03.000Z,,,,,1,false,false,false,false,false,,,,\n` +
         // An empty cell of the file stays an empty string (""); no message: empty times, no reply.
-        '+14155552672,,Bob,plain,"",,,,,,,,,,,,,,,,false,false,true,2026-12-01T10:00:00.000Z,\n',
+        '+14155552672,,Bob,plain,"",,,,,,,,,,,,,,,,false,false,true,2026-12-01T10:00:00.000Z,,,\n',
     );
   });
 });

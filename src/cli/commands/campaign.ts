@@ -26,6 +26,10 @@ interface CreateFlags {
   newContactsPerDay?: string;
   region?: string;
   csv?: string;
+  transactional?: boolean;
+  sendBy?: string;
+  recentContactHours?: string;
+  onCap?: string;
   import?: boolean;
   json?: boolean;
 }
@@ -55,6 +59,10 @@ function flagsToDefinition(f: CreateFlags): Record<string, unknown> {
   set('newContactsPerDay', f.newContactsPerDay);
   set('region', f.region);
   set('csv', f.csv);
+  set('transactional', f.transactional);
+  set('sendBy', f.sendBy);
+  set('recentContactHours', f.recentContactHours);
+  set('onCap', f.onCap);
   return def;
 }
 
@@ -83,6 +91,10 @@ export function registerCampaignCommands(program: Command): void {
     .option('--new-contacts-per-hour <n>', 'new contacts per line per hour (default 20)')
     .option('--new-contacts-per-day <n>', 'new contacts per line per day (default 100)')
     .option('--region <cc>', 'default country for numbers without a country code (default US)')
+    .option('--transactional', 'not marketing: only the federal 08:00-21:00 hours apply, not the state hours or caps')
+    .option('--send-by <iso>', 'deadline: what has not gone out by then is expired, never sent late')
+    .option('--recent-contact-hours <h>', 'skip (or hold, see --on-cap) people any campaign messaged in the last <h> hours')
+    .option('--on-cap <wait|skip>', 'a message a frequency cap blocks waits for it (default) or is skipped')
     .option('--csv <path>', 'recipients CSV to import right after creating')
     .option('--no-import', 'do not import the CSV named by the definition')
     .option('--json', 'print the created campaign as JSON')
@@ -160,6 +172,11 @@ export function registerCampaignCommands(program: Command): void {
     .option('--concurrency <n>', 'messages in flight')
     .option('--rate-per-line <r>', 'messages per second per line')
     .option('--region <cc>', 'default country for numbers without a country code')
+    .option('--transactional', 'not marketing: only the federal 08:00-21:00 hours apply, not the state hours or caps')
+    .option('--send-by <iso>', 'deadline: what has not gone out by then is expired, never sent late')
+    .option('--recent-contact-hours <h>', 'skip (or hold, see --on-cap) people any campaign messaged in the last <h> hours')
+    .option('--on-cap <wait|skip>', 'a message a frequency cap blocks waits for it (default) or is skipped')
+    .option('--no-transactional', 'marketing again: the state hours and caps apply')
     .action(async (name: string, flags: CreateFlags & { rename?: string }) => {
       const [{ findCampaign, readCampaignFile }, { definitionOf, editDraftCampaign }] = await Promise.all([
         import('../../campaigns/definition.ts'),

@@ -5,12 +5,12 @@ import { NotFoundError } from '../../lib/errors.ts';
 // The rules and their holiday calendars load only when this command runs:
 // registering it costs the other commands nothing.
 const compliance = async () => {
-  const [{ holidaysOf }, { WEEKDAYS }, { loadRulesTable }] = await Promise.all([
+  const [{ holidaysOf }, { WEEKDAYS }, { rulesTableInForce }] = await Promise.all([
     import('../../compliance/holidays.ts'),
     import('../../compliance/schema.ts'),
-    import('../../compliance/table.ts'),
+    import('../../compliance/in-force.ts'),
   ]);
-  return { holidaysOf, WEEKDAYS, loadRulesTable };
+  return { holidaysOf, WEEKDAYS, rulesTableInForce };
 };
 type Compliance = Awaited<ReturnType<typeof compliance>>;
 
@@ -80,7 +80,7 @@ export function registerRulesCommand(program: Command): void {
       const { loadConfig } = await import('../../config.ts');
       const config = loadConfig();
       const c = await compliance();
-      const table = c.loadRulesTable(config.BLUECAST_RULES_FILE);
+      const table = c.rulesTableInForce(config);
       const now = new Date();
       let codes = Object.keys(table.jurisdictions);
       if (opts.jurisdiction) {

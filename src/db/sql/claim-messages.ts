@@ -63,6 +63,12 @@ export interface ClaimedMessage {
 //  - a contact's sticky line becomes the requested line here (a line recorded
 //    by an earlier attempt stays), so that only new contacts need the line
 //    assignment transaction before the send;
+//  - an opted-out row drops the reasons of an earlier legal hold (it is
+//    skipped for consent, and the reports count skipped rows with reasons as
+//    the rules');
+//  - legal_cleared_at is cleared: the legal gate sets it anew once this
+//    attempt passes the caps (dispatch/legal-hold.ts), and until then the row
+//    must not count against its person's other messages;
 //  - updated_at is the claim time, which the crash reconciler compares with the
 //    provider's history.
 // The campaign settings ride along in RETURNING so the sender needs no second query.
@@ -79,7 +85,8 @@ const CLAIM_UPDATE = `
             attempts = m.attempts + CASE WHEN p.opted_out THEN 0 ELSE 1 END,
             last_error = CASE WHEN p.opted_out THEN 'recipient opted out' ELSE m.last_error END,
             requested_line = CASE WHEN p.opted_out THEN m.requested_line ELSE COALESCE(m.requested_line, p.sticky_line) END,
-            handed_off_at = NULL, defer_reason = NULL,
+            handed_off_at = NULL, defer_reason = NULL, legal_cleared_at = NULL,
+            hold_reasons = CASE WHEN p.opted_out THEN NULL ELSE m.hold_reasons END,
             updated_at = $4
        FROM picked p LEFT JOIN campaigns c ON c.id = p.campaign_id
       WHERE m.id = p.id

@@ -88,6 +88,8 @@ export async function applyConsentChanges(
            ), stopped AS (
              UPDATE outbound_messages m
                 SET status = 'skipped', last_error = 'contact opted out', error_retryable = false,
+                    -- skipped for consent, not by the legal rules: a legal hold's reasons go (reports count those as the rules')
+                    hold_reasons = NULL, not_before = NULL,
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
               WHERE $8 AND m.contact_id IN (SELECT id FROM changed) AND m.kind = 'campaign'
                 AND (m.status = $9::message_status OR (m.status = $10::message_status AND m.handed_off_at IS NULL))

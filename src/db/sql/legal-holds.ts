@@ -100,17 +100,21 @@ export interface Closure {
   reasons: unknown[];
 }
 
-/** Claimed messages the rules rule out for good: skipped or expired, with why. Never sent. */
-export async function closeMessages(db: Queryable, p: { workerId: string; now: Date; closures: Closure[] }): Promise<number> {
-  if (p.closures.length === 0) return 0;
-  const { rowCount } = await db.query(
+/**
+ * Claimed messages the rules rule out for good: skipped or expired, with why.
+ * Never sent. Returns how many were expired among those closed (the rest skipped).
+ */
+export async function closeMessages(db: Queryable, p: { workerId: string; now: Date; closures: Closure[] }): Promise<{ closed: number; expired: number }> {
+  if (p.closures.length === 0) return { closed: 0, expired: 0 };
+  const { rows } = await db.query<{ status: string }>(
     `UPDATE outbound_messages m
         SET status = CASE WHEN d.status = 'expired' THEN 'expired'::message_status ELSE 'skipped'::message_status END,
             expired_at = CASE WHEN d.status = 'expired' THEN $2::timestamptz END,
             last_error = d.why, hold_reasons = d.reasons, not_before = NULL,
             attempts = greatest(m.attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS d(id, status, why, reasons)
-      WHERE m.id = d.id AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1`,
+      WHERE m.id = d.id AND m.status = ANY($7::message_status[]) AND m.lease_owner = $1
+     RETURNING m.status::text AS status`,
     [
       p.workerId,
       p.now,
@@ -121,7 +125,7 @@ export async function closeMessages(db: Queryable, p: { workerId: string; now: D
       CLOSED,
     ],
   );
-  return rowCount ?? 0;
+  return { closed: rows.length, expired: rows.filter((r) => r.status === 'expired').length };
 }
 
 /**

@@ -13,6 +13,10 @@ export interface ReportCampaignRow {
   started_at: Date | null;
   /** When its last run finished, null while a run is open or none ran. */
   completed_at: Date | null;
+  transactional: boolean;
+  send_by: Date | null;
+  recent_contact_hours: number | null;
+  on_cap: string;
 }
 
 /**
@@ -25,6 +29,7 @@ export async function reportCampaign(db: Queryable, nameOrId: string | number): 
   if (!key) return undefined;
   const res = await db.query<ReportCampaignRow>(
     `SELECT c.id, c.name, c.status::text AS status, c.timezone, c.cron_expression, c.schedule_at, c.created_at,
+            c.transactional, c.send_by, c.recent_contact_hours, c.on_cap,
             r.started_at, CASE WHEN r.open = 0 THEN r.completed_at END AS completed_at
        FROM campaigns c
        LEFT JOIN LATERAL (

@@ -2,7 +2,7 @@ import type { Queryable } from './queryable.ts';
 
 export interface ReportCountRow {
   run_id: number | null;
-  status: 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'cancelled' | 'skipped';
+  status: 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'unconfirmed' | 'cancelled' | 'skipped' | 'expired';
   channel: 'imessage' | 'sms' | 'mms' | null;
   line: string | null;
   failure_reason: string | null;

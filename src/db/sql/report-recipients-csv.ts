@@ -4,7 +4,7 @@ import { csvSafeSql } from '../../lib/csv.ts';
 export const RECIPIENT_CSV_FIXED_COLUMNS = [
   'phone', 'timezone', 'run_id', 'status', 'message', 'channel', 'line', 'queued_at', 'sent_at', 'delivered_at', 'read_at',
   'failed_at', 'cancelled_at', 'failure_reason', 'attempts', 'sms_fallback', 'spam_flagged', 'replied',
-  'opted_out_by_reply', 'opted_out', 'opted_out_at', 'consent_note',
+  'opted_out_by_reply', 'opted_out', 'opted_out_at', 'consent_note', 'not_before', 'hold_reason',
 ] as const;
 
 /**
@@ -33,7 +33,9 @@ function identifier(s: string): string {
  * time, channel, line, failure reason, whether that message got a reply and
  * whether the contact is opted out; consent_note says when a message went out
  * anyway because it was already on the wire when the person's opt-out arrived
- * (the only send an opt-out cannot stop). Booleans read true/false (COPY's own
+ * (the only send an opt-out cannot stop); hold_reason says why a message
+ * waits (queued until not_before), was skipped (a frequency cap) or expired
+ * (send-by deadline): "waiting: US-FL.hours (US-FL) until …; …". Booleans read true/false (COPY's own
  * t/f means nothing to a spreadsheet user); empty when there is no message.
  *
  * COPY … TO STDOUT streams the rows from the server as it produces them, so
@@ -77,7 +79,13 @@ export function reportRecipientsCsvSql(campaignId: number, runId: number | null,
            ${bool('coalesce(c.opted_out, false)')} AS opted_out,
            ${iso('c.opted_out_at')} AS opted_out_at,
            CASE WHEN m.on_wire_at_opt_out THEN 'on the wire when the opt-out arrived'
-                WHEN m.status = 'skipped' THEN 'not sent: opted out' END AS consent_note
+                WHEN m.status = 'skipped' AND m.hold_reasons IS NULL THEN 'not sent: opted out' END AS consent_note,
+           CASE WHEN m.status = 'queued' THEN ${iso('m.not_before')} END AS not_before,
+           CASE WHEN m.hold_reasons IS NOT NULL AND m.status IN ('queued', 'skipped', 'expired') THEN
+             (CASE m.status WHEN 'queued' THEN 'waiting: ' WHEN 'skipped' THEN 'skipped: ' ELSE 'expired: ' END) ||
+             (SELECT string_agg((x->>'rule') || ' (' || (x->>'jurisdiction') || ')' ||
+                                CASE WHEN m.status = 'queued' AND x->>'until' IS NOT NULL THEN ' until ' || (x->>'until') ELSE '' END, '; ')
+                FROM jsonb_array_elements(m.hold_reasons) AS x) END AS hold_reason
       FROM campaign_recipients r
       LEFT JOIN contacts c ON c.phone = r.phone
       LEFT JOIN outbound_messages m ON m.recipient_id = r.id AND m.kind = 'campaign' AND m.campaign_id = ${campaignId}${runFilter}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { createDeliveryReconciler } from '../../src/webhooks/reconciler.ts';
+import { createDeliveryReconciler } from '../../src/webhooks/delivery-reconciler.ts';
 import { messageStatuses, phone, providerClient, seedCampaign, testWorker } from '../dispatch/fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { call } from '../simulator/helpers.ts';
