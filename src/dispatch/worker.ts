@@ -262,9 +262,13 @@ export function createWorker(deps: WorkerDeps): Worker {
           await cronTask?.destroy();
         })());
         wake();
-        await collect('the loop', loop);
-        await collect('a scheduler tick', ticking);
-        await collect('housekeeping', housekeeping);
+        // Within the deadline too: a loop stuck on a lost database must not hold the shutdown.
+        const inTime = async (what: string, p: Promise<unknown> | null) => {
+          if ((await Promise.race([collect(what, p), overall.late])) === 'late') logger.warn(`stop deadline passed waiting for ${what}`);
+        };
+        await inTime('the loop', loop);
+        await inTime('a scheduler tick', ticking);
+        await inTime('housekeeping', housekeeping);
         const { drained, abandoned } = await drain(overall);
         // What we just finished may have been the last of a run.
         await collect('closing finished runs', Promise.race([completeRuns(), overall.late]));
