@@ -1,5 +1,15 @@
 import type { Queryable } from './queryable.ts';
 
+/**
+ * The order of a thread's events, newest first. A reply's provider time has
+ * whole seconds, ours milliseconds: ordered by time alone, an answer that
+ * came 300 ms after our message but is stamped with the second before sorts
+ * above it. So: the provider's second, then when we knew of the event (our
+ * send, the reply's arrival, the consent change: one clock, the database's),
+ * then which table and its id, so that equal keys never swap between polls.
+ */
+const ORDER_DESC = `date_trunc('second', at) DESC, known_at DESC, tab DESC, id DESC`;
+
 export type ThreadState = 'open' | 'needs_attention' | 'done';
 
 export interface ThreadRow {
@@ -31,23 +41,26 @@ export interface ThreadFilter {
  * (from_phone, to_line), each served by its (phone, line/sent_at) index. The
  * triage row is optional (LEFT JOIN): without one every reply is unread.
  * Only threads with a reply are listed (a campaign nobody answered is no
- * conversation). Search matches the number or any reply's text.
+ * conversation). Read and triage marks are compared with when a reply
+ * arrived (known_at), not its provider second: a reply stamped with the
+ * second the operator opened the thread in, but arriving after, is unread. Search matches the number or any reply's text.
  */
 export async function listThreads(db: Queryable, f: ThreadFilter): Promise<ThreadRow[]> {
   const { rows } = await db.query<ThreadRow>({
     name: 'inbox.list_threads',
     text: `WITH ev AS (
-         SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, body, 'out' AS dir, false AS attention
+         SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, COALESCE(sent_at, queued_at) AS known_at,
+                body, 'out' AS dir, false AS attention, 0 AS tab, id
            FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled')
          UNION ALL
-         SELECT from_phone, to_line, sent_at, body, 'in', needs_attention FROM inbound_messages),
+         SELECT from_phone, to_line, sent_at, created_at, body, 'in', needs_attention, 1, id FROM inbound_messages),
        t AS (
          SELECT ev.phone, ev.line,
-                (array_agg(ev.at ORDER BY ev.at DESC))[1] AS last_at,
-                (array_agg(ev.body ORDER BY ev.at DESC))[1] AS last_body,
-                (array_agg(ev.dir ORDER BY ev.at DESC))[1] AS last_direction,
-                count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.at > s.last_read_at))::int AS unread,
-                bool_or(ev.attention AND (s.updated_at IS NULL OR ev.at > s.updated_at)) AS attention,
+                (array_agg(ev.at ORDER BY ${ORDER_DESC}))[1] AS last_at,
+                (array_agg(ev.body ORDER BY ${ORDER_DESC}))[1] AS last_body,
+                (array_agg(ev.dir ORDER BY ${ORDER_DESC}))[1] AS last_direction,
+                count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.known_at > s.last_read_at))::int AS unread,
+                bool_or(ev.attention AND (s.updated_at IS NULL OR ev.known_at > s.updated_at)) AS attention,
                 bool_or(ev.dir = 'in' AND ($3::text IS NOT NULL AND ev.body ILIKE '%' || $3 || '%')) AS body_match,
                 bool_or(ev.dir = 'in') AS has_reply,
                 COALESCE(min(s.state), 'open') AS state
@@ -81,25 +94,25 @@ export interface ThreadEvent {
 }
 
 /**
- * Everything in one thread, in order: campaign, care and operator messages
+ * Everything in one thread, oldest first (see ORDER_DESC): campaign, care and operator messages
  * (with their delivery and read marks), replies (flagged opt-out / possible
  * opt-out), and the person's consent events.
  */
 export async function threadEvents(db: Queryable, phone: string, line: string, limit: number): Promise<ThreadEvent[]> {
   const { rows } = await db.query<ThreadEvent>({
     name: 'inbox.thread_events',
-    text: `SELECT * FROM (
-         SELECT kind::text AS kind, id::int AS id, COALESCE(sent_at, queued_at) AS at, 'out' AS direction, body, status::text AS status,
-                delivered_at, read_at, last_error AS note
+    text: `SELECT kind, id, at, direction, body, status, delivered_at, read_at, note FROM (
+         SELECT kind::text AS kind, id::int AS id, COALESCE(sent_at, queued_at) AS at, COALESCE(sent_at, queued_at) AS known_at, 0 AS tab,
+                'out' AS direction, body, status::text AS status, delivered_at, read_at, last_error AS note
            FROM outbound_messages WHERE to_phone = $1 AND COALESCE(from_line, requested_line) = $2
          UNION ALL
          SELECT CASE WHEN is_opt_out THEN 'reply_opt_out' WHEN needs_attention THEN 'reply_possible_opt_out' WHEN is_opt_in THEN 'reply_opt_in' ELSE 'reply' END,
-                id::int, sent_at, 'in', body, NULL, NULL, NULL, NULL
+                id::int, sent_at, created_at, 1, 'in', body, NULL, NULL, NULL, NULL
            FROM inbound_messages WHERE from_phone = $1 AND to_line = $2
          UNION ALL
-         SELECT 'consent_' || e.kind::text, e.id::int, e.at, 'none', e.keyword, e.source, NULL, NULL, e.note
+         SELECT 'consent_' || e.kind::text, e.id::int, e.at, e.at, 2, 'none', e.keyword, e.source, NULL, NULL, e.note
            FROM consent_events e JOIN contacts k ON k.id = e.contact_id WHERE k.phone = $1) x
-      ORDER BY at DESC, id DESC
+      ORDER BY ${ORDER_DESC}
       LIMIT $3`,
     values: [phone, line, limit],
   });

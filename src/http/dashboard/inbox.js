@@ -364,8 +364,8 @@ export function inboxView(hash) {
       try {
         const { data } = await call('GET', `inbox/thread?${threadQuery(t)}`);
         optedOut = data.optedOut;
-        const ordered = [...data.events].sort((a, b) => new Date(a.at) - new Date(b.at) || a.id - b.id);
-        renderEvents(ordered);
+        // In the server's order (provider second, then arrival): ids of different tables do not compare.
+        renderEvents(data.events);
         const row = threads.find((x) => x.phone === t.phone && x.line === t.line);
         if (row) stateSel.value = row.state;
         refuse.hidden = !optedOut;
