@@ -10,7 +10,7 @@ describe('bluecast inbox / thread', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const campaignId = await seedCampaign(db.pool, { name: 'spring-sale' });
-    const a = await seedRecipient(db.pool, campaignId, '+16505550401');
+    const a = await seedRecipient(db.pool, campaignId, '+16505550401', { first_name: 'Grace' });
     const b = await seedRecipient(db.pool, campaignId, '+16505550402');
     await seedMessage(db.pool, { campaignId, ...a, to: '+16505550401' });
     await seedMessage(db.pool, { campaignId, ...b, to: '+16505550402' });
@@ -48,5 +48,29 @@ describe('bluecast inbox / thread', () => {
     expect(r.stderr).toMatch(/opted out: nothing can be sent/);
     const { rows } = await db.pool.query(`SELECT 1 FROM outbound_messages WHERE to_phone = '+16505550402' AND kind = 'operator_reply'`);
     expect(rows).toEqual([]);
+  });
+
+  it('saves quick replies and answers with one, its {{first_name}} from the person\'s CSV row', async () => {
+    expect((await runCli(['quick-replies'], env())).stdout).toMatch(/no quick replies yet/);
+    const bad = await runCli(['quick-replies', '--save', 'hours', '--body', 'Hi {{first_name'], env());
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/body/);
+    expect((await runCli(['quick-replies', '--save', 'hours', '--body', 'Hi {{first_name|there}}, we open at 9.'], env())).stdout).toMatch(/saved quick reply "hours"/);
+    expect((await runCli(['quick-replies', '--save', 'Promo', '--body', 'Code {{promo_code}} is yours'], env())).code).toBe(0);
+    expect((await runCli(['quick-replies'], env())).stdout.trim().split('\n').map((l) => l.split(/\s{2,}/)[0])).toEqual(['hours', 'Promo']);
+
+    const sent = await runCli(['thread', '+16505550401', '--quick', 'HOURS'], env());
+    expect(sent.stderr).toBe('');
+    expect(sent.stdout).toMatch(/answer queued as message \d+.*: Hi Grace, we open at 9\./);
+    // A column the person's row lacks, without a default: refused, saying which.
+    const missing = await runCli(['thread', '+16505550401', '--quick', 'promo'], env());
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no "promo_code" column/);
+    expect((await runCli(['thread', '+16505550401', '--quick', 'nope'], env())).stderr).toMatch(/no quick reply named "nope"/);
+    const { rows } = await db.pool.query(`SELECT body FROM outbound_messages WHERE to_phone = '+16505550401' AND kind = 'operator_reply' ORDER BY id`);
+    expect(rows.map((r) => r.body)).toEqual(['Yes, until 6 pm!', 'Hi Grace, we open at 9.']);
+
+    expect((await runCli(['quick-replies', '--remove', 'promo'], env())).stdout).toMatch(/removed/);
+    expect((await runCli(['quick-replies', '--remove', 'promo'], env())).code).not.toBe(0);
   });
 });

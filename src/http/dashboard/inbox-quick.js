@@ -1,0 +1,56 @@
+// bluecast dashboard: the inbox's saved answers (quick replies), managed
+// under the reply box. Their {{columns}} are filled in per person by the
+// server (GET inbox/thread/quick-replies); here they are only listed and edited.
+import { api, errorText, h } from './dom.js';
+
+/** "Saved answers": the list with remove buttons and a form to save one; `changed` runs after each change. */
+export function quickRepliesPanel(changed) {
+  const list = h('ul', { class: 'quick-list' });
+  const status = h('p', { class: 'muted' });
+  const name = h('input', { type: 'text', maxlength: 60, placeholder: 'Name, e.g. Opening hours', 'aria-label': 'Quick reply name' });
+  const body = h('textarea', { rows: 2, maxlength: 2000, placeholder: 'Hi {{first_name|there}}, we are open 9–5.', 'aria-label': 'Quick reply text' });
+  const form = h('form', { class: 'quick-form' }, name, body, h('button', { type: 'submit', class: 'secondary', text: 'Save answer' }));
+  async function load() {
+    try {
+      const all = (await api('GET', 'inbox/quick-replies')).quickReplies;
+      status.textContent = all.length ? '' : 'None yet. {{first_name}} and the other columns of the person’s CSV row are filled in.';
+      list.replaceChildren(
+        ...all.map((q) =>
+          h(
+            'li',
+            {},
+            h('strong', { text: q.name }),
+            h('span', { class: 'muted', text: ` ${q.body}` }),
+            h('button', {
+              type: 'button',
+              class: 'link',
+              text: 'Remove',
+              'aria-label': `Remove quick reply ${q.name}`,
+              onclick: async () => {
+                await api('DELETE', `inbox/quick-replies?name=${encodeURIComponent(q.name)}`).catch((e) => (status.textContent = errorText(e)));
+                load();
+                changed();
+              },
+            }),
+          ),
+        ),
+      );
+    } catch (e) {
+      status.textContent = errorText(e);
+    }
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('PUT', 'inbox/quick-replies', { name: name.value, body: body.value });
+      status.textContent = `Saved “${name.value.trim()}”.`;
+      name.value = body.value = '';
+      load();
+      changed();
+    } catch (e) {
+      status.textContent = errorText(e);
+    }
+  });
+  load();
+  return h('details', { class: 'quick-panel' }, h('summary', { text: 'Saved answers (quick replies)' }), list, status, form);
+}
