@@ -3,7 +3,8 @@ import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { incoming, LINE, seedCampaign, seedMessage, seedRecipient, startReceiver } from '../webhooks/helpers.ts';
 
-describe('bluecast inbox / thread', () => {
+// Each case runs the CLI several times, a few seconds each on a loaded machine.
+describe('bluecast inbox / thread', { timeout: 90_000 }, () => {
   let db: TestDatabase;
   const env = () => ({ env: { DATABASE_URL: db.url } });
 
@@ -30,6 +31,17 @@ describe('bluecast inbox / thread', () => {
     expect(lines[1]).toMatch(/\+16505550401.*1 unread .*← Is the sale on Sunday too\?/);
   });
 
+  it('filters by campaign, line and search', async () => {
+    const lines = async (...args: string[]) => (await runCli(['inbox', ...args], env())).stdout.trim().split('\n');
+    expect(await lines('--campaign', 'spring-sale')).toHaveLength(2);
+    expect(await lines('--campaign', 'spring-sale', '--search', 'sunday')).toEqual([expect.stringMatching(/\+16505550401/)]);
+    expect(await lines('--search', '650 555 0402')).toEqual([expect.stringMatching(/\+16505550402/)]);
+    expect(await lines('--line', '+14155550199')).toEqual(['no conversation matches']);
+    const missing = await runCli(['inbox', '--campaign', 'nope'], env());
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no campaign nope/);
+  });
+
   it('shows a thread in order and answers it through the send path', async () => {
     const shown = await runCli(['thread', '+16505550401'], env());
     expect(shown.code).toBe(0);
@@ -50,7 +62,7 @@ describe('bluecast inbox / thread', () => {
     expect(rows).toEqual([]);
   });
 
-  it('saves quick replies and answers with one, its {{first_name}} from the person\'s CSV row', async () => {
+  it('saves and lists quick replies, refusing a template that does not compile', async () => {
     expect((await runCli(['quick-replies'], env())).stdout).toMatch(/no quick replies yet/);
     const bad = await runCli(['quick-replies', '--save', 'hours', '--body', 'Hi {{first_name'], env());
     expect(bad.code).not.toBe(0);
@@ -58,6 +70,9 @@ describe('bluecast inbox / thread', () => {
     expect((await runCli(['quick-replies', '--save', 'hours', '--body', 'Hi {{first_name|there}}, we open at 9.'], env())).stdout).toMatch(/saved quick reply "hours"/);
     expect((await runCli(['quick-replies', '--save', 'Promo', '--body', 'Code {{promo_code}} is yours'], env())).code).toBe(0);
     expect((await runCli(['quick-replies'], env())).stdout.trim().split('\n').map((l) => l.split(/\s{2,}/)[0])).toEqual(['hours', 'Promo']);
+  });
+
+  it('answers with a quick reply, or says which column the person lacks', async () => {
 
     const sent = await runCli(['thread', '+16505550401', '--quick', 'HOURS'], env());
     expect(sent.stderr).toBe('');
@@ -70,6 +85,9 @@ describe('bluecast inbox / thread', () => {
     const { rows } = await db.pool.query(`SELECT body FROM outbound_messages WHERE to_phone = '+16505550401' AND kind = 'operator_reply' ORDER BY id`);
     expect(rows.map((r) => r.body)).toEqual(['Yes, until 6 pm!', 'Hi Grace, we open at 9.']);
 
+  });
+
+  it('removes a quick reply', async () => {
     expect((await runCli(['quick-replies', '--remove', 'promo'], env())).stdout).toMatch(/removed/);
     expect((await runCli(['quick-replies', '--remove', 'promo'], env())).code).not.toBe(0);
   });

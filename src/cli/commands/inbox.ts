@@ -27,13 +27,23 @@ export function registerInboxCommands(program: Command): void {
     .command('inbox')
     .description('list conversations (one per person and line): unread replies, needs attention, opted out')
     .option('--unread', 'only threads with unread replies')
+    .option('--campaign <name-or-id>', 'only threads with a message or reply of this campaign')
+    .option('--line <line>', 'only threads on this line of ours')
+    .option('--search <text>', 'a number (its digits) or words of a reply')
     .option('--json', 'print JSON')
-    .action(async (opts: { unread?: boolean; json?: boolean }) => {
-      const { listThreads } = await import('../../db/sql/inbox.ts');
+    .action(async (opts: { unread?: boolean; campaign?: string; line?: string; search?: string; json?: boolean }) => {
+      const line = opts.line === undefined ? undefined : await e164(opts.line, '--line');
+      const [{ listThreads }, { reportCampaign }] = await Promise.all([import('../../db/sql/inbox.ts'), import('../../db/sql/report-campaign.ts')]);
       await withApp(async (app) => {
-        const threads = await listThreads(app.db.pool, { unread: opts.unread, limit: 500 });
+        let campaignId: number | undefined;
+        if (opts.campaign !== undefined) {
+          const c = await reportCampaign(app.db.pool, opts.campaign);
+          if (!c) throw new NotFoundError(`no campaign ${opts.campaign}`);
+          campaignId = c.id;
+        }
+        const threads = await listThreads(app.db.pool, { unread: opts.unread, campaignId, line, search: opts.search?.trim() || undefined, limit: 500 });
         if (opts.json) return void console.log(JSON.stringify({ threads }, null, 2));
-        if (threads.length === 0) return void console.log(opts.unread ? 'no unread conversations' : 'no conversations yet');
+        if (threads.length === 0) return void console.log(opts.campaign || opts.line || opts.search ? 'no conversation matches' : opts.unread ? 'no unread conversations' : 'no conversations yet');
         for (const t of threads) {
           const flags = [t.unread ? `${t.unread} unread` : '', t.needs_attention ? 'CHECK' : '', t.opted_out ? 'opted out' : '', t.state === 'done' ? 'done' : ''].filter(Boolean).join(', ');
           console.log([when(t.last_at), clean(t.phone).padEnd(16), clean(t.line).padEnd(16), flags.padEnd(24), `${t.last_direction === 'in' ? '←' : '→'} ${clean(t.last_body, 60)}`].join('  '));

@@ -23,12 +23,19 @@ export interface ThreadRow {
   needs_attention: boolean;
   state: ThreadState;
   opted_out: boolean;
+  /** The campaigns the thread's messages and replies belong to, by name. */
+  campaigns: { id: number; name: string }[];
 }
 
 export interface ThreadFilter {
   unread?: boolean;
   state?: ThreadState;
+  /** A number (any formatting: its digits are matched) or words of a reply. */
   search?: string;
+  /** Threads with a message or reply of this campaign. */
+  campaignId?: number;
+  /** Threads on this line of ours. */
+  line?: string;
   limit: number;
 }
 
@@ -43,17 +50,21 @@ export interface ThreadFilter {
  * Only threads with a reply are listed (a campaign nobody answered is no
  * conversation). Read and triage marks are compared with when a reply
  * arrived (known_at), not its provider second: a reply stamped with the
- * second the operator opened the thread in, but arriving after, is unread. Search matches the number or any reply's text.
+ * second the operator opened the thread in, but arriving after, is unread.
+ * Search matches the number (its digits, however written: "(650) 555-0177")
+ * or any reply's text, literally (no LIKE wildcards). The line filter is
+ * applied in `ev`, so only that line's rows are aggregated.
  */
 export async function listThreads(db: Queryable, f: ThreadFilter): Promise<ThreadRow[]> {
   const { rows } = await db.query<ThreadRow>({
     name: 'inbox.list_threads',
     text: `WITH ev AS (
          SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, COALESCE(sent_at, queued_at) AS known_at,
-                body, 'out' AS dir, false AS attention, 0 AS tab, id
-           FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled')
+                body, 'out' AS dir, false AS attention, 0 AS tab, id, campaign_id
+           FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled') AND ($6::text IS NULL OR from_line = $6)
          UNION ALL
-         SELECT from_phone, to_line, sent_at, created_at, body, 'in', needs_attention, 1, id FROM inbound_messages),
+         SELECT from_phone, to_line, sent_at, created_at, body, 'in', needs_attention, 1, id, campaign_id
+           FROM inbound_messages WHERE ($6::text IS NULL OR to_line = $6)),
        t AS (
          SELECT ev.phone, ev.line,
                 (array_agg(ev.at ORDER BY ${ORDER_DESC}))[1] AS last_at,
@@ -61,22 +72,27 @@ export async function listThreads(db: Queryable, f: ThreadFilter): Promise<Threa
                 (array_agg(ev.dir ORDER BY ${ORDER_DESC}))[1] AS last_direction,
                 count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.known_at > s.last_read_at))::int AS unread,
                 bool_or(ev.attention AND (s.updated_at IS NULL OR ev.known_at > s.updated_at)) AS attention,
-                bool_or(ev.dir = 'in' AND ($3::text IS NOT NULL AND ev.body ILIKE '%' || $3 || '%')) AS body_match,
+                bool_or(ev.dir = 'in' AND $3::text IS NOT NULL AND strpos(lower(ev.body), lower($3)) > 0) AS body_match,
                 bool_or(ev.dir = 'in') AS has_reply,
+                array_agg(DISTINCT ev.campaign_id) FILTER (WHERE ev.campaign_id IS NOT NULL) AS campaign_ids,
                 COALESCE(min(s.state), 'open') AS state
            FROM ev LEFT JOIN inbox_threads s ON s.phone = ev.phone AND s.line = ev.line
           GROUP BY ev.phone, ev.line)
      SELECT t.phone, t.line, t.last_at, t.last_body, t.last_direction, t.unread,
             (t.attention OR t.state = 'needs_attention') AS needs_attention, t.state,
-            COALESCE(k.opted_out, false) AS opted_out
+            COALESCE(k.opted_out, false) AS opted_out,
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name) ORDER BY c.name), '[]'::jsonb)
+               FROM campaigns c WHERE c.id = ANY(t.campaign_ids)) AS campaigns
        FROM t LEFT JOIN contacts k ON k.phone = t.phone
       WHERE t.has_reply
         AND ($1::boolean IS NOT TRUE OR t.unread > 0)
         AND ($2::text IS NULL OR t.state = $2 OR ($2 = 'needs_attention' AND t.attention))
-        AND ($3::text IS NULL OR t.phone LIKE '%' || $3 || '%' OR t.body_match)
-      ORDER BY t.last_at DESC
+        AND ($3::text IS NULL OR t.body_match OR strpos(t.phone, $3) > 0
+             OR ($3 ~ '^[0-9 ()+.-]+$' AND length(regexp_replace($3, '[^0-9]', '', 'g')) >= 3 AND strpos(t.phone, regexp_replace($3, '[^0-9]', '', 'g')) > 0))
+        AND ($5::int IS NULL OR $5 = ANY(t.campaign_ids))
+      ORDER BY t.last_at DESC, t.phone, t.line
       LIMIT $4`,
-    values: [f.unread ?? false, f.state ?? null, f.search ?? null, f.limit],
+    values: [f.unread ?? false, f.state ?? null, f.search ?? null, f.limit, f.campaignId ?? null, f.line ?? null],
   });
   return rows;
 }

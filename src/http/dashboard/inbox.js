@@ -3,7 +3,9 @@
 // cookie, and data only ever reaches the page as textContent or attributes.
 
 import { POLL_MS, api, errorText, h, poll } from './dom.js';
-import { quickRepliesPanel } from './inbox-quick.js';
+import { quickRepliesPanel } from './inbox-widgets.js';
+
+export { startUnreadBadge } from './inbox-widgets.js';
 
 const TYPING_IDLE_MS = 5000;
 // Words, not emoji: a browser without an emoji font shows empty boxes.
@@ -13,29 +15,6 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle
 const stateLabel = { open: 'Open', needs_attention: 'Needs attention', done: 'Done' };
 const threadHash = (t) => `#/inbox/${encodeURIComponent(t.phone)}/${encodeURIComponent(t.line)}`;
 const threadQuery = (t) => `phone=${encodeURIComponent(t.phone)}&line=${encodeURIComponent(t.line)}`;
-
-// ---------------------------------------------------------------- header badge
-
-/** Keeps the header's "Inbox (N unread)" link current; polls with the ETag, so an unchanged inbox costs a 304. */
-export function startUnreadBadge(link) {
-  let etag;
-  let timer;
-  const tick = async () => {
-    try {
-      const r = await poll('inbox/threads?limit=500', etag);
-      if (!r.notModified) {
-        etag = r.etag;
-        const n = r.data.unreadThreads;
-        link.textContent = n > 0 ? `Inbox (${n} unread)` : 'Inbox';
-      }
-    } catch {
-      // The badge is a hint; the inbox page shows errors.
-    }
-    timer = setTimeout(tick, POLL_MS * 2);
-  };
-  tick();
-  return () => clearTimeout(timer);
-}
 
 // ---------------------------------------------------------------- the view
 
@@ -55,14 +34,19 @@ export function inboxView(hash) {
   };
 
   // ---- thread list
-  const filters = { tab: sessionStorage.getItem('inbox.tab') ?? 'unread', line: '', q: '' };
+  const filters = { tab: sessionStorage.getItem('inbox.tab') ?? 'unread', line: '', campaign: '', q: '' };
   const tabs = h('div', { class: 'inbox-tabs', role: 'tablist' });
-  const lineSelect = h('select', { 'aria-label': 'Line', onchange: () => ((filters.line = lineSelect.value), renderList()) });
+  // Filtered by the server; the choices are every line and campaign seen, so picking one never hides the others.
+  const refilter = () => ((listEtag = undefined), pollList());
+  const lineSelect = h('select', { 'aria-label': 'Line', onchange: () => ((filters.line = lineSelect.value), refilter()) });
+  const campaignSelect = h('select', { 'aria-label': 'Campaign', onchange: () => ((filters.campaign = campaignSelect.value), refilter()) });
+  const knownLines = new Set();
+  const knownCampaigns = new Map();
   const search = h('input', { type: 'search', placeholder: 'Search number or text', 'aria-label': 'Search threads' });
   let searchTimer;
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
-    searchTimer = later(() => ((filters.q = search.value.trim()), (listEtag = undefined), pollList()), 300);
+    searchTimer = later(() => ((filters.q = search.value.trim()), refilter()), 300);
   });
   const listEl = h('ul', { class: 'inbox-list', 'aria-label': 'Threads' });
   const listStatus = h('p', { class: 'muted inbox-list-status' });
@@ -98,12 +82,20 @@ export function inboxView(hash) {
   }
   function renderList() {
     renderTabs();
-    const lines = [...new Set(threads.map((t) => t.line))].sort();
-    lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...lines.map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
+    for (const t of threads) {
+      knownLines.add(t.line);
+      for (const c of t.campaigns ?? []) knownCampaigns.set(String(c.id), c.name);
+    }
+    lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...[...knownLines].sort().map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
+    campaignSelect.replaceChildren(
+      h('option', { value: '', text: 'All campaigns' }),
+      ...[...knownCampaigns].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id, text: name, selected: id === filters.campaign })),
+    );
     const test = TAB_DEFS.find(([k]) => k === filters.tab)[2];
-    const shown = threads.filter((t) => test(t) && (!filters.line || t.line === filters.line));
+    const shown = threads.filter(test);
     const tabName = TAB_DEFS.find(([k]) => k === filters.tab)[1].toLowerCase();
-    listStatus.textContent = shown.length ? '' : filters.q ? 'No thread matches the search.' : `No ${tabName} threads.`;
+    const filtered = filters.q || filters.line || filters.campaign;
+    listStatus.textContent = shown.length ? '' : filtered ? `No ${tabName} thread matches the filters.` : `No ${tabName} threads.`;
     listEl.replaceChildren(
       ...shown.map((t) => {
         const isSel = selected && t.phone === selected.phone && t.line === selected.line;
@@ -130,7 +122,10 @@ export function inboxView(hash) {
   }
   async function pollList() {
     try {
-      const qs = `limit=500${filters.q ? `&q=${encodeURIComponent(filters.q)}` : ''}`;
+      const qs = new URLSearchParams({ limit: '500' });
+      if (filters.q) qs.set('q', filters.q);
+      if (filters.line) qs.set('line', filters.line);
+      if (filters.campaign) qs.set('campaign', filters.campaign);
       const r = await poll(`inbox/threads?${qs}`, listEtag);
       if (!r.notModified) {
         listEtag = r.etag;
@@ -157,7 +152,7 @@ export function inboxView(hash) {
     { class: 'inbox-threads' + (selected ? ' has-selection' : '') },
     h('h1', { text: 'Inbox' }),
     tabs,
-    h('div', { class: 'inbox-filters' }, search, lineSelect),
+    h('div', { class: 'inbox-filters' }, search, h('span', { class: 'inbox-selects' }, campaignSelect, lineSelect)),
     listStatus,
     listEl,
   );

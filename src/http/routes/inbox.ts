@@ -13,6 +13,8 @@ export const threadListQuerySchema = z.object({
   unread: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   state: z.enum(['open', 'needs_attention', 'done']).optional(),
   q: z.string().trim().min(1).max(100).optional(),
+  campaign: z.coerce.number().int().min(1).max(2147483647).optional().describe('threads with a message or reply of this campaign (its id)'),
+  line: phone.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const threadQuerySchema = z.object({ phone, line: phone });
@@ -35,7 +37,7 @@ function etagOf(value: unknown): string {
 
 /**
  * The inbox API, bearer token required (the dashboard's inbox polls it):
- *   GET  /api/inbox/threads[?unread=&state=&q=&limit=]  threads with unread counts (ETag / If-None-Match)
+ *   GET  /api/inbox/threads[?unread=&state=&q=&campaign=&line=&limit=]  threads with unread counts (ETag / If-None-Match)
  *   GET  /api/inbox/thread?phone=&line=                 a thread's events; opening it marks it read (and sends a read receipt)
  *   POST /api/inbox/thread/reply   {phone, line, body | quickReply}  an answer through the send path (409 opted out)
  *   GET  /api/inbox/thread/quick-replies?phone=&line=  the saved answers rendered for this person
@@ -53,8 +55,8 @@ export function inboxRoutes(deps: { inbox: Inbox | undefined; apiToken: string |
     };
     app.get('/api/inbox/threads', { onRequest: auth }, async (req, reply) => {
       const q = parseInput(threadListQuerySchema, req.query, 'query');
-      const threads = await inbox().threads({ unread: q.unread, state: q.state, search: q.q, limit: q.limit });
-      const body = { threads, unreadThreads: threads.filter((t) => t.unread > 0).length };
+      const threads = await inbox().threads({ unread: q.unread, state: q.state, search: q.q, campaignId: q.campaign, line: q.line, limit: q.limit });
+      const body = { threads, unreadThreads: threads.filter((t) => t.unread > 0).length, unreadReplies: threads.reduce((n, t) => n + t.unread, 0) };
       const tag = etagOf(body);
       reply.header('etag', tag).header('cache-control', 'no-cache');
       if (req.headers['if-none-match'] === tag) return reply.code(304).send();

@@ -58,3 +58,45 @@ describe('a thread in the order things happened, within one second too', () => {
     expect(t).toMatchObject({ phone, unread: 1 });
   });
 });
+
+describe('threads filtered by campaign and line, searched by number or text', () => {
+  let db: TestDatabase;
+  let spring: number;
+  let fall: number;
+  const OTHER_LINE = '+14155550199';
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    spring = await seedCampaign(db.pool, { name: 'spring' });
+    fall = await seedCampaign(db.pool, { name: 'fall' });
+    const seed = async (campaignId: number, phone: string, line: string, text: string) => {
+      const r = await seedRecipient(db.pool, campaignId, phone);
+      const id = await seedMessage(db.pool, { campaignId, ...r, to: phone, from: line, sentAt: new Date(Date.now() - 60_000) });
+      await db.pool.query(
+        `INSERT INTO inbound_messages (from_phone, to_line, body, channel, sent_at, campaign_id, outbound_message_id) VALUES ($1, $2, $3, 'imessage', now(), $4, $5)`,
+        [phone, line, text, campaignId, id],
+      );
+    };
+    await seed(spring, '+16505550301', LINE, 'Is 50% off real?');
+    await seed(fall, '+16505550302', LINE, 'What about shoes');
+    await seed(spring, '+16505550303', OTHER_LINE, 'Shoes please');
+  });
+  const phones = async (f: Parameters<typeof listThreads>[1]) => (await listThreads(db.pool, f)).map((t) => t.phone).sort();
+
+  it('by campaign, by line, and both', async () => {
+    expect(await phones({ campaignId: spring, limit: 50 })).toEqual(['+16505550301', '+16505550303']);
+    expect(await phones({ campaignId: fall, limit: 50 })).toEqual(['+16505550302']);
+    expect(await phones({ line: OTHER_LINE, limit: 50 })).toEqual(['+16505550303']);
+    expect(await phones({ campaignId: spring, line: LINE, limit: 50 })).toEqual(['+16505550301']);
+    const [t] = await listThreads(db.pool, { search: '+16505550302', limit: 5 });
+    expect(t!.campaigns).toEqual([{ id: fall, name: 'fall' }]);
+  });
+
+  it('searches a reply literally, whatever the case, and a number however it is written', async () => {
+    expect(await phones({ search: 'shoes', limit: 50 })).toEqual(['+16505550302', '+16505550303']);
+    // % is a character here, not a wildcard.
+    expect(await phones({ search: '50%', limit: 50 })).toEqual(['+16505550301']);
+    expect(await phones({ search: '%', limit: 50 })).toEqual(['+16505550301']);
+    expect(await phones({ search: '(650) 555-0303', limit: 50 })).toEqual(['+16505550303']);
+    expect(await phones({ search: '555 030', limit: 50 })).toEqual(['+16505550301', '+16505550302', '+16505550303']);
+  });
+});

@@ -1,7 +1,30 @@
-// bluecast dashboard: the inbox's saved answers (quick replies), managed
-// under the reply box. Their {{columns}} are filled in per person by the
-// server (GET inbox/thread/quick-replies); here they are only listed and edited.
-import { api, errorText, h } from './dom.js';
+// bluecast dashboard: the inbox's self-contained pieces, the header's unread
+// badge and the saved answers (quick replies) under the reply box. Quick
+// replies' {{columns}} are filled in per person by the server
+// (GET inbox/thread/quick-replies); here they are only listed and edited.
+import { POLL_MS, api, errorText, h, poll } from './dom.js';
+
+/** Keeps the header's "Inbox (N unread)" link current; polls with the ETag, so an unchanged inbox costs a 304. */
+export function startUnreadBadge(link) {
+  let etag;
+  let timer;
+  const tick = async () => {
+    try {
+      const r = await poll('inbox/threads?limit=500', etag);
+      if (!r.notModified) {
+        etag = r.etag;
+        const n = r.data.unreadThreads;
+        link.textContent = n > 0 ? `Inbox (${n} unread)` : 'Inbox';
+        link.title = n > 0 ? `${r.data.unreadReplies} unread ${r.data.unreadReplies === 1 ? 'reply' : 'replies'} in ${n} ${n === 1 ? 'conversation' : 'conversations'}` : 'No unread replies';
+      }
+    } catch {
+      // The badge is a hint; the inbox page shows errors.
+    }
+    timer = setTimeout(tick, POLL_MS * 2);
+  };
+  tick();
+  return () => clearTimeout(timer);
+}
 
 /** "Saved answers": the list with remove buttons and a form to save one; `changed` runs after each change. */
 export function quickRepliesPanel(changed) {
