@@ -169,24 +169,18 @@ export async function latestReply(db: Queryable, phone: string, line: string): P
 }
 
 /**
- * Queue an operator's answer as a care message due now (the shape of
- * queueOptOutConfirmation): the care workers send it paced on the line, and
- * skip it if the person opted out meanwhile. FOR SHARE on the contact waits
- * for an opt-out under way, so an answer is never queued past a STOP.
- * Returns the message id, or null when the person is opted out.
+ * The contact a message to this phone is for, locked FOR SHARE until the
+ * caller's transaction ends: an opt-out under way (FOR UPDATE) is waited for,
+ * and none can start before the caller's message is queued. Null when no
+ * contact has this phone.
  */
-export async function queueOperatorReply(db: Queryable, m: { phone: string; line: string; body: string }): Promise<number | null> {
-  const { rows } = await db.query<{ id: number }>({
-    name: 'inbox.queue_operator_reply',
-    text: `INSERT INTO outbound_messages
-             (contact_id, kind, to_phone, requested_line, from_line, body, channel, status, attempts, error_retryable, next_attempt_at, lease_expires_at)
-           SELECT k.id, 'operator_reply', $1, $2, $2, $3, 'imessage', 'queued', 0, false, now(), NULL
-             FROM (SELECT id, opted_out FROM contacts WHERE phone = $1 FOR SHARE) k
-            WHERE NOT k.opted_out
-           RETURNING id::int`,
-    values: [m.phone, m.line, m.body],
+export async function lockContactForMessage(db: Queryable, phone: string): Promise<{ id: number; opted_out: boolean } | null> {
+  const { rows } = await db.query<{ id: number; opted_out: boolean }>({
+    name: 'inbox.lock_contact_for_message',
+    text: `SELECT id::int AS id, opted_out FROM contacts WHERE phone = $1 FOR SHARE`,
+    values: [phone],
   });
-  return rows[0]?.id ?? null;
+  return rows[0] ?? null;
 }
 
 /** Whether a person may be written to now (no acknowledged opt-out); an unknown number may. */
