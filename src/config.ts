@@ -162,6 +162,17 @@ const envSchema = z.object({
   CONSENT_OPT_IN_KEYWORDS: keywordList.optional(),
   /** Confirmation sent once per opt-out when the campaign has none of its own (unset: none). */
   CONSENT_CONFIRMATION_TEXT: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
+  /**
+   * A person gets a campaign's auto-reply at most once in this many hours,
+   * whichever campaign they answer (0: no time limit, only their first reply
+   * to each campaign is answered).
+   */
+  AUTO_REPLY_ONCE_PER_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of hours, e.g. 24 (0: only the first reply to each campaign)')
+    .transform(Number)
+    .pipe(z.number().max(720, 'must be at most 720 (30 days)'))
+    .default(24),
   /** The inbox sends a read receipt when an operator opens a thread with replies (false: people never see "Read"). */
   INBOX_READ_RECEIPTS: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true').default(true),
 });

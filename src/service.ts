@@ -71,6 +71,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     client,
     keywords: createKeywordClassifier({ optOut: config.CONSENT_OPT_OUT_KEYWORDS, optIn: config.CONSENT_OPT_IN_KEYWORDS }),
     confirmationText: config.CONSENT_CONFIRMATION_TEXT,
+    autoReplyOncePerHours: config.AUTO_REPLY_ONCE_PER_HOURS,
     ...opts.webhooks,
     reconciler: { onSkippedEntries: (n) => metrics.onHistoryEntriesSkipped(n), ...opts.webhooks?.reconciler },
   });

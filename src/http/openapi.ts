@@ -7,7 +7,16 @@ import { campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retry
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { campaignSummariesQuerySchema, recipientLookupQuerySchema, reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
-import { threadListQuerySchema, threadQuerySchema, threadReplySchema, threadStateSchema, threadTapbackSchema, threadTypingSchema } from './routes/inbox.ts';
+import {
+  quickReplyNameSchema,
+  quickReplySchema,
+  threadListQuerySchema,
+  threadQuerySchema,
+  threadReplySchema,
+  threadStateSchema,
+  threadTapbackSchema,
+  threadTypingSchema,
+} from './routes/inbox.ts';
 import type { RouteModule } from './server.ts';
 
 /**
@@ -40,6 +49,9 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'POST /api/inbox/thread/typing': { body: threadTypingSchema },
   'POST /api/inbox/thread/tapback': { body: threadTapbackSchema },
   'POST /api/inbox/thread/state': { body: threadStateSchema },
+  'GET /api/inbox/thread/quick-replies': { querystring: threadQuerySchema },
+  'PUT /api/inbox/quick-replies': { body: quickReplySchema },
+  'DELETE /api/inbox/quick-replies': { querystring: quickReplyNameSchema },
 };
 
 /** Keys of ZOD_PARTS, for the test that each names a registered route. */

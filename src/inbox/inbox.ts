@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import { latestReply, listThreads, markThreadRead, setThreadState, personConsents, threadEvents, type ThreadFilter, type ThreadState } from '../db/sql/inbox.ts';
-import { ConflictError, ValidationError } from '../lib/errors.ts';
+import { deleteQuickReply, findQuickReply, listQuickReplies, saveQuickReply, threadVariables } from '../db/sql/quick-replies.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import type { ImessageClient } from '../provider/client.ts';
 import type { Tapback } from '../provider/schemas.ts';
+import { renderQuickReply, type QuickReplyInput } from './quick-replies.ts';
 import { sendOperatorReply } from './send-reply.ts';
 
 export type InboxClient = Pick<ImessageClient, 'read' | 'react' | 'typing'>;
@@ -33,6 +35,14 @@ export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readRece
     if (!(await personConsents(pool, t.phone))) throw new OptedOutError(t.phone);
   }
   const provider = { to: (t: Thread) => ({ to: t.phone, from: t.line }) };
+  async function reply(t: Thread, body: string) {
+    if (!(await latestReply(pool, t.phone, t.line))) throw new ValidationError([{ path: 'thread', message: 'no reply from this person on this line to answer' }]);
+    const id = await sendOperatorReply(pool, { ...t, body });
+    if (id === null) throw new OptedOutError(t.phone);
+    // Typing ends with the send, as in the Messages app.
+    await client.typing({ ...provider.to(t), action: 'stop' }).catch(() => undefined);
+    return { messageId: id };
+  }
   return {
     threads: (f: ThreadFilter) => listThreads(pool, f),
     async open(t: Thread, limit = 500) {
@@ -54,14 +64,25 @@ export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readRece
       await reachable(t);
       await client.react('add', { ...provider.to(t), tapback, message });
     },
-    async reply(t: Thread, body: string) {
-      if (!(await latestReply(pool, t.phone, t.line))) throw new ValidationError([{ path: 'thread', message: 'no reply from this person on this line to answer' }]);
-      const id = await sendOperatorReply(pool, { ...t, body });
-      if (id === null) throw new OptedOutError(t.phone);
-      // Typing ends with the send, as in the Messages app.
-      await client.typing({ ...provider.to(t), action: 'stop' }).catch(() => undefined);
-      return { messageId: id };
+    quickReplies: () => listQuickReplies(pool),
+    saveQuickReply: (q: QuickReplyInput) => saveQuickReply(pool, q),
+    async deleteQuickReply(name: string) {
+      if (!(await deleteQuickReply(pool, name))) throw new NotFoundError(`no quick reply named "${name}"`);
     },
+    /** The saved answers as this person would get them (text), or why one cannot be used for them (problem). */
+    async threadQuickReplies(t: Thread) {
+      const vars = await threadVariables(pool, t.phone, t.line);
+      return (await listQuickReplies(pool)).map((q) => ({ name: q.name, body: q.body, ...renderQuickReply(q.body, vars, `${t.phone}:${t.line}:${q.id}`) }));
+    },
+    /** A saved answer rendered for this person, then sent as a reply. */
+    async replyWithQuick(t: Thread, name: string) {
+      const q = await findQuickReply(pool, name);
+      if (!q) throw new NotFoundError(`no quick reply named "${name}"`);
+      const r = renderQuickReply(q.body, await threadVariables(pool, t.phone, t.line), `${t.phone}:${t.line}:${q.id}`);
+      if (r.text === null) throw new ValidationError([{ path: 'quickReply', message: `"${q.name}": ${r.problem}` }]);
+      return { ...(await reply(t, r.text)), body: r.text };
+    },
+    reply,
   };
 }
 export type Inbox = ReturnType<typeof createInbox>;

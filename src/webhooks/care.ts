@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import pLimit from 'p-limit';
 import { compileTemplate, renderMessage } from '../campaigns/template.ts';
-import { messageStatus } from '../db/sql/care-messages.ts';
+import { messageStatus, oncePerSlotFree } from '../db/sql/care-messages.ts';
 import { enqueueConversationMessage } from '../dispatch/conversation.ts';
 import { systemClock, type Clock } from '../dispatch/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -77,8 +77,8 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
 
   /** Until the dispatcher has settled the message (or the wait is over): "typing…" shows meanwhile. */
   async function settled(id: number): Promise<void> {
-    const until = clock.now().getTime() + settleTimeoutMs;
-    while (!halt.signal.aborted && clock.now().getTime() < until) {
+    // Counted in waits, not read off the clock: an injected clock that stands still must not make this wait for ever.
+    for (let waited = 0; !halt.signal.aborted && waited < settleTimeoutMs; waited += settlePollMs) {
       const status = await messageStatus(opts.pool, id);
       if (status === null || !UNSETTLED.has(status)) return;
       try {
@@ -98,6 +98,11 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
     }
     const autoReply = task.autoReply ? renderAutoReply(task, task.autoReply) : null;
     if (!autoReply) return;
+    const oncePerMs = task.autoReplyOncePerMs;
+    if (oncePerMs !== null && !(await oncePerSlotFree(opts.pool, { contactId: task.contactId, oncePerMs, now: clock.now() }))) {
+      log.debug({ inbound: task.inboundMessageId }, 'auto-reply skipped: the person had one recently');
+      return;
+    }
     await step('typing start', task, () => opts.client.typing({ ...thread, action: 'start' }));
     try {
       try {
@@ -113,6 +118,7 @@ export function createCareRunner(opts: CareRunnerOptions): CareRunner {
         toPhone: task.person,
         fromLine: task.line,
         body: autoReply,
+        oncePer: oncePerMs === null ? undefined : { ms: oncePerMs, now: clock.now() },
       });
       if (id !== null) await step('wait for the reply', task, () => settled(id));
     } finally {

@@ -50,6 +50,8 @@ export interface HandlerOptions {
   keywords: KeywordClassifier;
   /** CONSENT_CONFIRMATION_TEXT: the confirmation of an opt-out when the campaign has none of its own (none when unset). */
   confirmationText?: string;
+  /** AUTO_REPLY_ONCE_PER_HOURS (planCare's default when unset). */
+  autoReplyOncePerHours?: number;
 }
 
 /**
@@ -135,6 +137,7 @@ async function handleIncoming(tx: Queryable, event: StoredEvent, type: keyof typ
     keyword,
     optedOutBefore: contact.opted_out,
     firstReply,
+    autoReplyOncePerHours: o.autoReplyOncePerHours,
   });
   return care ? { kind: 'done', care } : { kind: 'done' };
 }

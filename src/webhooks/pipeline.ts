@@ -17,6 +17,8 @@ export interface WebhookPipelineOptions {
   keywords?: KeywordClassifier;
   /** CONSENT_CONFIRMATION_TEXT. */
   confirmationText?: string;
+  /** AUTO_REPLY_ONCE_PER_HOURS. */
+  autoReplyOncePerHours?: number;
   inbox?: Partial<Omit<EventInboxOptions, 'pool' | 'logger'>>;
   processor?: Partial<Omit<EventProcessorOptions, 'pool' | 'logger' | 'handler' | 'batchHandler' | 'onCare'>>;
   care?: Partial<Omit<CareRunnerOptions, 'pool' | 'logger' | 'client'>>;
@@ -50,7 +52,7 @@ export function createWebhookPipeline(opts: WebhookPipelineOptions): WebhookPipe
     ...opts.processor,
     pool: opts.pool,
     logger: opts.logger,
-    handler: createEventHandler({ keywords, confirmationText: opts.confirmationText }),
+    handler: createEventHandler({ keywords, confirmationText: opts.confirmationText, autoReplyOncePerHours: opts.autoReplyOncePerHours }),
     batchHandler: applyDeliveryBatch,
     onCare: care ? (task) => care.submit(task) : undefined,
   });

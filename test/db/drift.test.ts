@@ -24,6 +24,7 @@ describe('schema drift', () => {
         'inbound_messages',
         'inbox_threads',
         'outbound_messages',
+        'quick_replies',
         'report_counts',
         'report_replies',
         'report_series',

@@ -73,7 +73,11 @@ describe('the inbox against the simulator', () => {
       return l.body.threads.length ? l : undefined;
     }, 10_000, 'the reply in the inbox');
     expect(list.body.threads[0]).toMatchObject({ phone: PERSON, line: LINE, unread: 1, opted_out: false });
-    expect(list.body.unreadThreads).toBe(1);
+    expect(list.body).toMatchObject({ unreadThreads: 1, unreadReplies: 1 });
+    expect(list.body.threads[0].campaigns).toEqual([{ id: campaignId, name: expect.any(String) }]);
+    expect((await call('GET', `/api/inbox/threads?campaign=${campaignId}&line=${encodeURIComponent(LINE)}`)).body.threads).toHaveLength(1);
+    expect((await call('GET', `/api/inbox/threads?campaign=${campaignId + 1}`)).body.threads).toEqual([]);
+    expect((await call('GET', `/api/inbox/threads?line=12`)).status).toBe(400);
     // Polling an unchanged list costs a 304.
     expect((await call('GET', q, undefined, { 'if-none-match': list.etag! })).status).toBe(304);
 

@@ -39,6 +39,47 @@ export async function queueConversationMessage(db: Queryable, m: QueuedConversat
   return rows[0] ? Number(rows[0].id) : null;
 }
 
+/**
+ * The same, for a message a person may get only once per `oncePerMs` (the
+ * auto-reply): queued only when the contact had none since `now - oncePerMs`.
+ * Why this shape: the check and the claim of the slot are one conditional
+ * UPDATE of the contact row, so two replies processed at once (two
+ * processors, two processes) wait on that row and only the first passes;
+ * the INSERT reads the claimed row, so a refused slot queues nothing. `now`
+ * is the caller's clock. Returns the row's id, or null when the slot was taken.
+ */
+export async function queueConversationMessageOncePer(db: Queryable, m: QueuedConversationMessage, p: { oncePerMs: number; now: Date }): Promise<number | null> {
+  const { rows } = await db.query<{ id: string }>({
+    name: 'webhooks.queue_conversation_message_once_per',
+    text: `WITH slot AS (
+             UPDATE contacts SET last_auto_reply_at = $8
+              WHERE id = $3 AND (last_auto_reply_at IS NULL OR last_auto_reply_at <= $8::timestamptz - make_interval(secs => $9::float8 / 1000))
+             RETURNING id
+           )
+           INSERT INTO outbound_messages
+             (campaign_id, recipient_id, contact_id, kind, to_phone, requested_line, from_line, body, channel, status, attempts, next_attempt_at)
+           SELECT $1, $2, slot.id, $4::message_kind, $5, $6, $6, $7, 'imessage', 'queued', 0, now() FROM slot
+           RETURNING id`,
+    values: [m.campaignId ?? null, m.recipientId ?? null, m.contactId, m.kind, m.toPhone, m.fromLine, m.body, p.now, p.oncePerMs],
+  });
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
+/**
+ * Whether the person's once-per slot is free now: a read only, so that care
+ * does not show "typing…" for an auto-reply the limit will refuse. The
+ * queueing (above) decides for good.
+ */
+export async function oncePerSlotFree(db: Queryable, p: { contactId: number; oncePerMs: number; now: Date }): Promise<boolean> {
+  const { rows } = await db.query<{ free: boolean }>({
+    name: 'webhooks.once_per_slot_free',
+    text: `SELECT last_auto_reply_at IS NULL OR last_auto_reply_at <= $2::timestamptz - make_interval(secs => $3::float8 / 1000) AS free
+             FROM contacts WHERE id = $1`,
+    values: [p.contactId, p.now, p.oncePerMs],
+  });
+  return rows[0]?.free ?? true;
+}
+
 /** Where a queued message stands: null once it is gone. */
 export async function messageStatus(db: Queryable, id: number): Promise<string | null> {
   const { rows } = await db.query<{ status: string }>({

@@ -1,5 +1,15 @@
 import type { Queryable } from './queryable.ts';
 
+/**
+ * The order of a thread's events, newest first. A reply's provider time has
+ * whole seconds, ours milliseconds: ordered by time alone, an answer that
+ * came 300 ms after our message but is stamped with the second before sorts
+ * above it. So: the provider's second, then when we knew of the event (our
+ * send, the reply's arrival, the consent change: one clock, the database's),
+ * then which table and its id, so that equal keys never swap between polls.
+ */
+const ORDER_DESC = `date_trunc('second', at) DESC, known_at DESC, tab DESC, id DESC`;
+
 export type ThreadState = 'open' | 'needs_attention' | 'done';
 
 export interface ThreadRow {
@@ -13,12 +23,19 @@ export interface ThreadRow {
   needs_attention: boolean;
   state: ThreadState;
   opted_out: boolean;
+  /** The campaigns the thread's messages and replies belong to, by name. */
+  campaigns: { id: number; name: string }[];
 }
 
 export interface ThreadFilter {
   unread?: boolean;
   state?: ThreadState;
+  /** A number (any formatting: its digits are matched) or words of a reply. */
   search?: string;
+  /** Threads with a message or reply of this campaign. */
+  campaignId?: number;
+  /** Threads on this line of ours. */
+  line?: string;
   limit: number;
 }
 
@@ -31,39 +48,51 @@ export interface ThreadFilter {
  * (from_phone, to_line), each served by its (phone, line/sent_at) index. The
  * triage row is optional (LEFT JOIN): without one every reply is unread.
  * Only threads with a reply are listed (a campaign nobody answered is no
- * conversation). Search matches the number or any reply's text.
+ * conversation). Read and triage marks are compared with when a reply
+ * arrived (known_at), not its provider second: a reply stamped with the
+ * second the operator opened the thread in, but arriving after, is unread.
+ * Search matches the number (its digits, however written: "(650) 555-0177")
+ * or any reply's text, literally (no LIKE wildcards). The line filter is
+ * applied in `ev`, so only that line's rows are aggregated.
  */
 export async function listThreads(db: Queryable, f: ThreadFilter): Promise<ThreadRow[]> {
   const { rows } = await db.query<ThreadRow>({
     name: 'inbox.list_threads',
     text: `WITH ev AS (
-         SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, body, 'out' AS dir, false AS attention
-           FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled')
+         SELECT to_phone AS phone, from_line AS line, COALESCE(sent_at, queued_at) AS at, COALESCE(sent_at, queued_at) AS known_at,
+                body, 'out' AS dir, false AS attention, 0 AS tab, id, campaign_id
+           FROM outbound_messages WHERE from_line IS NOT NULL AND status NOT IN ('queued', 'cancelled') AND ($6::text IS NULL OR from_line = $6)
          UNION ALL
-         SELECT from_phone, to_line, sent_at, body, 'in', needs_attention FROM inbound_messages),
+         SELECT from_phone, to_line, sent_at, created_at, body, 'in', needs_attention, 1, id, campaign_id
+           FROM inbound_messages WHERE ($6::text IS NULL OR to_line = $6)),
        t AS (
          SELECT ev.phone, ev.line,
-                (array_agg(ev.at ORDER BY ev.at DESC))[1] AS last_at,
-                (array_agg(ev.body ORDER BY ev.at DESC))[1] AS last_body,
-                (array_agg(ev.dir ORDER BY ev.at DESC))[1] AS last_direction,
-                count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.at > s.last_read_at))::int AS unread,
-                bool_or(ev.attention AND (s.updated_at IS NULL OR ev.at > s.updated_at)) AS attention,
-                bool_or(ev.dir = 'in' AND ($3::text IS NOT NULL AND ev.body ILIKE '%' || $3 || '%')) AS body_match,
+                (array_agg(ev.at ORDER BY ${ORDER_DESC}))[1] AS last_at,
+                (array_agg(ev.body ORDER BY ${ORDER_DESC}))[1] AS last_body,
+                (array_agg(ev.dir ORDER BY ${ORDER_DESC}))[1] AS last_direction,
+                count(*) FILTER (WHERE ev.dir = 'in' AND (s.last_read_at IS NULL OR ev.known_at > s.last_read_at))::int AS unread,
+                bool_or(ev.attention AND (s.updated_at IS NULL OR ev.known_at > s.updated_at)) AS attention,
+                bool_or(ev.dir = 'in' AND $3::text IS NOT NULL AND strpos(lower(ev.body), lower($3)) > 0) AS body_match,
                 bool_or(ev.dir = 'in') AS has_reply,
+                array_agg(DISTINCT ev.campaign_id) FILTER (WHERE ev.campaign_id IS NOT NULL) AS campaign_ids,
                 COALESCE(min(s.state), 'open') AS state
            FROM ev LEFT JOIN inbox_threads s ON s.phone = ev.phone AND s.line = ev.line
           GROUP BY ev.phone, ev.line)
      SELECT t.phone, t.line, t.last_at, t.last_body, t.last_direction, t.unread,
             (t.attention OR t.state = 'needs_attention') AS needs_attention, t.state,
-            COALESCE(k.opted_out, false) AS opted_out
+            COALESCE(k.opted_out, false) AS opted_out,
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name) ORDER BY c.name), '[]'::jsonb)
+               FROM campaigns c WHERE c.id = ANY(t.campaign_ids)) AS campaigns
        FROM t LEFT JOIN contacts k ON k.phone = t.phone
       WHERE t.has_reply
         AND ($1::boolean IS NOT TRUE OR t.unread > 0)
         AND ($2::text IS NULL OR t.state = $2 OR ($2 = 'needs_attention' AND t.attention))
-        AND ($3::text IS NULL OR t.phone LIKE '%' || $3 || '%' OR t.body_match)
-      ORDER BY t.last_at DESC
+        AND ($3::text IS NULL OR t.body_match OR strpos(t.phone, $3) > 0
+             OR ($3 ~ '^[0-9 ()+.-]+$' AND length(regexp_replace($3, '[^0-9]', '', 'g')) >= 3 AND strpos(t.phone, regexp_replace($3, '[^0-9]', '', 'g')) > 0))
+        AND ($5::int IS NULL OR $5 = ANY(t.campaign_ids))
+      ORDER BY t.last_at DESC, t.phone, t.line
       LIMIT $4`,
-    values: [f.unread ?? false, f.state ?? null, f.search ?? null, f.limit],
+    values: [f.unread ?? false, f.state ?? null, f.search ?? null, f.limit, f.campaignId ?? null, f.line ?? null],
   });
   return rows;
 }
@@ -81,25 +110,25 @@ export interface ThreadEvent {
 }
 
 /**
- * Everything in one thread, in order: campaign, care and operator messages
+ * Everything in one thread, oldest first (see ORDER_DESC): campaign, care and operator messages
  * (with their delivery and read marks), replies (flagged opt-out / possible
  * opt-out), and the person's consent events.
  */
 export async function threadEvents(db: Queryable, phone: string, line: string, limit: number): Promise<ThreadEvent[]> {
   const { rows } = await db.query<ThreadEvent>({
     name: 'inbox.thread_events',
-    text: `SELECT * FROM (
-         SELECT kind::text AS kind, id::int AS id, COALESCE(sent_at, queued_at) AS at, 'out' AS direction, body, status::text AS status,
-                delivered_at, read_at, last_error AS note
+    text: `SELECT kind, id, at, direction, body, status, delivered_at, read_at, note FROM (
+         SELECT kind::text AS kind, id::int AS id, COALESCE(sent_at, queued_at) AS at, COALESCE(sent_at, queued_at) AS known_at, 0 AS tab,
+                'out' AS direction, body, status::text AS status, delivered_at, read_at, last_error AS note
            FROM outbound_messages WHERE to_phone = $1 AND COALESCE(from_line, requested_line) = $2
          UNION ALL
          SELECT CASE WHEN is_opt_out THEN 'reply_opt_out' WHEN needs_attention THEN 'reply_possible_opt_out' WHEN is_opt_in THEN 'reply_opt_in' ELSE 'reply' END,
-                id::int, sent_at, 'in', body, NULL, NULL, NULL, NULL
+                id::int, sent_at, created_at, 1, 'in', body, NULL, NULL, NULL, NULL
            FROM inbound_messages WHERE from_phone = $1 AND to_line = $2
          UNION ALL
-         SELECT 'consent_' || e.kind::text, e.id::int, e.at, 'none', e.keyword, e.source, NULL, NULL, e.note
+         SELECT 'consent_' || e.kind::text, e.id::int, e.at, e.at, 2, 'none', e.keyword, e.source, NULL, NULL, e.note
            FROM consent_events e JOIN contacts k ON k.id = e.contact_id WHERE k.phone = $1) x
-      ORDER BY at DESC, id DESC
+      ORDER BY ${ORDER_DESC}
       LIMIT $3`,
     values: [phone, line, limit],
   });
@@ -140,24 +169,18 @@ export async function latestReply(db: Queryable, phone: string, line: string): P
 }
 
 /**
- * Queue an operator's answer as a care message due now (the shape of
- * queueOptOutConfirmation): the care workers send it paced on the line, and
- * skip it if the person opted out meanwhile. FOR SHARE on the contact waits
- * for an opt-out under way, so an answer is never queued past a STOP.
- * Returns the message id, or null when the person is opted out.
+ * The contact a message to this phone is for, locked FOR SHARE until the
+ * caller's transaction ends: an opt-out under way (FOR UPDATE) is waited for,
+ * and none can start before the caller's message is queued. Null when no
+ * contact has this phone.
  */
-export async function queueOperatorReply(db: Queryable, m: { phone: string; line: string; body: string }): Promise<number | null> {
-  const { rows } = await db.query<{ id: number }>({
-    name: 'inbox.queue_operator_reply',
-    text: `INSERT INTO outbound_messages
-             (contact_id, kind, to_phone, requested_line, from_line, body, channel, status, attempts, error_retryable, next_attempt_at, lease_expires_at)
-           SELECT k.id, 'operator_reply', $1, $2, $2, $3, 'imessage', 'queued', 0, false, now(), NULL
-             FROM (SELECT id, opted_out FROM contacts WHERE phone = $1 FOR SHARE) k
-            WHERE NOT k.opted_out
-           RETURNING id::int`,
-    values: [m.phone, m.line, m.body],
+export async function lockContactForMessage(db: Queryable, phone: string): Promise<{ id: number; opted_out: boolean } | null> {
+  const { rows } = await db.query<{ id: number; opted_out: boolean }>({
+    name: 'inbox.lock_contact_for_message',
+    text: `SELECT id::int AS id, opted_out FROM contacts WHERE phone = $1 FOR SHARE`,
+    values: [phone],
   });
-  return rows[0]?.id ?? null;
+  return rows[0] ?? null;
 }
 
 /** Whether a person may be written to now (no acknowledged opt-out); an unknown number may. */

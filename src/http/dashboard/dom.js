@@ -11,13 +11,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body, contentType = 'application/json') {
+/** One request to the API through the session proxy: the connection error and the signed-out redirect in one place. */
+async function request(method, path, body, contentType, etag) {
   const headers = { 'x-bluecast-ui': '1' };
   let payload;
   if (body !== undefined) {
     headers['content-type'] = contentType;
     payload = contentType === 'application/json' ? JSON.stringify(body) : body;
   }
+  if (etag) headers['if-none-match'] = etag;
   let res;
   try {
     res = await fetch(`/ui/api/${path}`, { method, headers, body: payload, credentials: 'same-origin' });
@@ -31,18 +33,41 @@ export async function api(method, path, body, contentType = 'application/json') 
     location.assign('/login');
     throw new ApiError(401, 'signed out');
   }
+  return res;
+}
+
+async function dataOf(res) {
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
   const data = isJson ? await res.json() : await res.text();
   if (!res.ok) throw new ApiError(res.status, (isJson && data && data.error) || `HTTP ${res.status}`, isJson ? data.issues : []);
   return data;
 }
 
-/** h('td', { class: 'num' }, 'text', childNode…): elements with text children only. */
+export async function api(method, path, body, contentType = 'application/json') {
+  return dataOf(await request(method, path, body, contentType));
+}
+
+/**
+ * A poll with the ETag of the last answer: `{ notModified: true, etag }` when
+ * nothing changed (a 304, no body), else `{ data, etag }`. Polling pages cost
+ * the server a hash and the network a few bytes while nothing happens.
+ */
+export async function poll(path, etag) {
+  const res = await request('GET', path, undefined, undefined, etag);
+  if (res.status === 304) return { notModified: true, etag };
+  return { data: await dataOf(res), etag: res.headers.get('etag') ?? undefined };
+}
+
+/** An error's message with the fields it names, for one-line notices. */
+export const errorText = (err) => [err.message, (err.issues ?? []).map((i) => `${i.path || '(form)'}: ${i.message}`).join('; ')].filter(Boolean).join(' — ');
+
+/** h('td', { class: 'num' }, 'text', childNode…) or h('p', { text: '…' }): elements with text children only. */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
     // Through the CSSOM: the CSP forbids style attributes.
     else if (k === 'style') Object.assign(el.style, v);
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);

@@ -2,74 +2,19 @@
 // Same rules as app.js: every call goes through /ui/api/… with the session
 // cookie, and data only ever reaches the page as textContent or attributes.
 
-const POLL_MS = 3000;
+import { POLL_MS, api, errorText, h, poll } from './dom.js';
+import { quickRepliesPanel } from './inbox-widgets.js';
+
+export { startUnreadBadge } from './inbox-widgets.js';
+
 const TYPING_IDLE_MS = 5000;
 // Words, not emoji: a browser without an emoji font shows empty boxes.
 const TAPBACKS = [['love', 'Love'], ['like', 'Like'], ['dislike', 'Dislike'], ['laugh', 'Haha'], ['emphasize', '!!'], ['question', '?']];
-
-async function call(method, path, body, etag) {
-  const headers = { 'x-bluecast-ui': '1' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (etag) headers['if-none-match'] = etag;
-  let res;
-  try {
-    res = await fetch(`/ui/api/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  } catch {
-    throw new Error('Could not reach bluecast: check the connection (or whether the server is running) and try again.');
-  }
-  if (res.status === 401) {
-    location.assign('/login');
-    throw new Error('signed out');
-  }
-  if (res.status === 304) return { notModified: true, etag };
-  const isJson = (res.headers.get('content-type') ?? '').includes('json');
-  const data = isJson ? await res.json() : await res.text();
-  if (!res.ok) {
-    const issues = isJson && Array.isArray(data.issues) ? data.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : '';
-    throw new Error([(isJson && data && data.error) || `HTTP ${res.status}`, issues].filter(Boolean).join(' — '));
-  }
-  return { data, etag: res.headers.get('etag') ?? undefined };
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  el.append(...children.filter((c) => c !== undefined && c !== null));
-  return el;
-}
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '');
 const stateLabel = { open: 'Open', needs_attention: 'Needs attention', done: 'Done' };
 const threadHash = (t) => `#/inbox/${encodeURIComponent(t.phone)}/${encodeURIComponent(t.line)}`;
 const threadQuery = (t) => `phone=${encodeURIComponent(t.phone)}&line=${encodeURIComponent(t.line)}`;
-
-// ---------------------------------------------------------------- header badge
-
-/** Keeps the header's "Inbox (N unread)" link current; polls with the ETag, so an unchanged inbox costs a 304. */
-export function startUnreadBadge(link) {
-  let etag;
-  let timer;
-  const tick = async () => {
-    try {
-      const r = await call('GET', 'inbox/threads?limit=500', undefined, etag);
-      if (!r.notModified) {
-        etag = r.etag;
-        const n = r.data.unreadThreads;
-        link.textContent = n > 0 ? `Inbox (${n} unread)` : 'Inbox';
-      }
-    } catch {
-      // The badge is a hint; the inbox page shows errors.
-    }
-    timer = setTimeout(tick, POLL_MS * 2);
-  };
-  tick();
-  return () => clearTimeout(timer);
-}
 
 // ---------------------------------------------------------------- the view
 
@@ -89,14 +34,19 @@ export function inboxView(hash) {
   };
 
   // ---- thread list
-  const filters = { tab: sessionStorage.getItem('inbox.tab') ?? 'unread', line: '', q: '' };
+  const filters = { tab: sessionStorage.getItem('inbox.tab') ?? 'unread', line: '', campaign: '', q: '' };
   const tabs = h('div', { class: 'inbox-tabs', role: 'tablist' });
-  const lineSelect = h('select', { 'aria-label': 'Line', onchange: () => ((filters.line = lineSelect.value), renderList()) });
+  // Filtered by the server; the choices are every line and campaign seen, so picking one never hides the others.
+  const refilter = () => ((listEtag = undefined), pollList());
+  const lineSelect = h('select', { 'aria-label': 'Line', onchange: () => ((filters.line = lineSelect.value), refilter()) });
+  const campaignSelect = h('select', { 'aria-label': 'Campaign', onchange: () => ((filters.campaign = campaignSelect.value), refilter()) });
+  const knownLines = new Set();
+  const knownCampaigns = new Map();
   const search = h('input', { type: 'search', placeholder: 'Search number or text', 'aria-label': 'Search threads' });
   let searchTimer;
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
-    searchTimer = later(() => ((filters.q = search.value.trim()), (listEtag = undefined), pollList()), 300);
+    searchTimer = later(() => ((filters.q = search.value.trim()), refilter()), 300);
   });
   const listEl = h('ul', { class: 'inbox-list', 'aria-label': 'Threads' });
   const listStatus = h('p', { class: 'muted inbox-list-status' });
@@ -132,12 +82,20 @@ export function inboxView(hash) {
   }
   function renderList() {
     renderTabs();
-    const lines = [...new Set(threads.map((t) => t.line))].sort();
-    lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...lines.map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
+    for (const t of threads) {
+      knownLines.add(t.line);
+      for (const c of t.campaigns ?? []) knownCampaigns.set(String(c.id), c.name);
+    }
+    lineSelect.replaceChildren(h('option', { value: '', text: 'All lines' }), ...[...knownLines].sort().map((l) => h('option', { value: l, text: l, selected: l === filters.line })));
+    campaignSelect.replaceChildren(
+      h('option', { value: '', text: 'All campaigns' }),
+      ...[...knownCampaigns].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id, text: name, selected: id === filters.campaign })),
+    );
     const test = TAB_DEFS.find(([k]) => k === filters.tab)[2];
-    const shown = threads.filter((t) => test(t) && (!filters.line || t.line === filters.line));
+    const shown = threads.filter(test);
     const tabName = TAB_DEFS.find(([k]) => k === filters.tab)[1].toLowerCase();
-    listStatus.textContent = shown.length ? '' : filters.q ? 'No thread matches the search.' : `No ${tabName} threads.`;
+    const filtered = filters.q || filters.line || filters.campaign;
+    listStatus.textContent = shown.length ? '' : filtered ? `No ${tabName} thread matches the filters.` : `No ${tabName} threads.`;
     listEl.replaceChildren(
       ...shown.map((t) => {
         const isSel = selected && t.phone === selected.phone && t.line === selected.line;
@@ -164,8 +122,11 @@ export function inboxView(hash) {
   }
   async function pollList() {
     try {
-      const qs = `limit=500${filters.q ? `&q=${encodeURIComponent(filters.q)}` : ''}`;
-      const r = await call('GET', `inbox/threads?${qs}`, undefined, listEtag);
+      const qs = new URLSearchParams({ limit: '500' });
+      if (filters.q) qs.set('q', filters.q);
+      if (filters.line) qs.set('line', filters.line);
+      if (filters.campaign) qs.set('campaign', filters.campaign);
+      const r = await poll(`inbox/threads?${qs}`, listEtag);
       if (!r.notModified) {
         listEtag = r.etag;
         threads = r.data.threads;
@@ -179,7 +140,7 @@ export function inboxView(hash) {
         }
       }
     } catch (e) {
-      listStatus.textContent = e.message;
+      listStatus.textContent = errorText(e);
     }
   }
   function loop() {
@@ -191,7 +152,7 @@ export function inboxView(hash) {
     { class: 'inbox-threads' + (selected ? ' has-selection' : '') },
     h('h1', { text: 'Inbox' }),
     tabs,
-    h('div', { class: 'inbox-filters' }, search, lineSelect),
+    h('div', { class: 'inbox-filters' }, search, h('span', { class: 'inbox-selects' }, campaignSelect, lineSelect)),
     listStatus,
     listEl,
   );
@@ -213,12 +174,12 @@ export function inboxView(hash) {
     const stateSel = h('select', { 'aria-label': 'Thread state' }, ...Object.entries(stateLabel).map(([v, l]) => h('option', { value: v, text: l })));
     stateSel.addEventListener('change', async () => {
       try {
-        await call('POST', 'inbox/thread/state', { ...t, state: stateSel.value });
+        await api('POST', 'inbox/thread/state', { ...t, state: stateSel.value });
         show(`Marked ${stateLabel[stateSel.value].toLowerCase()}.`);
         listEtag = undefined;
         pollList();
       } catch (e) {
-        show(e.message, 'error');
+        show(errorText(e), 'error');
       }
     });
     const unreadBtn = h('button', {
@@ -226,7 +187,7 @@ export function inboxView(hash) {
       class: 'secondary',
       text: 'Mark unread',
       onclick: async () => {
-        await call('POST', 'inbox/thread/state', { ...t, state: 'unread' }).catch((e) => show(e.message, 'error'));
+        await api('POST', 'inbox/thread/state', { ...t, state: 'unread' }).catch((e) => show(errorText(e), 'error'));
         location.hash = '#/inbox';
       },
     });
@@ -235,7 +196,32 @@ export function inboxView(hash) {
     const refuse = h('p', { class: 'refuse', role: 'alert', hidden: true });
     const box = h('textarea', { rows: 3, maxlength: 2000, placeholder: 'Write an answer…', 'aria-label': 'Answer' });
     const send = h('button', { type: 'submit', text: 'Send' });
-    const form = h('form', { class: 'reply-box' }, box, send);
+    const picker = h('select', { class: 'quick-picker', 'aria-label': 'Quick reply' }, h('option', { value: '', text: 'Quick reply…' }));
+    const form = h('form', { class: 'reply-box' }, box, h('span', { class: 'reply-actions' }, picker, send));
+    const quickBox = quickRepliesPanel(() => loadQuick());
+    let quick = [];
+    async function loadQuick() {
+      try {
+        quick = (await api('GET', `inbox/thread/quick-replies?${threadQuery(t)}`)).quickReplies;
+      } catch (e) {
+        return show(errorText(e), 'error');
+      }
+      picker.replaceChildren(
+        h('option', { value: '', text: quick.length ? 'Quick reply…' : 'No quick replies yet' }),
+        ...quick.map((q, i) => h('option', { value: String(i), text: q.problem ? `${q.name} (cannot be used here)` : q.name })),
+      );
+      picker.disabled = optedOut || quick.length === 0;
+    }
+    picker.addEventListener('change', () => {
+      const q = quick[Number(picker.value)];
+      picker.value = '';
+      if (!q) return;
+      if (q.problem) return show(`“${q.name}”: ${q.problem}`, 'error');
+      // Filled in for this person, to read and edit before sending; typing starts as if typed.
+      box.value = q.text;
+      box.dispatchEvent(new Event('input'));
+      box.focus();
+    });
     threadPane.append(
       h(
         'div',
@@ -250,7 +236,9 @@ export function inboxView(hash) {
       refuse,
       form,
       consentBox,
+      quickBox,
     );
+    loadQuick();
 
     // Typing: start on the first keystroke, stop on send or after 5 s without one.
     let typing = false;
@@ -259,13 +247,13 @@ export function inboxView(hash) {
       clearTimeout(idle);
       if (!typing) return;
       typing = false;
-      call('POST', 'inbox/thread/typing', { ...t, action: 'stop' }).catch(() => undefined);
+      api('POST', 'inbox/thread/typing', { ...t, action: 'stop' }).catch(() => undefined);
     };
     box.addEventListener('input', () => {
       if (!box.value.trim()) return typingStop();
       if (!typing) {
         typing = true;
-        call('POST', 'inbox/thread/typing', { ...t, action: 'start' }).catch(() => undefined);
+        api('POST', 'inbox/thread/typing', { ...t, action: 'start' }).catch(() => undefined);
       }
       clearTimeout(idle);
       idle = later(typingStop, TYPING_IDLE_MS);
@@ -278,14 +266,14 @@ export function inboxView(hash) {
       try {
         clearTimeout(idle);
         typing = false; // the server stops typing with the send
-        await call('POST', 'inbox/thread/reply', { ...t, body });
+        await api('POST', 'inbox/thread/reply', { ...t, body });
         box.value = '';
         show('Answer queued: it goes out paced on this line; its status shows below.');
         refreshThread();
         // Its status moves on (queued → sent) without the list changing.
         for (const ms of [2000, 6000, 15000]) later(refreshThread, ms);
       } catch (e) {
-        show(e.message, 'error');
+        show(errorText(e), 'error');
       } finally {
         send.disabled = false;
       }
@@ -302,14 +290,14 @@ export function inboxView(hash) {
         const text = reason.value.trim();
         if (!text) return show(optedOut ? 'An opt-in needs its basis.' : 'An opt-out needs a reason.', 'error');
         try {
-          if (optedOut) await call('POST', 'consent/opt-in', { phone: t.phone, basis: text });
-          else await call('POST', 'consent/opt-out', { phone: t.phone, reason: text });
+          if (optedOut) await api('POST', 'consent/opt-in', { phone: t.phone, basis: text });
+          else await api('POST', 'consent/opt-out', { phone: t.phone, reason: text });
           show(optedOut ? 'Marked opted in.' : 'Marked opted out: nothing more goes to this person.');
           refreshThread();
           listEtag = undefined;
           pollList();
         } catch (e) {
-          show(e.message, 'error');
+          show(errorText(e), 'error');
         }
       });
       consentBox.replaceChildren(f);
@@ -336,10 +324,10 @@ export function inboxView(hash) {
                 disabled: optedOut,
                 onclick: async () => {
                   try {
-                    await call('POST', 'inbox/thread/tapback', { ...t, tapback: name, message: e.body ?? '' });
+                    await api('POST', 'inbox/thread/tapback', { ...t, tapback: name, message: e.body ?? '' });
                     show(`Tapback “${name}” sent.`);
                   } catch (err) {
-                    show(err.message, 'error');
+                    show(errorText(err), 'error');
                   }
                 },
               }),
@@ -362,15 +350,16 @@ export function inboxView(hash) {
     let first = true;
     refreshThread = async () => {
       try {
-        const { data } = await call('GET', `inbox/thread?${threadQuery(t)}`);
+        const data = await api('GET', `inbox/thread?${threadQuery(t)}`);
         optedOut = data.optedOut;
-        const ordered = [...data.events].sort((a, b) => new Date(a.at) - new Date(b.at) || a.id - b.id);
-        renderEvents(ordered);
+        // In the server's order (provider second, then arrival): ids of different tables do not compare.
+        renderEvents(data.events);
         const row = threads.find((x) => x.phone === t.phone && x.line === t.line);
         if (row) stateSel.value = row.state;
         refuse.hidden = !optedOut;
         refuse.textContent = optedOut ? 'This person opted out: nothing can be sent to them (no answer, typing or tapback) until they opt back in.' : '';
         box.disabled = send.disabled = optedOut;
+        picker.disabled = optedOut || quick.length === 0;
         renderConsent();
         if (first) {
           first = false;
@@ -379,7 +368,7 @@ export function inboxView(hash) {
           if (data.readReceipt) show('Read receipt sent.');
         }
       } catch (e) {
-        show(e.message, 'error');
+        show(errorText(e), 'error');
       }
     };
     refreshThread();
