@@ -90,17 +90,23 @@ describe('conversation care through the dispatcher: pacing on the line and durab
     await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply' AND status = 'sent'`).then((n) => n === people.length), 20_000, 'every auto-reply');
     await rx.pipeline.care!.idle();
 
-    // The provider never had to refuse a send: the dispatcher waited for the bucket instead.
+    // The dispatcher waited for the bucket instead of meeting the provider's limit. The
+    // provider counts at arrival, though: on a loaded machine two requests paced apart may
+    // arrive closer, and the 429 that follows proves it did not act, so the send is retried.
+    // At most one such refusal; never a second copy.
     const sends = proxy.calls.filter(isSend);
-    expect(sends.filter((c) => c.status !== 200)).toEqual([]);
-    expect(sends).toHaveLength(PACING.burst + people.length);
+    const refused = sends.filter((c) => c.status === 429).length;
+    expect(sends.filter((c) => c.status !== 200 && c.status !== 429)).toEqual([]);
+    expect(refused).toBeLessThanOrEqual(1);
+    expect(sends).toHaveLength(PACING.burst + people.length + refused);
     for (const [i, person] of people.entries()) {
       const text = `Thanks P${i}, we will get back to you shortly.`;
-      expect(careCalls(proxy.calls, person)).toEqual(['read', 'typing start', `send "${text}"`, 'typing stop']);
+      expect(careCalls(proxy.calls.filter((c) => c.status !== 429), person)).toEqual(['read', 'typing start', `send "${text}"`, 'typing stop']);
       expect(sim.sent().filter((s) => s.to === person).map((s) => s.body)).toEqual([text]);
     }
     const rows = await db.pool.query(`SELECT status, attempts, last_error FROM outbound_messages WHERE kind = 'auto_reply' AND campaign_id = $1`, [campaignId]);
-    expect(rows.rows).toEqual(people.map(() => ({ status: 'sent', attempts: 1, last_error: null })));
+    expect(rows.rows.filter((r) => r.status === 'sent' && r.last_error === null)).toHaveLength(people.length);
+    expect(rows.rows.reduce((n, r) => n + r.attempts, 0)).toBe(people.length + refused);
   });
 
   // Changed with "one sender" (#13): care messages were care's own, 'retrying' and never claimed by the
