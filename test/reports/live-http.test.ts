@@ -87,6 +87,14 @@ describe('why waiting and recipient lookup', () => {
     }
   });
 
+  it('a waiting message in the lookup says why it waits: the legal rule and jurisdiction, or the deferral', async () => {
+    const look = async (typed: string) =>
+      ((await (await fetch(`${url}/api/campaigns/${campaignId}/report/recipient?phone=${encodeURIComponent(typed)}`, { headers: bearer })).json()) as { events: { event: string; detail: string | null }[] }).events;
+    expect((await look('702 555 0007')).find((e) => e.event === 'queued')).toMatchObject({ detail: 'waiting: US-TX.hours (US-TX)' });
+    expect((await look('702 555 0003')).find((e) => e.event === 'queued')).toMatchObject({ detail: 'window' });
+    expect((await look('702 555 0001')).find((e) => e.event === 'queued')).toMatchObject({ detail: null });
+  });
+
   it('looks a person up by the number as typed: messages, reply, consent, newest first', async () => {
     const res = await fetch(`${url}/api/campaigns/${campaignId}/report/recipient?phone=${encodeURIComponent('(702) 555-0009')}`, { headers: bearer });
     expect(res.status).toBe(200);

@@ -30,17 +30,22 @@ export interface RecipientEventRow {
 export async function recipientTimeline(db: Queryable, p: { phone: string; campaignId: number; limit: number }): Promise<RecipientEventRow[]> {
   const { rows } = await db.query<RecipientEventRow>(
     `WITH om AS (
-       SELECT m.*, c.name AS campaign_name FROM outbound_messages m LEFT JOIN campaigns c ON c.id = m.campaign_id
+       SELECT m.*, c.name AS campaign_name,
+              -- Why the rules hold it, skipped or expired it: rule (jurisdiction) until when.
+              (SELECT string_agg((x->>'rule') || ' (' || (x->>'jurisdiction') || ')' ||
+                                 CASE WHEN m.status = 'queued' AND x->>'until' IS NOT NULL THEN ' until ' || (x->>'until') ELSE '' END, '; ')
+                 FROM jsonb_array_elements(m.hold_reasons) AS x) AS holds
+         FROM outbound_messages m LEFT JOIN campaigns c ON c.id = m.campaign_id
         WHERE m.to_phone = $1 AND m.campaign_id = $2
      ), steps AS (
        SELECT om.id, s.at, s.event, s.detail FROM om, LATERAL (VALUES
-         (om.queued_at, 'queued', NULL::text),
+         (om.queued_at, 'queued', CASE WHEN om.status = 'queued' THEN NULLIF(concat_ws('; ', 'waiting: ' || om.holds, om.defer_reason), '') END),
          (om.sent_at, 'sent', NULL),
          (om.delivered_at, 'delivered', NULL),
          (om.read_at, 'read', NULL),
          (om.failed_at, CASE WHEN om.status = 'unconfirmed' THEN 'unconfirmed' ELSE 'failed' END, om.last_error),
-         (om.cancelled_at, CASE WHEN om.status = 'skipped' THEN 'skipped' ELSE 'cancelled' END, om.last_error),
-         (om.expired_at, 'expired', om.last_error)
+         (om.cancelled_at, CASE WHEN om.status = 'skipped' THEN 'skipped' ELSE 'cancelled' END, COALESCE(om.last_error, om.holds)),
+         (om.expired_at, 'expired', COALESCE(om.last_error, om.holds))
        ) AS s(at, event, detail) WHERE s.at IS NOT NULL
      )
      SELECT * FROM (
