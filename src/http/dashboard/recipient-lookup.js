@@ -10,15 +10,16 @@ function what(e) {
   const kind = e.kind && e.kind !== 'campaign' ? ` (${KIND[e.kind] ?? e.kind})` : '';
   switch (e.event) {
     case 'imported': return `loaded from the CSV${e.detail ? ` (${e.detail})` : ''}`;
-    case 'queued': return `queued${kind}`;
+    // Still waiting: why (a legal rule and until when, or the dispatcher's reason: window, caps, pacing).
+    case 'queued': return `queued${kind}${e.detail ? ` — ${e.detail.replace(/^window$/, 'waiting for the send window').replace(/^caps$/, 'waiting for its line\'s caps').replace(/^pacing$/, 'waiting for its line\'s pace')}` : ''}`;
     case 'sent': return `sent${kind}${e.channel ? ` by ${e.channel === 'imessage' ? 'iMessage' : e.channel.toUpperCase()}` : ''}`;
     case 'delivered': return `delivered${kind}`;
     case 'read': return `read${kind}`;
     case 'failed': return `failed${kind}${e.detail ? `: ${e.detail}` : ''}`;
     case 'unconfirmed': return `unconfirmed${kind}: the carrier never confirmed delivery (may have been delivered)`;
     case 'cancelled': return `cancelled before sending${kind}`;
-    case 'skipped': return `not sent${kind}: opted out`;
-    case 'expired': return `not sent${kind}: its send-by time passed`;
+    case 'skipped': return `not sent${kind}: ${e.detail ?? 'opted out'}`;
+    case 'expired': return `not sent${kind}: its send-by time passed${e.detail ? ` (${e.detail})` : ''}`;
     case 'reply': return `replied${e.detail ? ` (${e.detail})` : ''}`;
     case 'opt_out': return `opted out${e.detail ? ` (${e.detail})` : ''}`;
     case 'opt_in': return `opted back in${e.detail ? ` (${e.detail})` : ''}`;
