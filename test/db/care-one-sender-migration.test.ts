@@ -1,23 +1,10 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { afterAll, expect, it } from 'vitest';
-import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
-import { createEmptyDatabase } from '../helpers/db.ts';
+import { expect, it } from 'vitest';
+import { databaseWithout } from '../helpers/db.ts';
 
 const MIGRATION = '20261202101300_care_one_sender';
 
 it('re-queues the care messages an older version left waiting for a retry, fails the ones held mid-send, and touches nothing else', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-mig-'));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-  await rm(path.join(dir, MIGRATION), { recursive: true });
-  const url = await createEmptyDatabase();
-  await migrate(url, dir);
-
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
+  const { client: db, applyIt, close } = await databaseWithout(MIGRATION);
   try {
     const { rows: [contact] } = await db.query<{ id: number }>(`INSERT INTO contacts (phone) VALUES ('+14155550100') RETURNING id`);
     const insert = (status: string, owner: string | null, dueInSeconds: number | null) =>
@@ -31,7 +18,7 @@ it('re-queues the care messages an older version left waiting for a retry, fails
     const held = await insert('retrying', 'care:host:1:abc', 60);
     const sent = await insert('sent', null, null);
 
-    await migrate(url, DEFAULT_MIGRATIONS_DIR);
+    await applyIt();
     const { rows } = await db.query(
       `SELECT id, status::text AS status, attempts, lease_owner, lease_expires_at, next_attempt_at > now() + interval '30 seconds' AS due_later, failed_at IS NOT NULL AS has_failed_at
          FROM outbound_messages ORDER BY id`,
@@ -42,6 +29,6 @@ it('re-queues the care messages an older version left waiting for a retry, fails
       { id: sent, status: 'sent', attempts: 1, lease_owner: null, lease_expires_at: null, due_later: expect.any(Boolean), has_failed_at: false },
     ]);
   } finally {
-    await db.end();
+    await close();
   }
 });

@@ -1,25 +1,11 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { afterAll, expect, it } from 'vitest';
-import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
-import { createEmptyDatabase } from '../helpers/db.ts';
+import { expect, it } from 'vitest';
+import { databaseWithout } from '../helpers/db.ts';
 
 const MIGRATION = '20261201190000_care_retrying';
 
 it('moves care messages waiting for a retry ("failed" with a lease deadline) to retrying, and nothing else', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-mig-'));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-  await rm(path.join(dir, MIGRATION), { recursive: true });
   // The later one (#13, one sender) takes every row out of retrying again: this test stops before it.
-  await rm(path.join(dir, '20261202101300_care_one_sender'), { recursive: true });
-  const url = await createEmptyDatabase();
-  await migrate(url, dir);
-
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
+  const { client: db, applyIt, close } = await databaseWithout(MIGRATION, { alsoWithout: ['20261202101300_care_one_sender'] });
   try {
     const { rows: [contact] } = await db.query<{ id: number }>(`INSERT INTO contacts (phone) VALUES ('+14155550100') RETURNING id`);
     const insert = (kind: string, status: string, retryable: boolean | null, due: boolean) =>
@@ -33,8 +19,7 @@ it('moves care messages waiting for a retry ("failed" with a lease deadline) to 
     const failedForGood = await insert('opt_out_confirmation', 'failed', false, false);
     const sent = await insert('auto_reply', 'sent', null, false);
 
-    await cp(path.join(DEFAULT_MIGRATIONS_DIR, MIGRATION), path.join(dir, MIGRATION), { recursive: true });
-    await migrate(url, dir);
+    await applyIt();
     const { rows } = await db.query(`SELECT id, status::text AS status, failed_at IS NOT NULL AS has_failed_at FROM outbound_messages ORDER BY id`);
     expect(rows).toEqual([
       { id: waiting, status: 'retrying', has_failed_at: false },
@@ -42,6 +27,6 @@ it('moves care messages waiting for a retry ("failed" with a lease deadline) to 
       { id: sent, status: 'sent', has_failed_at: false },
     ]);
   } finally {
-    await db.end();
+    await close();
   }
 });

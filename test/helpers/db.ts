@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.ts';
+import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.ts';
 
 export interface TestDatabase extends Database {
   readonly name: string;
@@ -54,4 +58,30 @@ export async function createTestDatabase(opts: { poolSize?: number } = {}): Prom
 
 async function dropDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+}
+
+/**
+ * A database with every migration but `migration` (and `alsoWithout`), for a
+ * test of what that migration does to rows an older version left; `applyIt`
+ * then runs it the way `db migrate` would.
+ */
+export async function databaseWithout(migration: string, o: { alsoWithout?: string[] } = {}): Promise<{ client: pg.Client; applyIt(): Promise<void>; close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-mig-'));
+  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  for (const m of [migration, ...(o.alsoWithout ?? [])]) await rm(path.join(dir, m), { recursive: true });
+  const url = await createEmptyDatabase();
+  await migrate(url, dir);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    client,
+    applyIt: async () => {
+      await cp(path.join(DEFAULT_MIGRATIONS_DIR, migration), path.join(dir, migration), { recursive: true });
+      await migrate(url, dir);
+    },
+    close: async () => {
+      await client.end();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
