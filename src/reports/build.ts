@@ -249,7 +249,9 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       completedAt: runId === null ? iso(c.completed_at) : (runReports[0]?.completedAt ?? null),
       firstSentAt: iso(t.firstSentAt),
       lastSentAt: iso(t.lastSentAt),
-      messagesPerMinute: spanMs > 0 ? t.sent / (spanMs / 60_000) : null,
+      // Over the sending span, but never a span shorter than the minute it is per:
+      // 2 sends 74 ms apart are 2 a minute, not 1,621.
+      messagesPerMinute: t.sent > 0 ? t.sent / (Math.max(spanMs, 60_000) / 60_000) : null,
       deliveryLatencyMs: latency,
     },
     runs: runReports,
