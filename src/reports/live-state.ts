@@ -68,16 +68,22 @@ export async function liveState(db: Queryable, campaignId: number, now: Date = n
   if (c.status === 'blocked') return all('blocked', `Blocked by the provider${c.blocked_reason ? ` (${c.blocked_reason})` : ''}: ${plural(unsent, 'message')} wait until the account is fixed and the campaign resumed.`);
   if (c.status === 'scheduled' && unsent === 0) return all('scheduled', 'Nothing is queued yet: messages are queued at the send time.', c.schedule_at);
 
-  const reasons: WaitingReason[] = held.map((r) => ({
-    reason: 'rule',
-    rule: r.rule,
-    messages: r.messages,
-    until: iso(r.until),
-    from: null,
-    explanation: `${plural(r.messages, 'message')} held by ${r.rule}${r.jurisdiction && !r.rule.startsWith(r.jurisdiction) ? ` (${r.jurisdiction})` : ''}${r.until ? ' until the time shown' : ''}.`,
-  }));
   const lines = c.sender_lines.length;
   const window = formatWindow(c.window_start_minute, c.window_end_minute);
+  const windowText = (n: string) => `${n} outside the send window: they go from ${window.split('-')[0]} recipient time (window ${window}).`;
+  const reasons: WaitingReason[] = held.map((r) =>
+    // The campaign's own window is a layer of the same rule engine (compliance/window-only): shown as the window.
+    r.rule === 'campaign.window'
+      ? { reason: 'window', rule: null, messages: r.messages, until: iso(r.until), from: iso(r.until), explanation: windowText(plural(r.messages, 'message')) }
+      : {
+          reason: 'rule',
+          rule: r.rule,
+          messages: r.messages,
+          until: iso(r.until),
+          from: null,
+          explanation: `${plural(r.messages, 'message')} held by ${r.rule}${r.jurisdiction && !r.rule.startsWith(r.jurisdiction) ? ` (${r.jurisdiction})` : ''}${r.until ? ' until the time shown' : ''}.`,
+        },
+  );
   // Released by a full concurrency slot is due like the rest: one row.
   const byState = new Map<string, { state: string; messages: number; first_at: Date | null; last_at: Date | null }>();
   for (const q of queue) {
@@ -96,7 +102,7 @@ export async function liveState(db: Queryable, campaignId: number, now: Date = n
       claimed: `${n} picked up by the sender, each waiting its turn on its line (${pace}).`,
       due: `${n} due now, sent in turn at ${pace} (pacing).`,
       pacing: `${n} waiting for their line's pace (${pace}).`,
-      window: `${n} outside the send window: they go from ${window.split('-')[0]} recipient time (window ${window}).`,
+      window: windowText(n),
       caps: `${n} waiting for a line's new-contact cap (${c.new_contacts_per_hour} an hour, ${c.new_contacts_per_day} a day per line).`,
       unavailable: `${n} waiting for the provider to answer again.`,
       blocked: `${n} waiting: the provider refused the account.`,
