@@ -46,7 +46,7 @@ describe('dashboard: a campaign blocked by the provider', () => {
     const banner = page.locator('.blocked-banner');
     await banner.waitFor();
     const text = (await banner.textContent()) ?? '';
-    expect(text).toMatch(/Blocked by the provider: provider HTTP 403: Forbidden: the iMessage agreement has not been accepted for this account/);
+    expect(text).toMatch(/Blocked by the provider: the iMessage agreement has not been accepted for this account.*\(HTTP 403\)/);
     expect(text).toMatch(/Nothing failed: the remaining messages stay queued/);
     // Seen first: above the campaign's numbers, not under the report.
     const bannerTop = (await banner.boundingBox())!.y;

@@ -62,6 +62,12 @@ function ratesTable(report) {
   );
 }
 
+/** The provider's words first, the HTTP status after them: "provider HTTP 403: Forbidden: X" reads "X (HTTP 403)". */
+function operatorReason(reason) {
+  const m = reason ? /^provider HTTP (\d+): (?:[A-Z][A-Za-z ]*: )?(.+)$/.exec(reason) : null;
+  return m ? `${m[2]} (HTTP ${m[1]})` : reason;
+}
+
 function campaignView(id) {
   const root = h('section', { class: 'view' });
   const head = h('div', { class: 'view-head' }, h('h1', {}, 'Campaign'));
@@ -119,7 +125,7 @@ function campaignView(id) {
       // The provider refused the account: nothing failed, the rest waits for the fix and a resume.
       const fix = blocked?.url ? h('a', { href: blocked.url, target: '_blank', rel: 'noopener' }, blocked.url) : 'the provider account';
       alertBox.replaceChildren(
-        h('p', { class: 'notice error blocked-banner', role: 'alert' }, `Blocked by the provider: ${blocked?.reason ?? 'the account was refused'}. `,
+        h('p', { class: 'notice error blocked-banner', role: 'alert' }, `Blocked by the provider: ${operatorReason(blocked?.reason) ?? 'the account was refused'}. `,
           'Nothing failed: the remaining messages stay queued. Fix ', fix, ', then press Resume.'),
       );
       next.replaceChildren();
