@@ -5,6 +5,7 @@ import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { planRoutes } from './http/routes/plan.ts';
+import { planOptionsFromConfig } from './planner/setup.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { inboxRoutes } from './http/routes/inbox.ts';
 import { createInbox } from './inbox/inbox.ts';
@@ -90,7 +91,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       onOffShape: (type) => metrics.onOffShapeEvent(type),
     }),
     campaignRoutes({ db, apiToken }),
-    planRoutes({ db, apiToken }),
+    planRoutes({ db, apiToken, plan: planOptionsFromConfig(config) }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),

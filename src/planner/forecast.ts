@@ -166,6 +166,7 @@ export function simulate(
     events++;
     for (const l of load.values()) l.slide(t);
     // Which groups are open now, and when the next closed one opens.
+    const asked = new Map<AllowedTimes, number | null>();
     const open: boolean[] = [];
     let nextOpening = Infinity;
     for (let i = 0; i < groups.length; i++) {
@@ -175,7 +176,11 @@ export function simulate(
       }
       let at = opensAt[i];
       if (at === undefined || (at !== null && at < t)) {
-        at = groups[i]!.allowed.nextAllowed(Math.max(t, groups[i]!.notBefore ?? t));
+        const from = Math.max(t, groups[i]!.notBefore ?? t);
+        // Groups of one policy (one per sticky line) share its schedule: asked once per event.
+        const shared = from === t ? asked.get(groups[i]!.allowed) : undefined;
+        at = shared !== undefined ? shared : groups[i]!.allowed.nextAllowed(from);
+        if (from === t) asked.set(groups[i]!.allowed, at);
         opensAt[i] = at;
       }
       const isOpen = at === t;

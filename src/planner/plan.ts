@@ -4,7 +4,8 @@ import { recentlyContacted, sampleRecipients } from '../db/sql/plan-recipients.t
 import { SendRules } from '../compliance/engine.ts';
 import { loadRulesTable } from '../compliance/table.ts';
 import { planRecipients } from './groups.ts';
-import { estimateSegments, type SegmentEstimate } from './cost.ts';
+import { estimateCost, estimateSegments, type ChannelSplit, type CostEstimate, type SegmentEstimate } from './cost.ts';
+import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
 import { simulate, type Forecast, type PlanCampaign } from './forecast.ts';
 
@@ -21,6 +22,10 @@ export interface Plan {
   groups: number;
   checks: PlanCheck[];
   segments: SegmentEstimate;
+  /** Recipients by channel: unknown until availability is checked. */
+  channels: ChannelSplit;
+  /** Null without a price table. */
+  cost: CostEstimate | null;
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -31,18 +36,20 @@ export interface PlanOptions {
   recentHours?: number;
   /** The engine the dispatcher uses (SendRules over the deployment's table, or NO_LEGAL_RULES when legal windows are off). */
   rules?: SendRules;
+  /** The deployment's price table (BLUECAST_PRICES): the plan gains a cost. */
+  prices?: PriceTable;
 }
 
 /** The campaign's settings the planner reads, by id. */
-async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & { status: string; message: string; variants: string[]; attachments: string[] }) | undefined> {
+async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & { status: string; message: string; variants: string[]; attachments: string[]; smsFallback: boolean }) | undefined> {
   const { rows } = await db.query<{
     id: number; name: string; status: string; timezone: string; window_start_minute: number | null; window_end_minute: number | null;
     sender_lines: string[]; rate_per_line: number; message: string; variants: string[]; attachments: string[]; new_contacts_per_hour: number; new_contacts_per_day: number;
-    transactional: boolean; send_by: Date | null; recent_contact_hours: number | null; on_cap: 'wait' | 'skip';
+    transactional: boolean; send_by: Date | null; recent_contact_hours: number | null; on_cap: 'wait' | 'skip'; fallback_when: string[];
   }>(
     `SELECT id, name, status::text AS status, timezone, window_start_minute, window_end_minute, sender_lines,
             rate_per_line, new_contacts_per_hour, new_contacts_per_day, message, variants, attachments,
-            transactional, send_by, recent_contact_hours, on_cap FROM campaigns WHERE id = $1`,
+            transactional, send_by, recent_contact_hours, on_cap, fallback_when FROM campaigns WHERE id = $1`,
     [id],
   );
   const c = rows[0];
@@ -64,6 +71,7 @@ async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & 
     sendBy: c.send_by,
     recentContactHours: c.recent_contact_hours,
     onCap: c.on_cap,
+    smsFallback: c.fallback_when.length > 0,
   };
 }
 
@@ -94,6 +102,7 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   );
   const sample = await sampleRecipients(db, { campaignId, total: forecast.total, size: 2000 });
   const segments = estimateSegments(campaign, sample);
+  const channels: ChannelSplit = { imessage: 0, sms: 0, unknown: forecast.total };
   const checks = runChecks({
     message: campaign.message,
     variants: campaign.variants,
@@ -119,6 +128,8 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     groups: recipients.groups.length,
     checks,
     segments,
+    channels,
+    cost: opts.prices ? estimateCost({ segments, split: channels, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
   };
 }
 
@@ -137,6 +148,12 @@ export function formatPlan(p: Plan): string {
     '  sends per day:',
     ...f.perDay.map((d) => `    ${d.day}  ${d.sends}`),
     `  SMS segments per recipient (if sent as SMS): ${p.segments.segmentsPerRecipient.toFixed(2)} (max ${p.segments.maxSegments}; ${p.segments.ucs2} of ${p.segments.sampled} sampled bodies UCS-2${p.segments.ucs2Characters.length ? `, forced by ${p.segments.ucs2Characters.map((c) => JSON.stringify(c.char)).join(' ')}` : ''})`,
+    ...(p.cost
+      ? [
+          `  cost (${p.cost.currency}): ${p.cost.total.min === p.cost.total.max ? p.cost.total.min.toFixed(2) : `${p.cost.total.min.toFixed(2)} to ${p.cost.total.max.toFixed(2)}`}` +
+            ` (iMessage ${p.channels.imessage}, SMS ${p.channels.sms}, unknown channel ${p.channels.unknown})`,
+        ]
+      : ['  cost: no price table (set BLUECAST_PRICES)']),
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
   ];

@@ -1,5 +1,5 @@
 import type { Queryable } from './queryable.ts';
-import { recipientStateSql, recipientZipSql } from './recipient-place.ts';
+import { RECIPIENT_PLACE_KEYS, recipientStateSql, recipientZipSql } from './recipient-place.ts';
 
 export interface PlanRecipientRow {
   /** The recipient's own zone column, or null. */
@@ -30,13 +30,16 @@ export async function planRecipientGroups(db: Queryable, p: { campaignId: number
     name: 'planner.recipient_groups',
     // The CSV's state and ZIP are read from the JSON once per row (the inner
     // select); the ZIP is cut to its first three digits, all the ZIP-to-state
-    // map reads, so groups stay few. NOT IN over a subquery is one hashed
+    // map reads, so groups stay few. Rows with none of the keys (most) skip
+    // the extraction on one key test. NOT IN over a subquery is one hashed
     // subplan (a scan of this campaign's finished messages, and one of the
     // recent messages), probed per row; NOT EXISTS became a nested loop per
     // recipient, 10x the cost of the count at a million.
     text: `SELECT timezone, state, CASE WHEN zip ~ '^[0-9]{5}(-?[0-9]{4})?$' THEN left(zip, 3) END AS zip3,
                   min(phone) AS sample_phone, sticky_line, count(*)::text AS n
-             FROM (SELECT r.timezone, r.phone, upper(trim(${recipientStateSql('r')})) AS state, trim(${recipientZipSql('r')}) AS zip, c.sticky_line
+             FROM (SELECT r.timezone, r.phone, c.sticky_line,
+                          CASE WHEN r.variables ?| $3::text[] THEN upper(trim(${recipientStateSql('r')})) END AS state,
+                          CASE WHEN r.variables ?| $3::text[] THEN trim(${recipientZipSql('r')}) END AS zip
                      FROM campaign_recipients r
                      LEFT JOIN contacts c ON c.phone = r.phone
                     WHERE r.campaign_id = $1 AND NOT coalesce(c.opted_out, false)
@@ -45,7 +48,7 @@ export async function planRecipientGroups(db: Queryable, p: { campaignId: number
                       AND (c.id IS NULL OR c.id NOT IN (SELECT m.contact_id FROM outbound_messages m
                                         WHERE m.contact_id IS NOT NULL AND COALESCE(m.sent_at, m.legal_cleared_at) > $2))) x
             GROUP BY timezone, state, 3, left(phone, 5), sticky_line`,
-    values: [p.campaignId, p.recentSince],
+    values: [p.campaignId, p.recentSince, RECIPIENT_PLACE_KEYS],
   });
   return rows;
 }

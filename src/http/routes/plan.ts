@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { findCampaignForImport } from '../../campaigns/definition.ts';
 import type { Database } from '../../db/database.ts';
-import { buildPlan } from '../../planner/plan.ts';
+import { buildPlan, type PlanOptions } from '../../planner/plan.ts';
 import { requireBearer } from '../auth.ts';
 import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
@@ -13,14 +13,14 @@ export const planQuerySchema = z.object({ now: z.iso.datetime({ offset: true }).
  * GET /api/campaigns/:id/plan: the launch forecast (src/planner), the same
  * as `bluecast campaign plan --json`. Bearer token required; unknown campaign 404.
  */
-export function planRoutes(deps: { db: Pick<Database, 'pool'>; apiToken: string | undefined }): RouteModule {
+export function planRoutes(deps: { db: Pick<Database, 'pool'>; apiToken: string | undefined; plan?: PlanOptions }): RouteModule {
   return (app) => {
     const auth = requireBearer(deps.apiToken);
     app.get('/api/campaigns/:id/plan', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const q = parseInput(planQuerySchema, req.query ?? {}, 'querystring');
       const c = await findCampaignForImport(deps.db.pool, id);
-      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date());
+      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date(), deps.plan);
     });
   };
 }
