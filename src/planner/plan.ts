@@ -4,6 +4,7 @@ import { recentlyContacted, sampleRecipients } from '../db/sql/plan-recipients.t
 import { SendRules } from '../compliance/engine.ts';
 import { loadRulesTable } from '../compliance/table.ts';
 import { planRecipients } from './groups.ts';
+import { explainPhones, formatExplanation, type PhoneExplanation } from './explain.ts';
 import { estimateCost, estimateSegments, type ChannelSplit, type CostEstimate, type SegmentEstimate } from './cost.ts';
 import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
@@ -26,6 +27,7 @@ export interface Plan {
   channels: ChannelSplit;
   /** Null without a price table. */
   cost: CostEstimate | null;
+  explain?: PhoneExplanation[];
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -38,6 +40,8 @@ export interface PlanOptions {
   rules?: SendRules;
   /** The deployment's price table (BLUECAST_PRICES): the plan gains a cost. */
   prices?: PriceTable;
+  /** Phones (E.164) to explain: the earliest send time and the rules that decide it. */
+  explain?: string[];
 }
 
 /** The campaign's settings the planner reads, by id. */
@@ -129,6 +133,7 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     checks,
     segments,
     channels,
+    ...(opts.explain?.length ? { explain: await explainPhones(db, campaign, rules, now, opts.explain) } : {}),
     cost: opts.prices ? estimateCost({ segments, split: channels, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
   };
 }
@@ -156,6 +161,7 @@ export function formatPlan(p: Plan): string {
       : ['  cost: no price table (set BLUECAST_PRICES)']),
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
+    ...(p.explain ? ['  explain:', ...p.explain.flatMap(formatExplanation)] : []),
   ];
   return out.join('\n');
 }

@@ -81,6 +81,22 @@ describe('plan: from the database, over HTTP', async () => {
     expect(body.checks[2].message).toBe('1 recipient(s) were messaged in the last 24 hours');
   });
 
+  it('explains phones: the earliest send time and every rule that holds it, through the engine', async () => {
+    const c = await makeCampaign(db, { timezone: 'America/New_York', from: LINES, window: '09:00-21:00' });
+    await db.pool.query(`INSERT INTO campaign_recipients (campaign_id, phone) VALUES ($1, '+13055550100'), ($1, '+12125550100')`, [c.id]);
+    // 01:30Z on 2 July is 21:30 EDT on the 1st: Florida allows 08:00–20:00, the campaign 09:00–21:00.
+    const { status, body } = await get(`${c.id}/plan?now=2030-07-02T01:30:00Z&explain=%2B13055550100,%2B19995550100`);
+    expect(status).toBe(200);
+    const [fl, none] = body.explain;
+    expect(fl).toMatchObject({ phone: '+13055550100', verdict: 'wait', earliest: '2030-07-02T13:00:00.000Z', zones: ['America/New_York'], newContact: true });
+    expect(fl.jurisdictions).toEqual(['US', 'US-FL']);
+    expect(fl.reasons.map((r: { rule: string; until: string }) => `${r.rule}@${r.until}`).sort()).toEqual(
+      ['US-FL.hours@2030-07-02T12:00:00.000Z', 'campaign.window@2030-07-02T13:00:00.000Z', 'US.hours@2030-07-02T12:00:00.000Z'].sort(),
+    );
+    expect(none).toMatchObject({ phone: '+19995550100', verdict: 'not-a-recipient' });
+    expect((await get(`${c.id}/plan?explain=305`)).status).toBe(400);
+  });
+
   it('answers 404 for an unknown campaign and 400 for a bad time', async () => {
     expect((await get('no-such-campaign/plan')).status).toBe(404);
     const c = await makeCampaign(db);

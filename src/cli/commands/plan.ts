@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { ValidationError } from '../../lib/errors.ts';
 import { withApp } from '../run-command.ts';
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 /**
  * `bluecast campaign plan NAME [--json] [--now ISO]`: the launch forecast,
  * simulated with the dispatcher's rules (src/planner), before anything is sent.
@@ -14,7 +16,10 @@ export function registerPlanCommand(program: Command): void {
     .argument('<name>', 'campaign name (or id)')
     .option('--json', 'print JSON')
     .option('--now <iso>', 'plan as of this instant (ISO 8601) instead of now')
-    .action(async (name: string, opts: { json?: boolean; now?: string }) => {
+    .option('--explain <phones...>', 'for each phone (E.164): the earliest send time and the rules that decide it')
+    .action(async (name: string, opts: { json?: boolean; now?: string; explain?: string[] }) => {
+      const bad = (opts.explain ?? []).find((p) => !E164.test(p));
+      if (bad !== undefined) throw new ValidationError([{ path: '--explain', message: `"${bad}" is not an E.164 number (e.g. +13055550100)` }]);
       const now = opts.now === undefined ? new Date() : new Date(opts.now);
       if (Number.isNaN(now.getTime()) || (opts.now !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(opts.now))) {
         throw new ValidationError([{ path: '--now', message: `"${opts.now}" is not an ISO 8601 time (e.g. 2026-12-01T09:00:00Z)` }]);
@@ -26,7 +31,7 @@ export function registerPlanCommand(program: Command): void {
       ]);
       await withApp(async (app) => {
         const c = await findCampaignForImport(app.db.pool, name);
-        const plan = (await buildPlan(app.db.pool, c.id, now, planOptionsFromConfig(app.config)))!;
+        const plan = (await buildPlan(app.db.pool, c.id, now, { ...planOptionsFromConfig(app.config), explain: opts.explain }))!;
         console.log(opts.json ? JSON.stringify(plan) : formatPlan(plan));
       }, { migrate: true });
     });

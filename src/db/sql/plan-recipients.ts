@@ -119,3 +119,37 @@ export async function sampleRecipients(db: Queryable, p: { campaignId: number; t
   });
   return rows;
 }
+
+export interface ExplainRow {
+  phone: string;
+  timezone: string | null;
+  state: string | null;
+  zip: string | null;
+  sticky_line: string | null;
+  opted_out: boolean;
+  sent_at: Date[] | null;
+  transactional: boolean[] | null;
+}
+
+/**
+ * The named recipients of a campaign with what the rules read of them, and
+ * their messages since `since` (the longest cap window) for the caps. One
+ * row per phone found; by the (campaign_id, phone) unique index.
+ */
+export async function explainRecipients(db: Queryable, p: { campaignId: number; phones: string[]; since: Date }): Promise<ExplainRow[]> {
+  const { rows } = await db.query<ExplainRow>({
+    name: 'planner.explain_recipients',
+    text: `SELECT r.phone, r.timezone, ${recipientStateSql('r')} AS state, ${recipientZipSql('r')} AS zip, c.sticky_line,
+                  coalesce(c.opted_out, false) AS opted_out,
+                  array_agg(COALESCE(m.sent_at, m.legal_cleared_at) ORDER BY COALESCE(m.sent_at, m.legal_cleared_at), m.id) FILTER (WHERE m.id IS NOT NULL) AS sent_at,
+                  array_agg(coalesce(mc.transactional, false) ORDER BY COALESCE(m.sent_at, m.legal_cleared_at), m.id) FILTER (WHERE m.id IS NOT NULL) AS transactional
+             FROM campaign_recipients r
+             LEFT JOIN contacts c ON c.phone = r.phone
+             LEFT JOIN outbound_messages m ON m.contact_id = c.id AND COALESCE(m.sent_at, m.legal_cleared_at) > $3
+             LEFT JOIN campaigns mc ON mc.id = m.campaign_id
+            WHERE r.campaign_id = $1 AND r.phone = ANY($2::text[])
+            GROUP BY r.id, c.sticky_line, c.opted_out`,
+    values: [p.campaignId, p.phones, p.since],
+  });
+  return rows;
+}

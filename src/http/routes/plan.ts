@@ -7,7 +7,16 @@ import { campaignParamsSchema, parseInput } from '../input.ts';
 import type { RouteModule } from '../server.ts';
 
 /** GET /api/campaigns/:id/plan?now=ISO: plan as of another instant (default now). */
-export const planQuerySchema = z.object({ now: z.iso.datetime({ offset: true }).optional() }).strict();
+export const planQuerySchema = z
+  .object({
+    now: z.iso.datetime({ offset: true }).optional(),
+    /** Comma-separated E.164 phones to explain (earliest send time and the deciding rules). */
+    explain: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}(,\+[1-9]\d{6,14}){0,99}$/, 'comma-separated E.164 numbers, at most 100')
+      .optional(),
+  })
+  .strict();
 
 /**
  * GET /api/campaigns/:id/plan: the launch forecast (src/planner), the same
@@ -20,7 +29,7 @@ export function planRoutes(deps: { db: Pick<Database, 'pool'>; apiToken: string 
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const q = parseInput(planQuerySchema, req.query ?? {}, 'querystring');
       const c = await findCampaignForImport(deps.db.pool, id);
-      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date(), deps.plan);
+      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date(), { ...deps.plan, explain: q.explain?.split(',') });
     });
   };
 }
