@@ -91,7 +91,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       onOffShape: (type) => metrics.onOffShapeEvent(type),
     }),
     campaignRoutes({ db, apiToken }),
-    planRoutes({ db, apiToken, plan: planOptionsFromConfig(config) }),
+    planRoutes({ db, apiToken, plan: planOptionsFromConfig(config, client) }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),

@@ -90,4 +90,13 @@ describe('forecast by simulation', () => {
     // start == end means any time (dispatch/window.ts): sent at once.
     expect(f.unscheduled).toBe(0);
   });
+
+  it('a send-by deadline stops the simulation: what is left would expire, with no finish', () => {
+    const now = new Date('2026-12-01T00:00:00Z');
+    const c = campaign({ sendBy: new Date('2026-12-02T12:00:00Z') });
+    const f = simulate(c, [group(c, 'UTC', null, 5000)], [], now);
+    // Day 1's 1,600 and day 2's first 1,600 (00:00–04:00) go before noon.
+    expect(f.perDay.map((d) => d.sends)).toEqual([1600, 1600]);
+    expect(f).toMatchObject({ expired: 1800, unscheduled: 0, finish: null });
+  });
 });

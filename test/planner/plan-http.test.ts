@@ -97,6 +97,27 @@ describe('plan: from the database, over HTTP', async () => {
     expect((await get(`${c.id}/plan?explain=305`)).status).toBe(400);
   });
 
+  it("a person's cap from the rules table (Florida: 3 in 24 hours) holds them until their oldest message is a day old", async () => {
+    const c = await makeCampaign(db, { timezone: 'America/New_York', from: LINES, window: '09:00-20:00', message: 'Hi {{first_name|there}}. Reply STOP to opt out.' });
+    await db.pool.query(`INSERT INTO campaign_recipients (campaign_id, phone) VALUES ($1, '+13055550200'), ($1, '+13055550201')`, [c.id]);
+    // Three messages to the first person: 20, 10 and 2 hours before 14:00Z (10:00 EDT).
+    await db.pool.query(
+      `WITH ct AS (INSERT INTO contacts (phone) VALUES ('+13055550200') RETURNING id, phone)
+       INSERT INTO outbound_messages (contact_id, to_phone, body, status, sent_at)
+       SELECT ct.id, ct.phone, 'x', 'sent', $1::timestamptz - h * interval '1 hour' FROM ct, unnest(ARRAY[20, 10, 2]) h`,
+      ['2030-07-01T14:00:00Z'],
+    );
+    const { body } = await get(`${c.id}/plan?now=2030-07-01T14:00:00Z&explain=%2B13055550200`);
+    expect(body.heldByCap).toBe(1);
+    // The other goes at once; the capped one when the 20-hour-old message is 24 hours old (18:00Z, 14:00 EDT).
+    expect(body.forecast.perHour).toEqual([
+      { hour: '2030-07-01T14:00:00.000Z', sends: 1 },
+      { hour: '2030-07-01T18:00:00.000Z', sends: 1 },
+    ]);
+    expect(body.explain[0]).toMatchObject({ verdict: 'wait', earliest: '2030-07-01T18:00:00.000Z' });
+    expect(body.explain[0].reasons).toEqual([expect.objectContaining({ rule: 'US-FL.cap', kind: 'cap', max: 3, count: 3 })]);
+  });
+
   it('answers 404 for an unknown campaign and 400 for a bad time', async () => {
     expect((await get('no-such-campaign/plan')).status).toBe(404);
     const c = await makeCampaign(db);

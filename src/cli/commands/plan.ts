@@ -24,15 +24,21 @@ export function registerPlanCommand(program: Command): void {
       if (Number.isNaN(now.getTime()) || (opts.now !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(opts.now))) {
         throw new ValidationError([{ path: '--now', message: `"${opts.now}" is not an ISO 8601 time (e.g. 2026-12-01T09:00:00Z)` }]);
       }
-      const [{ findCampaignForImport }, { buildPlan, formatPlan }, { planOptionsFromConfig }] = await Promise.all([
+      const [{ findCampaignForImport }, { buildPlan, formatPlan }, { planOptionsFromConfig }, { createConfiguredClient }] = await Promise.all([
         import('../../campaigns/definition.ts'),
         import('../../planner/plan.ts'),
         import('../../planner/setup.ts'),
+        import('../../provider/configured.ts'),
       ]);
       await withApp(async (app) => {
         const c = await findCampaignForImport(app.db.pool, name);
-        const plan = (await buildPlan(app.db.pool, c.id, now, { ...planOptionsFromConfig(app.config), explain: opts.explain }))!;
-        console.log(opts.json ? JSON.stringify(plan) : formatPlan(plan));
+        const client = createConfiguredClient(app.config, { logger: app.logger });
+        try {
+          const plan = (await buildPlan(app.db.pool, c.id, now, { ...planOptionsFromConfig(app.config, client), explain: opts.explain }))!;
+          console.log(opts.json ? JSON.stringify(plan) : formatPlan(plan));
+        } finally {
+          client?.close();
+        }
       }, { migrate: true });
     });
 }
