@@ -289,6 +289,16 @@ describe('dashboard end to end', () => {
     await summary.waitFor();
     expect(await summary.textContent()).toBe('Send to 1,204 people from the provider\'s lines, first message ~Jul 1, 2030, 10:00 America/Chicago; only within 09:00-20:00 recipient time.');
     expect((await stored()).status).toBe('draft');
+    // The launch plan, as of the chosen time: the provider picks the lines (no
+    // caps of ours), 312 is Chicago, so all go in the first minutes; the checks name what to fix.
+    const plan = page.locator('[data-section=plan]');
+    await plan.waitFor();
+    expect(await plan.locator('[data-metric="plan.total"]').getAttribute('data-value')).toBe('1204');
+    expect(await plan.locator('[data-plan=finish]').textContent()).toMatch(/^Finishes Jul 1, 2030, 10:\d\d AM CDT \(America\/Chicago\) — \d+ min after the first send/);
+    expect(await tableRows(page, 'plan-days')).toEqual([['2030-07-01', '1,204']]);
+    expect(await plan.locator('[data-check]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-level')}:${e.getAttribute('data-check')}`))).toEqual(['block:opt-out-missing', 'warn:identical-bodies']);
+    expect(await plan.locator('[data-check=opt-out-missing]').textContent()).toContain('Fix: add an instruction such as "Reply STOP to opt out"');
+    expect(await plan.locator('[data-plan=segments]').textContent()).toBe('If sent as SMS: 1.00 segments each (up to 1); 0 of 1,204 sampled messages need UCS-2.');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-confirm-chicago.png'), fullPage: true });
     await page.click('[data-action=confirm-schedule]');
     await page.locator('[data-schedule=current]').waitFor();

@@ -7,6 +7,7 @@
 import { inboxView, startUnreadBadge } from './inbox.js';
 import { POLL_MS, api, duration, errorBox, fmt, h, keepDraft, kpi, metric, pct, statusBadge, table, when } from './dom.js';
 import { definitionCard, importsCard } from './campaign-setup.js';
+import { showPlan } from './plan.js';
 // ---------------------------------------------------------------- views
 
 function campaignsView() {
@@ -347,8 +348,10 @@ function scheduleCard(c, onDone) {
           showErrors(err);
         }
       });
-      out.replaceChildren(h('div', { class: 'notice confirm', 'data-section': 'confirm' }, h('p', { 'data-confirm': 'summary' }, `${plan.summary}.`), h('div', { class: 'actions' }, confirm, back)));
+      const planBox = h('div', { 'data-section': 'plan-box' });
+      out.replaceChildren(h('div', { class: 'notice confirm', 'data-section': 'confirm' }, h('p', { 'data-confirm': 'summary' }, `${plan.summary}.`), planBox, h('div', { class: 'actions' }, confirm, back)));
       confirm.focus();
+      await showPlan(planBox, c.id, plan.scheduleAt, zone);
     } catch (err) {
       showErrors(err);
     }

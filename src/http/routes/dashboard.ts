@@ -48,6 +48,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'app.js': { file: path.join(DASHBOARD_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
   'dom.js': { file: path.join(DASHBOARD_DIR, 'dom.js'), type: 'text/javascript; charset=utf-8' },
   'campaign-setup.js': { file: path.join(DASHBOARD_DIR, 'campaign-setup.js'), type: 'text/javascript; charset=utf-8' },
+  'plan.js': { file: path.join(DASHBOARD_DIR, 'plan.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
   'inbox.css': { file: path.join(DASHBOARD_DIR, 'inbox.css'), type: 'text/css; charset=utf-8' },
