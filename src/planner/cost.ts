@@ -18,7 +18,8 @@ export interface SegmentEstimate {
  * SMS segments of the rendered bodies (Twilio's sms-segments-calculator: GSM-7
  * with its extension table, else UCS-2; 160/153 or 70/67 per segment). The
  * variant and alternatives are chosen with the pick key `plan:<recipient id>`:
- * the real pick also depends on the run id, unknown before launch.
+ * the real pick also depends on the run id, unknown before launch (the
+ * per-recipient preview, preview.ts, uses the next run id instead).
  */
 export function estimateSegments(campaign: { message: string; variants: string[] }, rows: { id: string; phone: string; variables: Record<string, unknown> }[]): SegmentEstimate {
   const t = compileTemplate(campaign.message, campaign.variants);

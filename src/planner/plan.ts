@@ -5,6 +5,7 @@ import { SendRules } from '../compliance/engine.ts';
 import { loadRulesTable } from '../compliance/table.ts';
 import { planRecipients } from './groups.ts';
 import { explainPhones, formatExplanation, type PhoneExplanation } from './explain.ts';
+import { formatPreview, previewPhones, type PhonePreview } from './preview.ts';
 import { estimateCost, estimateSegments, type ChannelSplit, type CostEstimate, type SegmentEstimate } from './cost.ts';
 import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
@@ -28,6 +29,7 @@ export interface Plan {
   /** Null without a price table. */
   cost: CostEstimate | null;
   explain?: PhoneExplanation[];
+  preview?: PhonePreview[];
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -42,6 +44,8 @@ export interface PlanOptions {
   prices?: PriceTable;
   /** Phones (E.164) to explain: the earliest send time and the rules that decide it. */
   explain?: string[];
+  /** Phones (E.164) to preview: the rendered message, its variant and the alternatives. */
+  preview?: string[];
 }
 
 /** The campaign's settings the planner reads, by id. */
@@ -134,6 +138,7 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     segments,
     channels,
     ...(opts.explain?.length ? { explain: await explainPhones(db, campaign, rules, now, opts.explain) } : {}),
+    ...(opts.preview?.length ? { preview: await previewPhones(db, campaign, opts.preview) } : {}),
     cost: opts.prices ? estimateCost({ segments, split: channels, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
   };
 }
@@ -162,6 +167,7 @@ export function formatPlan(p: Plan): string {
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
     ...(p.explain ? ['  explain:', ...p.explain.flatMap(formatExplanation)] : []),
+    ...(p.preview ? [`  preview (picks for run id ${p.preview[0]?.runId}, the next run the scheduler creates):`, ...p.preview.flatMap(formatPreview)] : []),
   ];
   return out.join('\n');
 }

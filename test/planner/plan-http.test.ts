@@ -52,6 +52,18 @@ describe('plan: from the database, over HTTP', async () => {
     expect(body.checks.map((x: { id: string }) => x.id)).toEqual(['opt-out-missing']);
   });
 
+  it('?preview= renders the named recipients; a bad phone is a 400 naming the field', async () => {
+    const c = await makeCampaign(db, { message: 'Hi {{first_name|there}}. Reply STOP to opt out', from: LINES });
+    await db.pool.query(`INSERT INTO campaign_recipients (campaign_id, phone, variables) VALUES ($1, '+13125550123', '{"first_name": "Ada"}')`, [c.id]);
+    const { status, body } = await get(`${c.id}/plan?preview=%2B13125550123,%2B13125550124`);
+    expect(status).toBe(200);
+    expect(body.preview.map((p: { verdict: string }) => p.verdict)).toEqual(['preview', 'not-a-recipient']);
+    expect(body.preview[0].chosen).toEqual({ variantIndex: 0, body: 'Hi Ada. Reply STOP to opt out', encoding: 'GSM-7', segments: 1, ucs2Characters: [] });
+    const bad = await get(`${c.id}/plan?preview=3125550123`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0].path).toBe('preview');
+  });
+
   it('other campaigns\' queued first contacts on the same lines take their caps first', async () => {
     const other = await makeCampaign(db, { from: LINES });
     const c = await makeCampaign(db, { timezone: 'UTC', from: LINES, newContactsPerHour: 10, newContactsPerDay: 1000 });

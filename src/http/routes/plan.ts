@@ -15,6 +15,11 @@ export const planQuerySchema = z
       .string()
       .regex(/^\+[1-9]\d{6,14}(,\+[1-9]\d{6,14}){0,99}$/, 'comma-separated E.164 numbers, at most 100')
       .optional(),
+    /** Comma-separated E.164 recipients to preview (the rendered message for the next run id, its variant and the alternatives). */
+    preview: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}(,\+[1-9]\d{6,14}){0,99}$/, 'comma-separated E.164 numbers, at most 100')
+      .optional(),
   })
   .strict();
 
@@ -29,7 +34,7 @@ export function planRoutes(deps: { db: Pick<Database, 'pool'>; apiToken: string 
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const q = parseInput(planQuerySchema, req.query ?? {}, 'querystring');
       const c = await findCampaignForImport(deps.db.pool, id);
-      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date(), { ...deps.plan, explain: q.explain?.split(',') });
+      return buildPlan(deps.db.pool, c.id, q.now ? new Date(q.now) : new Date(), { ...deps.plan, explain: q.explain?.split(','), preview: q.preview?.split(',') });
     });
   };
 }
