@@ -57,6 +57,37 @@ const keywordList = z
       .max(200, 'at most 200 keywords'),
   );
 
+const price = z.number({ message: 'must be a number' }).min(0, 'must not be negative').max(100, 'must be at most 100 per unit');
+
+/**
+ * What the deployment pays the provider, for the planner's cost: JSON such as
+ * {"currency":"USD","imessage":0,"smsSegment":0.0083,"mms":0.02}. Per
+ * iMessage sent, per SMS segment (GSM-7 160/153, UCS-2 70/67 characters),
+ * per MMS (an SMS fallback with attachments).
+ */
+export const priceTableSchema = z
+  .object({
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "USD"'),
+    imessage: price,
+    smsSegment: price,
+    mms: price.optional(),
+  })
+  .strict();
+
+export type PriceTable = z.infer<typeof priceTableSchema>;
+
+const priceTableJson = z
+  .string()
+  .transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"currency":"USD","imessage":0,"smsSegment":0.0083}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(priceTableSchema);
+
 /** Every environment variable bluecast reads, validated in one place. */
 export /**
  * Deployment-wide frequency caps: "4/7d" (at most 4 marketing messages per
@@ -156,6 +187,8 @@ const envSchema = z.object({
   BLUECAST_LEGAL_WINDOWS: z.enum(['on', 'off']).default('on'),
   /** Deployment-wide caps added to the rules table's deployment.caps, e.g. "4/7d,all:10/30d" (see README "Legal send windows"). */
   BLUECAST_FREQUENCY_CAPS: frequencyCaps.optional(),
+  /** The planner's price table (JSON, see priceTableSchema); unset: the plan counts segments but prices nothing. */
+  BLUECAST_PRICES: priceTableJson.optional(),
   /** Whole-message opt-out keywords added to the built-in ones (the FCC words are always on), e.g. BAJA,ALTO,PARAR. */
   CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
   /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */

@@ -5,10 +5,12 @@ import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { planRoutes } from './http/routes/plan.ts';
+import { planOptionsFromConfig } from './planner/setup.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { inboxRoutes } from './http/routes/inbox.ts';
 import { createInbox } from './inbox/inbox.ts';
 import { dashboardApiRoutes } from './http/routes/dashboard-api.ts';
+import { launchGate } from './planner/gate.ts';
 import { dashboardRoutes, type DashboardRouteDeps } from './http/routes/dashboard.ts';
 import { recipientRoutes } from './http/routes/recipients.ts';
 import { reportRoutes } from './http/routes/reports.ts';
@@ -94,12 +96,12 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       onSignatureRefused: (reason) => metrics.onWebhookSignatureRefused(reason),
     }),
     campaignRoutes({ db, apiToken }),
-    planRoutes({ db, apiToken }),
+    planRoutes({ db, apiToken, plan: planOptionsFromConfig(config, client) }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),
     inboxRoutes({ inbox: client && createInbox({ pool: db.pool, client, readReceipts: config.INBOX_READ_RECEIPTS }), apiToken }),
-    dashboardApiRoutes({ db, apiToken }),
+    dashboardApiRoutes({ db, apiToken, gate: launchGate(db.pool, planOptionsFromConfig(config, client)) }),
     dashboardRoutes({ pool: db.pool, apiToken, publicUrl: config.PUBLIC_URL, ...opts.dashboard }),
   ]);
   const url = await http.listen({ host: opts.host ?? config.HOST, port: opts.port ?? config.PORT });

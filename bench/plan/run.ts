@@ -14,7 +14,10 @@ import { freePort } from '../../test/helpers/net.ts';
  * column, numbers over many area codes), timed next to a count(*) over the
  * same recipients in the same run.
  *
- *   node --import tsx bench/plan/run.ts [--n N] [--lines L]
+ *   node --import tsx bench/plan/run.ts [--n N] [--lines L] [--profile] [--explain]
+ *
+ * --profile times the grouping SQL, the grouping with the engine and the
+ * simulation apart; --explain prints the plans of the statements.
  *
  * Target: the plan in under 5 s at 1,000,000 recipients.
  */
@@ -56,6 +59,41 @@ try {
   const t0 = performance.now();
   await db.pool.query('SELECT count(*) FROM campaign_recipients r LEFT JOIN contacts c ON c.phone = r.phone WHERE r.campaign_id = $1', [id]);
   const countS = (performance.now() - t0) / 1000;
+  if (args.includes('--explain')) {
+    const { planRecipientGroups, recentlyContacted, sampleRecipients } = await import('../../src/db/sql/plan-recipients.ts');
+    const { lineNewContactLoad } = await import('../../src/db/sql/lines.ts');
+    const explain = async (label: string, f: (q: { query: (x: { text: string; values: unknown[] }) => Promise<unknown> }) => Promise<unknown>) => {
+      const fake = { query: async (x: { text: string; values: unknown[] }) => {
+        const r = await db.pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${x.text}`, x.values);
+        console.log(`-- ${label}\n${r.rows.map((y: Record<string, string>) => y['QUERY PLAN']).join('\n')}`);
+        return { rows: [{ n: '0' }] };
+      } };
+      await f(fake);
+    };
+    const now = new Date('2030-07-01T13:00:00Z');
+    await explain('groups', (q) => planRecipientGroups(q as never, { campaignId: id, recentSince: new Date(now.getTime() - 24 * 3600_000) }));
+    await explain('recently', (q) => recentlyContacted(q as never, { campaignId: id, since: now }));
+    await explain('sample', (q) => sampleRecipients(q as never, { campaignId: id, total: N, size: 2000 }));
+    await explain('load', (q) => lineNewContactLoad(q as never, { lines, now }));
+  }
+  if (args.includes('--profile')) {
+    const { planRecipients } = await import('../../src/planner/groups.ts');
+    const { SendRules } = await import('../../src/compliance/engine.ts');
+    const { loadRulesTable } = await import('../../src/compliance/table.ts');
+    const { simulate } = await import('../../src/planner/forecast.ts');
+    const rules = new SendRules(loadRulesTable());
+    const camp = { id, name: 'bench-plan', timezone: 'America/New_York', window: { startMinute: 540, endMinute: 1260 }, senderLines: lines, ratePerLine: 1, newContactsPerHour: 20, newContactsPerDay: 100 };
+    const { planRecipientGroups } = await import('../../src/db/sql/plan-recipients.ts');
+    let t = performance.now();
+    await planRecipientGroups(db.pool, { campaignId: id, recentSince: new Date('2030-06-01T00:00:00Z') });
+    console.log(`  planRecipientGroups (SQL) ${((performance.now() - t) / 1000).toFixed(2)} s`);
+    t = performance.now();
+    const r = await planRecipients(db.pool, camp, rules, new Date('2030-07-01T13:00:00Z'));
+    console.log(`  planRecipients ${((performance.now() - t) / 1000).toFixed(2)} s`);
+    t = performance.now();
+    const f = simulate(camp, r.groups, [], new Date('2030-07-01T13:00:00Z'));
+    console.log(`  simulate ${((performance.now() - t) / 1000).toFixed(2)} s, ${f.events} events`);
+  }
   const t1 = performance.now();
   const plan = (await buildPlan(db.pool, id, new Date('2030-07-01T13:00:00Z')))!;
   const planS = (performance.now() - t1) / 1000;

@@ -3,7 +3,7 @@ import { civil, zonedInstant } from '../lib/zoned.ts';
 import { recipientCounts } from '../db/sql/campaign-summary.sql.ts';
 import { moveUnstartedSchedule } from '../db/sql/campaign-status.sql.ts';
 import type { Campaign, PrismaClient } from '../generated/prisma/client.ts';
-import { ConflictError, ValidationError } from '../lib/errors.ts';
+import { ConflictError, LaunchBlockedError, ValidationError, type LaunchBlock } from '../lib/errors.ts';
 import { formatWindow } from './describe.ts';
 import { currentStatus, scheduleDraft } from './status.ts';
 
@@ -13,7 +13,8 @@ import { currentStatus, scheduleDraft } from './status.ts';
  * operator means by "10:00" for a Chicago campaign, whatever zone their
  * browser is in); `at` an absolute ISO time; `now` an explicit "send now".
  * Exactly one. `dryRun` answers what would happen without changing anything:
- * the confirmation step.
+ * the confirmation step. `ignoreBlocks` schedules despite the launch plan's
+ * "block" checks (the override is logged and answered in `ignoredBlocks`).
  */
 export const scheduleInputSchema = z
   .object({
@@ -24,6 +25,7 @@ export const scheduleInputSchema = z
     at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with Z or an offset' }).optional(),
     now: z.literal(true).optional(),
     dryRun: z.boolean().optional(),
+    ignoreBlocks: z.boolean().optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -86,9 +88,19 @@ export interface SchedulePlan {
   /** The confirmation sentence the dashboard shows. */
   summary: string;
   dryRun: boolean;
+  /** The launch plan's "block" checks as of scheduleAt (empty without a gate). */
+  blocks: LaunchBlock[];
+  /** The check ids scheduled over with ignoreBlocks (empty when none were overridden). */
+  ignoredBlocks: string[];
 }
 
-async function plan(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now: Date): Promise<SchedulePlan> {
+/**
+ * The launch plan's "block" checks of a campaign sent from `at` (src/planner/gate.ts
+ * composes it from the planner; a port, so that campaigns/ does not import the planner).
+ */
+export type LaunchGate = (campaignId: number, at: Date) => Promise<LaunchBlock[]>;
+
+async function plan(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now: Date, gate?: LaunchGate): Promise<SchedulePlan> {
   if (c.cronExpression) throw new ConflictError(`campaign "${c.name}" runs on its cron expression; it cannot be scheduled once`);
   const { at, sendNow } = resolveTime(input, c.timezone, now);
   const counts = await recipientCounts(prisma, c.id);
@@ -106,12 +118,22 @@ async function plan(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now
   return {
     id: c.id, name: c.name, status: c.status, scheduleAt: at.toISOString(), sendNow, timezone: c.timezone, local,
     recipients: counts.total, optedOut: counts.opted_out, lines, window, summary, dryRun: input.dryRun === true,
+    ...(await gated(c, at, input, gate)),
   };
 }
 
+/** The plan's blocks as of `at`; refused unless overridden (a dry run only reports them). */
+async function gated(c: Campaign, at: Date, input: ScheduleInput, gate: LaunchGate | undefined): Promise<{ blocks: LaunchBlock[]; ignoredBlocks: string[] }> {
+  const blocks = gate ? await gate(c.id, at) : [];
+  if (blocks.length === 0) return { blocks, ignoredBlocks: [] };
+  if (input.ignoreBlocks) return { blocks, ignoredBlocks: blocks.map((b) => b.id) };
+  if (input.dryRun) return { blocks, ignoredBlocks: [] };
+  throw new LaunchBlockedError(c.name, blocks);
+}
+
 /** draft → scheduled (or, with dryRun, what that would do). */
-export async function scheduleCampaign(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now = new Date()): Promise<SchedulePlan> {
-  const p = await plan(prisma, c, input, now);
+export async function scheduleCampaign(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now = new Date(), gate?: LaunchGate): Promise<SchedulePlan> {
+  const p = await plan(prisma, c, input, now, gate);
   if (p.dryRun) return p;
   if (!(await scheduleDraft(prisma, c.id, new Date(p.scheduleAt)))) {
     throw new ConflictError(`campaign "${c.name}" is ${await currentStatus(prisma, c.id)}; only a draft can be scheduled (a scheduled one can be rescheduled)`);
@@ -120,8 +142,8 @@ export async function scheduleCampaign(prisma: PrismaClient, c: Campaign, input:
 }
 
 /** A new time for a scheduled campaign of which nothing has started. */
-export async function rescheduleCampaign(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now = new Date()): Promise<SchedulePlan> {
-  const p = await plan(prisma, c, input, now);
+export async function rescheduleCampaign(prisma: PrismaClient, c: Campaign, input: ScheduleInput, now = new Date(), gate?: LaunchGate): Promise<SchedulePlan> {
+  const p = await plan(prisma, c, input, now, gate);
   if (p.dryRun) return p;
   if (!(await moveUnstartedSchedule(prisma, c.id, new Date(p.scheduleAt)))) throw await notMovable(prisma, c, 'reschedule');
   return { ...p, status: 'scheduled' };

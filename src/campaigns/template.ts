@@ -203,6 +203,14 @@ export function renderMessage(t: CompiledTemplate, vars: Record<string, string>,
   const normalized: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) normalized[normalizeVariableName(k)] = v == null ? '' : String(v);
   const variantIndex = t.bodies.length === 1 ? 0 : hash32(`${pickKey}#variant`) % t.bodies.length;
-  const body = renderParts(t.bodies[variantIndex]!, normalized, pickKey, { n: 0 });
-  return { body: body.replace(/[ \t]{2,}/g, ' ').trim(), variantIndex };
+  return { body: renderVariant(t, normalized, pickKey, variantIndex), variantIndex };
+}
+
+/**
+ * One given variant for one recipient, its `{…|…}` picks as renderMessage makes
+ * them (the plan's preview shows the alternatives a recipient could get).
+ * `vars` keys already normalised.
+ */
+export function renderVariant(t: CompiledTemplate, vars: Record<string, string>, pickKey: string, variantIndex: number): string {
+  return renderParts(t.bodies[variantIndex]!, vars, pickKey, { n: 0 }).replace(/[ \t]{2,}/g, ' ').trim();
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
 import { registerPlanCommand } from './commands/plan.ts';
+import { registerScheduleCommands } from './commands/schedule.ts';
 import { registerConsentCommands } from './commands/consent.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   // After the `campaign` command (if any): retry-failed registers under it.
   registerRetryFailedCommand(program);
   registerPlanCommand(program);
+  registerScheduleCommands(program);
   registerReportCommand(program);
   registerRulesCommand(program);
   registerWebhooksCommands(program);

@@ -7,6 +7,7 @@ import { campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retry
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { campaignSummariesQuerySchema, recipientLookupQuerySchema, reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
+import { launchBlockedSchema } from './routes/dashboard-api.ts';
 import {
   quickReplyNameSchema,
   quickReplySchema,
@@ -54,8 +55,14 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'DELETE /api/inbox/quick-replies': { querystring: quickReplyNameSchema },
 };
 
-/** Keys of ZOD_PARTS, for the test that each names a registered route. */
-export const DESCRIBED_ROUTES = Object.keys(ZOD_PARTS);
+/** Error bodies a route answers beyond the common `{ error }`, by status code (zod, as the parts). */
+const ZOD_ERRORS: Record<string, Record<number, { description: string; schema: z.ZodType }>> = {
+  'POST /api/campaigns/:id/schedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
+  'POST /api/campaigns/:id/reschedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
+};
+
+/** Keys of ZOD_PARTS and ZOD_ERRORS, for the test that each names a registered route. */
+export const DESCRIBED_ROUTES = [...new Set([...Object.keys(ZOD_PARTS), ...Object.keys(ZOD_ERRORS)])];
 
 const jsonSchema = (schema: z.ZodType) => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -88,6 +95,12 @@ export const openApiPlugin: RouteModule = async (app: FastifyInstance) => {
       out.tags = [tag];
       const parts = ZOD_PARTS[`${method} ${url}`] ?? {};
       for (const [part, zod] of Object.entries(parts) as [Part, z.ZodType][]) out[part] ??= jsonSchema(zod);
+      const errors = ZOD_ERRORS[`${method} ${url}`];
+      if (errors) {
+        const response = { ...((out.response as Record<string, unknown> | undefined) ?? {}) };
+        for (const [code, e] of Object.entries(errors)) response[code] ??= { description: e.description, ...jsonSchema(e.schema) };
+        out.response = response;
+      }
       // The bearer token guards the API and the metrics; the webhook receiver checks a signature instead.
       if ((url.startsWith('/api/') && url !== '/api/openapi.json') || url === '/metrics') out.security = [{ bearer: [] }];
       return { schema: out, url };

@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
+import { ConflictError, LaunchBlockedError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** A capability's routes; each module under src/http/routes/ exports one. */
@@ -41,6 +41,8 @@ export async function buildHttpServer(opts: HttpServerOptions, routes: RouteModu
   app.setErrorHandler((err: Error, req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, issues: err.issues });
     if (err instanceof NotFoundError) return reply.code(404).send({ error: err.message });
+    // The body of launchBlockedSchema (routes/dashboard-api.ts): the checks and the override's name.
+    if (err instanceof LaunchBlockedError) return reply.code(409).send({ error: err.message, blocks: err.blocks, override: 'ignoreBlocks' });
     if (err instanceof ConflictError) return reply.code(409).send({ error: err.message });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) return reply.code(status).send({ error: err.message });

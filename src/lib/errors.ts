@@ -32,10 +32,35 @@ export class NotFoundError extends BluecastError {
 
 /** A state change that the current state does not allow. */
 export class ConflictError extends BluecastError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
 }
 
 /** A migration problem: a changed applied file, a failed statement. */
 export class MigrationError extends BluecastError {
   override readonly name = 'MigrationError';
+}
+
+/** A plan check that stops a launch (src/planner/checks.ts, level "block"). */
+export interface LaunchBlock {
+  id: string;
+  message: string;
+  fix: string;
+}
+
+/**
+ * Scheduling refused: the campaign's launch plan has "block" checks. The
+ * override (`--ignore-blocks`, `ignoreBlocks: true`) is the caller's to give.
+ */
+export class LaunchBlockedError extends ConflictError {
+  override readonly name = 'LaunchBlockedError';
+  constructor(
+    campaign: string,
+    readonly blocks: LaunchBlock[],
+  ) {
+    super(
+      `campaign "${campaign}" cannot be scheduled: its launch plan has ${blocks.length} blocking check(s):\n` +
+        blocks.map((b) => `  ${b.id}: ${b.message}\n    fix: ${b.fix}`).join('\n') +
+        '\n(fix them, or override with --ignore-blocks / ignoreBlocks: true)',
+    );
+  }
 }

@@ -63,7 +63,8 @@ async function keyCheck(client: Pick<ImessageClient, 'availability'>, number: st
   }
 }
 
-async function lineCheck(client: Pick<ImessageClient, 'availability'>, line: string): Promise<DoctorCheck> {
+/** One line as `bluecast doctor` checks it (the planner asks it too: src/planner/line-problems.ts). */
+export async function lineCheck(client: Pick<ImessageClient, 'availability'>, line: string): Promise<DoctorCheck> {
   try {
     const { available } = await client.availability(line, { retry: 'all' });
     return { name: `line ${line}`, ok: available, detail: available ? 'iMessage-capable' : 'not iMessage-capable: is it leased and activated?' };

@@ -28,6 +28,7 @@ describe('schema drift', () => {
         'report_counts',
         'report_replies',
         'report_series',
+        'seed_sends',
         'sender_lines',
         'webhook_events',
       ].sort(),

@@ -125,6 +125,11 @@ describe('dashboard end to end', () => {
     await summary.waitFor();
     expect(await summary.textContent()).toBe(`Send to 12 people from ${LINES.length} lines, first message now.`);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-confirm-now.png'), fullPage: true });
+    // The simulator answers availability by the number's hash: one of the two lines is
+    // "not iMessage-capable", a block; the override is ticked knowingly (and logged).
+    expect(await page.locator('[data-section=blocks]').textContent()).toContain('1 check blocks this launch: lines');
+    expect(await page.locator('[data-action=confirm-schedule]').isDisabled()).toBe(true);
+    await page.check('[data-action=ignore-blocks]');
     await page.click('[data-action=confirm-schedule]');
     await page.getByText('Sending now.').waitFor();
 
@@ -239,8 +244,24 @@ describe('dashboard end to end', () => {
     await summary.waitFor();
     expect(await summary.textContent()).toBe('Send to 1,204 people from the provider\'s lines, first message ~Jul 1, 2030, 10:00 America/Chicago; only within 09:00-20:00 recipient time.');
     expect((await stored()).status).toBe('draft');
+    // The launch plan, as of the chosen time: the provider picks the lines (no
+    // caps of ours), 312 is Chicago, so all go in the first minutes; the checks name what to fix.
+    const plan = page.locator('[data-section=plan]');
+    await plan.waitFor();
+    expect(await plan.locator('[data-metric="plan.total"]').getAttribute('data-value')).toBe('1204');
+    expect(await plan.locator('[data-plan=finish]').textContent()).toMatch(/^Finishes Jul 1, 2030, 10:\d\d AM CDT \(America\/Chicago\) — \d+ min after the first send/);
+    expect(await tableRows(page, 'plan-days')).toEqual([['2030-07-01', '1,204']]);
+    expect(await plan.locator('[data-check]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-level')}:${e.getAttribute('data-check')}`))).toEqual(['block:opt-out-missing', 'warn:identical-bodies']);
+    expect(await plan.locator('[data-check=opt-out-missing]').textContent()).toContain('Fix: add an instruction such as "Reply STOP to opt out"');
+    expect(await plan.locator('[data-plan=segments]').textContent()).toBe('If sent as SMS: 1.00 segments each (up to 1); 0 of 1,204 sampled messages need UCS-2.');
+    // "Blocks launch" blocks: Confirm stays disabled until the override is ticked (the API refuses it too).
+    const confirm = page.locator('[data-action=confirm-schedule]');
+    expect(await page.locator('[data-section=blocks]').textContent()).toContain('1 check blocks this launch: opt-out-missing');
+    expect(await confirm.isDisabled()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-confirm-chicago.png'), fullPage: true });
-    await page.click('[data-action=confirm-schedule]');
+    await page.check('[data-action=ignore-blocks]');
+    expect(await confirm.isDisabled()).toBe(false);
+    await confirm.click();
     await page.locator('[data-schedule=current]').waitFor();
     expect(await stored()).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-07-01T15:00:00.000Z') });
     expect(await page.locator('[data-schedule=current]').textContent()).toContain('(America/Chicago)');
@@ -248,6 +269,7 @@ describe('dashboard end to end', () => {
     // Reschedule, then unschedule: back to a draft.
     await page.fill('#schedule-form input[name=local]', '2030-07-02T09:30');
     await page.click('#schedule-form button[type=submit]');
+    await page.check('[data-action=ignore-blocks]');
     await page.click('[data-action=confirm-schedule]');
     await page.locator('[data-schedule=current]', { hasText: 'Jul 2' }).waitFor();
     expect(await stored()).toMatchObject({ status: 'scheduled', schedule_at: new Date('2030-07-02T14:30:00.000Z') });

@@ -13,3 +13,5 @@ const pick = (alias: string, keys: string[]) => `COALESCE(${keys.map((k) => `${a
 export const recipientStateSql = (alias: string) => pick(alias, STATE_KEYS);
 /** SQL: the recipient row `alias`'s ZIP as written, or NULL. */
 export const recipientZipSql = (alias: string) => pick(alias, ZIP_KEYS);
+/** Every key either reads: a row with none of them has no place in its columns. */
+export const RECIPIENT_PLACE_KEYS: readonly string[] = [...STATE_KEYS, ...ZIP_KEYS];

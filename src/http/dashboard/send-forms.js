@@ -1,6 +1,7 @@
 // The two forms before a send: upload recipients, and schedule (review, then confirm).
 
 import { api, errorBox, errorSlot, fmt, h, keepDraft, kpi, showFieldErrors, table, when } from './dom.js';
+import { showPlan } from './plan.js';
 
 /** Files up to this size are kept in the tab while they wait to be sent (an expired session then loses nothing). */
 const KEEP_FILE_BYTES = 2 * 1024 * 1024;
@@ -160,20 +161,32 @@ export function scheduleCard(c, onDone) {
       const confirm = h('button', { type: 'button', 'data-action': 'confirm-schedule' }, plan.sendNow ? 'Confirm and send now' : 'Confirm and schedule');
       const back = h('button', { type: 'button', class: 'secondary' }, 'Change');
       back.addEventListener('click', () => { out.replaceChildren(); at.focus(); });
+      // A "block" check refuses the launch (409) unless the operator overrides it, knowingly.
+      const blocks = plan.blocks ?? [];
+      const override = h('input', { type: 'checkbox', name: 'ignore-blocks', 'data-action': 'ignore-blocks' });
+      const overrideBox = blocks.length
+        ? h('p', { class: 'notice error', 'data-section': 'blocks' },
+          h('strong', {}, `${blocks.length} check${blocks.length === 1 ? '' : 's'} block${blocks.length === 1 ? 's' : ''} this launch: `), blocks.map((b) => b.id).join(', '), '. Fix ', blocks.length === 1 ? 'it' : 'them', ' first, or ',
+          h('label', { class: 'check' }, override, ' launch anyway (the override is logged)'))
+        : null;
+      confirm.disabled = blocks.length > 0;
+      override.addEventListener('change', () => { confirm.disabled = !override.checked; });
       confirm.addEventListener('click', async () => {
         confirm.disabled = true;
         try {
-          const done = await api('POST', `campaigns/${c.id}/${verb}`, body());
+          const done = await api('POST', `campaigns/${c.id}/${verb}`, { ...body(), ...(override.checked ? { ignoreBlocks: true } : {}) });
           forgetDraft();
           // Said at the page level: this card is rebuilt for the new status.
           onDone(done.sendNow ? 'Sending now.' : `Scheduled for ${done.local}.`);
         } catch (err) {
-          confirm.disabled = false;
+          confirm.disabled = blocks.length > 0 && !override.checked;
           showErrors(err);
         }
       });
-      out.replaceChildren(h('div', { class: 'notice confirm', 'data-section': 'confirm' }, h('p', { 'data-confirm': 'summary' }, `${plan.summary}.`), h('div', { class: 'actions' }, confirm, back)));
-      confirm.focus();
+      const planBox = h('div', { 'data-section': 'plan-box' });
+      out.replaceChildren(h('div', { class: 'notice confirm', 'data-section': 'confirm' }, h('p', { 'data-confirm': 'summary' }, `${plan.summary}.`), planBox, overrideBox, h('div', { class: 'actions' }, confirm, back)));
+      (blocks.length ? override : confirm).focus();
+      await showPlan(planBox, c.id, plan.scheduleAt, zone);
     } catch (err) {
       showErrors(err);
     }

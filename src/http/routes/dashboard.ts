@@ -56,6 +56,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'live-state.js': { file: path.join(DASHBOARD_DIR, 'live-state.js'), type: 'text/javascript; charset=utf-8' },
   'run-picker.js': { file: path.join(DASHBOARD_DIR, 'run-picker.js'), type: 'text/javascript; charset=utf-8' },
   'recipient-lookup.js': { file: path.join(DASHBOARD_DIR, 'recipient-lookup.js'), type: 'text/javascript; charset=utf-8' },
+  'plan.js': { file: path.join(DASHBOARD_DIR, 'plan.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
   'inbox-widgets.js': { file: path.join(DASHBOARD_DIR, 'inbox-widgets.js'), type: 'text/javascript; charset=utf-8' },
