@@ -79,6 +79,8 @@ export class World {
   constructor(private readonly o: ResolvedSimulatorOptions) {}
 
   hasImessage(to: string): boolean {
+    // The account's own lines are iMessage lines (what `doctor` and the planner check them for).
+    if (this.o.lines.includes(to)) return true;
     return unitHash(this.o.seed, 'imessage', to) < this.o.imessageRatio;
   }
 

@@ -236,7 +236,7 @@ describe('an operator walks the whole job', () => {
 
   it('a cancelled campaign: page, API, CLI and database agree (cancelled messages never count as sent)', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    const created = await api<{ id: number }>(stack, '/api/campaigns', { method: 'POST', body: JSON.stringify({ name: 'walk-cancelled', message: 'Later', window: 'any', ratePerLine: 0.01, burst: 1, from: LINES }) });
+    const created = await api<{ id: number }>(stack, '/api/campaigns', { method: 'POST', body: JSON.stringify({ name: 'walk-cancelled', message: 'Later. Reply STOP to opt out.', window: 'any', ratePerLine: 0.01, burst: 1, from: LINES }) });
     await stack.db.pool.query(`INSERT INTO campaign_recipients (campaign_id, phone) SELECT $1, '+1415201' || lpad(g::text, 4, '0') FROM generate_series(4001, 4006) g`, [created.id]);
     await api(stack, `/api/campaigns/${created.id}/schedule`, { method: 'POST', body: JSON.stringify({ now: true }) });
     await page.goto(`${stack.url}/#/campaigns/${created.id}`);

@@ -46,7 +46,8 @@ function statusTable(report) {
     failed: 'failed',
     unconfirmed: 'unconfirmed (may have been delivered)',
     cancelled: 'cancelled (never sent)',
-    skipped: 'skipped (opted out)',
+    skipped: 'skipped (opted out, or held back by a cap)',
+    expired: 'expired (its send-by time passed)',
   };
   const rows = Object.entries(labels).map(([k, label]) => [label, metric(`byStatus.${k}`, report.byStatus[k])]);
   rows.push(['sent as SMS fallback', metric('totals.fallback', report.totals.fallback)]);
