@@ -35,7 +35,7 @@ describe('dashboard: a campaign blocked by the provider', () => {
     );
 
   it('shows the banner with the reason and the agreement link, fails nobody, resumes after the fix; odd events counted', async () => {
-    const { id } = await api<{ id: number }>('/api/campaigns', { method: 'POST', body: JSON.stringify({ name: 'e2e-blocked', message: 'See you at the fair', window: 'any' }) });
+    const { id } = await api<{ id: number }>('/api/campaigns', { method: 'POST', body: JSON.stringify({ name: 'e2e-blocked', message: 'See you at the fair. Reply STOP to opt out.', window: 'any' }) });
     await api(`/api/campaigns/${id}/recipients?filename=people.csv`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: ['phone', ...PHONES].join('\n') });
     await api(`/api/campaigns/${id}/schedule`, { method: 'POST', body: JSON.stringify({ now: true }) });
     await eventually(async () => (await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [id])).rows[0].status === 'blocked', 30_000, 'campaign blocked', 100);
