@@ -163,7 +163,8 @@ describe('an operator walks the whole job', () => {
       await shot('3-confirm');
       await page.click('[data-action=confirm-schedule]');
       const dbRow = async () => (await stack.db.pool.query('SELECT status::text, schedule_at FROM campaigns WHERE id = $1', [campaignId])).rows[0];
-      await page.getByText(/^Scheduled for /).waitFor();
+      // The page's notice; the schedule card says it too once it is rebuilt.
+      await page.locator('p.notice.ok', { hasText: /^Scheduled for / }).waitFor();
       expect((await dbRow()).schedule_at.toISOString()).toBe(minute.toISOString());
 
       // Watch: why messages wait, while they go out one every 5 s per line.
