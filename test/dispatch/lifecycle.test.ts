@@ -75,7 +75,9 @@ describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => 
   it('stops sending to a recipient who opts out mid-run', async () => {
     const phones = Array.from({ length: 20 }, (_, i) => phone(i, '602'));
     const c = await seedCampaign(db.pool, { phones, concurrency: 1 });
-    sim.setFaults({ latencyMs: 15 });
+    // 100 ms a send: the opt-out (after the 3rd) lands over a second before the 16th is due,
+    // even when a loaded machine polls late. Sooner, it would be a send before the STOP.
+    sim.setFaults({ latencyMs: 100 });
     const late = phones[15]!;
     const worker = testWorker(db.pool, providerClient(sim));
     worker.start();
