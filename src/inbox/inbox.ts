@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { latestReply, listThreads, markThreadRead, setThreadState, personConsents, threadEvents, type ThreadFilter, type ThreadState } from '../db/sql/inbox.ts';
+import { readReceiptDue, recordReadReceipt, recordTapback } from '../db/sql/inbox-actions.ts';
 import { deleteQuickReply, findQuickReply, listQuickReplies, saveQuickReply, threadVariables } from '../db/sql/quick-replies.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import type { ImessageClient } from '../provider/client.ts';
@@ -26,8 +27,10 @@ export class OptedOutError extends ConflictError {
 /**
  * The operator's inbox: threads, their events and triage, and the operator's
  * actions. Typing, tapbacks and read receipts are not messages (the provider
- * does not pace them) and go to the client directly; replies go through the
- * send path (send-reply.ts). Every action is refused for an opted-out person.
+ * does not pace them) and go to the client directly; tapbacks and read
+ * receipts are recorded once accepted (inbox_actions: they are thread
+ * events). Replies go through the send path (send-reply.ts). Every action is
+ * refused for an opted-out person.
  */
 export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readReceipts: boolean }) {
   const { pool, client } = deps;
@@ -45,15 +48,29 @@ export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readRece
   }
   return {
     threads: (f: ThreadFilter) => listThreads(pool, f),
+    /**
+     * A thread as the operator opens it: marked read first (a reply landing
+     * meanwhile shows, and stays unread until the next look), then a read
+     * receipt if the person wrote since the last one (recorded, so it shows in
+     * the timeline), then the events. A refused receipt does not keep the
+     * thread closed: the answer says why.
+     */
     async open(t: Thread, limit = 500) {
-      const events = await threadEvents(pool, t.phone, t.line, limit);
       await markThreadRead(pool, t.phone, t.line);
+      const consents = await personConsents(pool, t.phone);
       let readReceipt = false;
-      if (deps.readReceipts && events.some((e) => e.direction === 'in') && (await personConsents(pool, t.phone))) {
-        await client.read(provider.to(t));
-        readReceipt = true;
+      let readReceiptError: string | undefined;
+      if (deps.readReceipts && consents && (await readReceiptDue(pool, t.phone, t.line))) {
+        try {
+          await client.read(provider.to(t));
+          await recordReadReceipt(pool, t.phone, t.line);
+          readReceipt = true;
+        } catch (err) {
+          readReceiptError = `the read receipt was not sent: ${err instanceof Error ? err.message : String(err)}`;
+        }
       }
-      return { events, optedOut: !(await personConsents(pool, t.phone)), readReceipt };
+      const events = await threadEvents(pool, t.phone, t.line, limit);
+      return { events, optedOut: !consents, readReceipt, ...(readReceiptError ? { readReceiptError } : {}) };
     },
     setState: (t: Thread, state: ThreadState | 'unread') => setThreadState(pool, t.phone, t.line, state),
     async typing(t: Thread, action: 'start' | 'stop') {
@@ -63,6 +80,7 @@ export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readRece
     async tapback(t: Thread, tapback: Tapback, message: string) {
       await reachable(t);
       await client.react('add', { ...provider.to(t), tapback, message });
+      return { id: await recordTapback(pool, { ...t, tapback, message }) };
     },
     quickReplies: () => listQuickReplies(pool),
     saveQuickReply: (q: QuickReplyInput) => saveQuickReply(pool, q),

@@ -2,7 +2,7 @@ import { WebhookEmitter, type EmittedRecord } from './emitter.ts';
 import type { Faults, FaultsInput } from './faults.ts';
 import { resolveOptions, type ResolvedSimulatorOptions, type SimulatorOptions } from './options.ts';
 import { Scheduler } from './scheduler.ts';
-import { buildSimulatorApp } from './server.ts';
+import { buildSimulatorApp, type ReceivedRequest } from './server.ts';
 import { World, type SentRecord } from './world.ts';
 
 export type { EmittedRecord, WebhookEvent } from './emitter.ts';
@@ -10,6 +10,7 @@ export type { Faults, FaultsInput } from './faults.ts';
 export { SIMULATOR_DEFAULTS, type SimulatorOptions, type SimulatorTiming, type SimulatorWebhookOptions } from './options.ts';
 export type { PacingConfig } from './pacing.ts';
 export type { Channel, SentRecord } from './world.ts';
+export type { ReceivedRequest } from './server.ts';
 
 export interface SimulatorHandle {
   /** Base URL (host root) to give the client as baseUrl. */
@@ -23,6 +24,8 @@ export interface SimulatorHandle {
   sent(): SentRecord[];
   /** API requests received so far (not /__sim/*), whether answered or not. */
   requests(): number;
+  /** Each API request that passed the fault and key checks, with its body and the status answered (empty unless recordRequests). */
+  received(): ReceivedRequest[];
   /** Every webhook emitted so far, with its delivery state. */
   webhooks(): EmittedRecord[];
   /** Whether a number has iMessage in this simulation (same answer as availability). */
@@ -61,6 +64,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     options: opts,
     sent: () => world.sent.slice(),
     requests: () => sim.requestCount(),
+    received: () => sim.received(),
     webhooks: () => emitter?.records.slice() ?? [],
     hasImessage: (to) => world.hasImessage(to),
     faults: () => ({ ...sim.getFaults() }),

@@ -58,6 +58,8 @@ export interface SimulatorOptions {
   apiVersion?: string;
   /** Faults active from the start. */
   faults?: Partial<Faults>;
+  /** Keep every API request (method, path, body, answer status) for tests to read (received()); off by default, as a long run would hold them all. */
+  recordRequests?: boolean;
   logger?: Logger;
 }
 
@@ -83,6 +85,7 @@ export interface ResolvedSimulatorOptions {
   webhook: Required<SimulatorWebhookOptions>;
   apiVersion: string;
   faults?: Partial<Faults>;
+  recordRequests: boolean;
   logger?: Logger;
 }
 
@@ -136,6 +139,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedSimulatorOptions {
     webhook: { ...d.webhook, ...o.webhook },
     apiVersion: o.apiVersion ?? d.apiVersion,
     faults: o.faults,
+    recordRequests: o.recordRequests ?? false,
     logger: o.logger,
   };
 }

@@ -33,8 +33,23 @@ export interface BuildDeps {
   emitter?: WebhookEmitter;
 }
 
+/** An API request as the simulator received it, and how it answered (recordRequests). */
+export interface ReceivedRequest {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** The parsed JSON body (null without one). */
+  body: unknown;
+  /** The status answered; 0 when the connection was dropped instead. */
+  status: number;
+  at: number;
+}
+
 export interface SimulatorApp {
   app: FastifyInstance;
+  /** What recordRequests kept, in the order the requests arrived. */
+  received(): ReceivedRequest[];
   /** API requests received (not /__sim/*), answered or not. */
   requestCount(): number;
   getFaults(): Faults;
@@ -101,6 +116,22 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
     const m = TOKEN.exec(req.headers.authorization ?? '');
     if (!m || (opts.apiKey !== undefined && m[1] !== opts.apiKey)) return reply.code(401).send(errorBody(401));
   });
+
+  // Recorded on arrival (so the order is the arrival order), completed with the answer.
+  const received: ReceivedRequest[] = [];
+  const entries = new WeakMap<FastifyRequest, ReceivedRequest>();
+  if (opts.recordRequests) {
+    app.addHook('preHandler', async (req) => {
+      if (req.url.startsWith('/__sim')) return;
+      const e: ReceivedRequest = { method: req.method, path: req.url.split('?')[0]!, query: { ...(req.query as Record<string, string>) }, body: req.body ?? null, status: 0, at: Date.now() };
+      received.push(e);
+      entries.set(req, e);
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const e = entries.get(req);
+      if (e && !dropAfter.has(req)) e.status = reply.statusCode;
+    });
+  }
 
   const sec = (ms: number) => Math.floor(ms / 1000);
   const emit = (type: string, data: Record<string, unknown>, timestamp = sec(Date.now())) =>
@@ -314,6 +345,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
 
   return {
     app,
+    received: () => received.slice(),
     requestCount: () => requests,
     getFaults: () => faults,
     setFaults: (f) => {

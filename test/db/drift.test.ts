@@ -22,6 +22,7 @@ describe('schema drift', () => {
         'import_rejections',
         'imports',
         'inbound_messages',
+        'inbox_actions',
         'inbox_threads',
         'outbound_messages',
         'quick_replies',

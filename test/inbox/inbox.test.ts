@@ -8,7 +8,7 @@ import { createImessageClient, type ImessageClient } from '../../src/provider/cl
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { explain, requestBodyValidator } from '../provider/openapi.ts';
+import { offContract } from '../provider/openapi.ts';
 import { LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from '../webhooks/helpers.ts';
 import { startRecordingProxy } from '../webhooks/sim.ts';
 
@@ -45,7 +45,9 @@ describe('the inbox against the simulator', () => {
       replyRatio: 1,
       optOutRatio: 0,
       pacing: false,
-      timing: { deliveryMs: 40, readMs: 40, replyMs: 150 },
+      recordRequests: true,
+      // Replies 0.75–2.25 s after a send: the person's answer to our answer is stamped a second after it is sent.
+      timing: { deliveryMs: 40, readMs: 40, replyMs: 1500 },
     });
     proxy.setTarget(sim.url);
     direct = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });
@@ -59,7 +61,7 @@ describe('the inbox against the simulator', () => {
     await proxy?.close();
   });
 
-  it('reply arrives → unread → open (read receipt) → typing → answer through the care send path → tapback → opted out refuses', async () => {
+  it('reply arrives → unread → open (read receipt, recorded) → typing → answer through the care send path → tapback (recorded) → opted out refuses; every call on contract as the simulator received it', async () => {
     const campaignId = await seedCampaign(db.pool, {});
     const r = await seedRecipient(db.pool, campaignId, PERSON, { first_name: 'Ada' });
     const id = await seedMessage(db.pool, { campaignId, ...r, to: PERSON, body: 'Big news this week', providerMessageId: null });
@@ -85,9 +87,14 @@ describe('the inbox against the simulator', () => {
     const opened = await call('GET', `/api/inbox/thread?${thread}`);
     expect(opened.status).toBe(200);
     expect(opened.body.readReceipt).toBe(true);
-    expect(opened.body.events.map((e: any) => e.kind)).toEqual(['campaign', 'reply']);
+    // The receipt is a thread event of its own, after the reply it answers.
+    expect(opened.body.events.map((e: any) => e.kind)).toEqual(['campaign', 'reply', 'read_receipt']);
     expect((await call('GET', q)).body.threads).toEqual([]);
     const reply = opened.body.events[1];
+    // Looking again with nothing new sends no second receipt.
+    const again = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(again.body.readReceipt).toBe(false);
+    expect(again.body.events.map((e: any) => e.kind)).toEqual(['campaign', 'reply', 'read_receipt']);
 
     const t = { phone: PERSON, line: LINE };
     expect((await call('POST', '/api/inbox/thread/typing', { ...t, action: 'start' })).status).toBe(200);
@@ -97,28 +104,41 @@ describe('the inbox against the simulator', () => {
       const { rows } = await db.pool.query(`SELECT status FROM outbound_messages WHERE id = $1`, [answer.body.messageId]);
       return rows[0]?.status === 'sent' || undefined;
     }, 10_000, 'the answer sent by the care workers');
-    expect((await call('POST', '/api/inbox/thread/tapback', { ...t, tapback: 'like', message: reply.body })).status).toBe(200);
+    const tap = await call('POST', '/api/inbox/thread/tapback', { ...t, tapback: 'like', message: reply.body });
+    expect(tap.status).toBe(200);
+    // The simulator answers every message: the person writes again after our answer; opening sends a second receipt.
+    await eventually(async () => (await db.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE from_phone = $1`, [PERSON])).rows[0].n === 2 || undefined, 10_000, 'the answer to our answer');
+    const later = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(later.body.readReceipt).toBe(true);
+    expect(later.body.events.map((e: any) => e.kind)).toEqual(['campaign', 'reply', 'read_receipt', 'operator_reply', 'tapback', 'reply', 'read_receipt']);
+    const tapEvent = later.body.events[4];
+    expect(tapEvent).toMatchObject({ kind: 'tapback', id: tap.body.id, direction: 'none', status: 'like', body: reply.body });
 
-    const ours = proxy.calls.filter((c) => c.body?.to === PERSON && c.path !== '/send/imessage' || c.body?.message === 'Hi Ada, happy to help!');
-    const seen = ours.map((c) => `${c.path} ${c.body?.action ?? c.body?.tapback ?? c.body?.message ?? ''}`);
-    expect(seen).toEqual([
-      '/send/imessage/read ',
-      '/send/imessage/typing start',
-      '/send/imessage/typing stop',
-      '/send/imessage Hi Ada, happy to help!',
-      '/send/imessage/reactions add',
+    // What the simulator received from the inbox, in order, each call on contract and accepted.
+    const ours = sim.received().filter((r) => (r.body as any)?.to === PERSON && (r.path !== '/send/imessage' || (r.body as any)?.message === 'Hi Ada, happy to help!'));
+    expect(ours.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /send/imessage/read',
+      'POST /send/imessage/typing',
+      'POST /send/imessage/typing',
+      'POST /send/imessage',
+      'POST /send/imessage/reactions',
+      'POST /send/imessage/read',
     ]);
-    // Every provider call the inbox made is what the contract accepts.
-    for (const c of ours) {
-      const v = requestBodyValidator(c.path.replace(/^\/send/, ''));
-      expect(v(c.body), `${c.path}: ${explain(v)}`).toBe(true);
-    }
-
-    const threadAfter = await call('GET', `/api/inbox/thread?${thread}`);
-    expect(threadAfter.body.events.map((e: any) => e.kind)).toContain('operator_reply');
+    expect(ours.map((r) => r.body)).toEqual([
+      { to: PERSON, from: LINE },
+      { to: PERSON, from: LINE, action: 'start' },
+      { to: PERSON, from: LINE, action: 'stop' },
+      expect.objectContaining({ to: PERSON, from: LINE, message: 'Hi Ada, happy to help!' }),
+      { to: PERSON, from: LINE, action: 'add', tapback: 'like', message: reply.body },
+      { to: PERSON, from: LINE },
+    ]);
+    for (const r of ours) expect(offContract(r)).toEqual([]);
+    // The simulator matched the tapback to the person's message (it answers 400 when no message has that text).
+    const history = await direct.history({ to: PERSON, from: LINE, limit: 20 });
+    expect(history.reactions).toEqual([expect.objectContaining({ reaction: 'like', on: reply.body, action: 'added', from: LINE })]);
 
     await manualOptOut(db.pool, { phone: PERSON, reason: 'asked by phone' }, 'test');
-    const before = proxy.calls.length;
+    const before = sim.received().length;
     const refused = await call('POST', '/api/inbox/thread/reply', { ...t, body: 'one more thing' });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatch(/opted out/);
@@ -127,7 +147,7 @@ describe('the inbox against the simulator', () => {
     const last = await call('GET', `/api/inbox/thread?${thread}`);
     expect(last.body.optedOut).toBe(true);
     expect(last.body.events.map((e: any) => e.kind)).toContain('consent_opt_out');
-    expect(proxy.calls.slice(before).filter((c) => c.body?.to === PERSON)).toEqual([]);
+    expect(sim.received().slice(before).filter((r) => (r.body as any)?.to === PERSON)).toEqual([]);
   });
 
   it('refuses bad input with a clear error', async () => {

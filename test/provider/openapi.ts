@@ -133,3 +133,23 @@ export function webhookExamples(): { type: string; example: unknown }[] {
 export function explain(v: ValidateFunction): string {
   return JSON.stringify(v.errors ?? [], null, 1);
 }
+
+/**
+ * Where a request the simulator received breaks the provider's contract:
+ * its path must be one the contract documents, a POST body must validate
+ * against that operation's request schema, and the simulator must have
+ * accepted it (200). Empty when it is on contract.
+ */
+export function offContract(r: { method: string; path: string; body: unknown; status: number }): string[] {
+  const doc = r.path.startsWith('/send/') ? sendDoc : r.path.startsWith('/conversations/') ? conversationsDoc : undefined;
+  if (!doc) return [`${r.method} ${r.path}: not a documented path`];
+  const rel = r.path.replace(/^\/(send|conversations)/, '');
+  const problems: string[] = [];
+  if (r.method === 'POST') {
+    if (!pointerExists(doc, `/paths/${esc(rel)}/post`)) return [`POST ${r.path}: not a documented operation`];
+    const v = requestBodyValidator(rel);
+    if (!v(r.body)) problems.push(`POST ${r.path}: ${explain(v)}`);
+  }
+  if (r.status !== 200) problems.push(`${r.method} ${r.path}: answered ${r.status}`);
+  return problems;
+}

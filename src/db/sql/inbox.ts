@@ -112,7 +112,9 @@ export interface ThreadEvent {
 /**
  * Everything in one thread, oldest first (see ORDER_DESC): campaign, care and operator messages
  * (with their delivery and read marks), replies (flagged opt-out / possible
- * opt-out), and the person's consent events.
+ * opt-out), the person's consent events, and the operator's tapbacks (kind
+ * tapback: body = the message's text, status = the tapback) and read
+ * receipts (kind read_receipt).
  */
 export async function threadEvents(db: Queryable, phone: string, line: string, limit: number): Promise<ThreadEvent[]> {
   const { rows } = await db.query<ThreadEvent>({
@@ -127,7 +129,10 @@ export async function threadEvents(db: Queryable, phone: string, line: string, l
            FROM inbound_messages WHERE from_phone = $1 AND to_line = $2
          UNION ALL
          SELECT 'consent_' || e.kind::text, e.id::int, e.at, e.at, 2, 'none', e.keyword, e.source, NULL, NULL, e.note
-           FROM consent_events e JOIN contacts k ON k.id = e.contact_id WHERE k.phone = $1) x
+           FROM consent_events e JOIN contacts k ON k.id = e.contact_id WHERE k.phone = $1
+         UNION ALL
+         SELECT a.kind, a.id::int, a.at, a.at, 3, 'none', a.message, a.tapback, NULL, NULL, NULL
+           FROM inbox_actions a WHERE a.phone = $1 AND a.line = $2) x
       ORDER BY ${ORDER_DESC}
       LIMIT $3`,
     values: [phone, line, limit],

@@ -4,11 +4,22 @@
 // (GET inbox/thread/quick-replies); here they are only listed and edited.
 import { POLL_MS, api, errorText, h, poll } from './dom.js';
 
+const CHANGED = 'bluecast:inbox-changed';
+
+/** Tell the header's badge that threads were read or changed here: it polls now rather than at its next turn. */
+export const inboxChanged = () => window.dispatchEvent(new Event(CHANGED));
+
 /** Keeps the header's "Inbox (N unread)" link current; polls with the ETag, so an unchanged inbox costs a 304. */
 export function startUnreadBadge(link) {
   let etag;
   let timer;
+  // One poll at a time: a change told while one is in flight polls once more after it.
+  let inFlight = false;
+  let again = false;
   const tick = async () => {
+    if (inFlight) return void (again = true);
+    inFlight = true;
+    clearTimeout(timer);
     try {
       const r = await poll('inbox/threads?limit=500', etag);
       if (!r.notModified) {
@@ -19,9 +30,16 @@ export function startUnreadBadge(link) {
       }
     } catch {
       // The badge is a hint; the inbox page shows errors.
+    } finally {
+      inFlight = false;
+    }
+    if (again) {
+      again = false;
+      return tick();
     }
     timer = setTimeout(tick, POLL_MS * 2);
   };
+  window.addEventListener(CHANGED, () => tick());
   tick();
   return () => clearTimeout(timer);
 }

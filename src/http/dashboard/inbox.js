@@ -3,15 +3,12 @@
 // cookie, and data only ever reaches the page as textContent or attributes.
 
 import { POLL_MS, api, errorText, h, poll } from './dom.js';
-import { quickRepliesPanel } from './inbox-widgets.js';
+import { eventItem, onItsWay, when } from './inbox-events.js';
+import { inboxChanged, quickRepliesPanel } from './inbox-widgets.js';
 
 export { startUnreadBadge } from './inbox-widgets.js';
 
 const TYPING_IDLE_MS = 5000;
-// Words, not emoji: a browser without an emoji font shows empty boxes.
-const TAPBACKS = [['love', 'Love'], ['like', 'Like'], ['dislike', 'Dislike'], ['laugh', 'Haha'], ['emphasize', '!!'], ['question', '?']];
-
-const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '');
 const stateLabel = { open: 'Open', needs_attention: 'Needs attention', done: 'Done' };
 const threadHash = (t) => `#/inbox/${encodeURIComponent(t.phone)}/${encodeURIComponent(t.line)}`;
 const threadQuery = (t) => `phone=${encodeURIComponent(t.phone)}&line=${encodeURIComponent(t.line)}`;
@@ -130,10 +127,12 @@ export function inboxView(hash) {
       if (!r.notModified) {
         listEtag = r.etag;
         threads = r.data.threads;
-        renderList();
         // Reopening marks read (and may send a receipt): only when the thread itself changed.
         const row = selected && threads.find((x) => x.phone === selected.phone && x.line === selected.line);
-        const key = row ? `${row.last_at}|${row.unread}|${row.opted_out}|${row.state}` : '';
+        const key = row ? `${row.last_at}|${row.opted_out}|${row.state}` : '';
+        // The open thread is being read: what just arrived in it is marked read by the refresh below, not counted unread.
+        if (row) row.unread = 0;
+        renderList();
         if (row && key !== seenKey) {
           seenKey = key;
           if (firstDone) refreshThread();
@@ -196,7 +195,7 @@ export function inboxView(hash) {
     const refuse = h('p', { class: 'refuse', role: 'alert', hidden: true });
     const box = h('textarea', { rows: 3, maxlength: 2000, placeholder: 'Write an answer…', 'aria-label': 'Answer' });
     const send = h('button', { type: 'submit', text: 'Send' });
-    const picker = h('select', { class: 'quick-picker', 'aria-label': 'Quick reply' }, h('option', { value: '', text: 'Quick reply…' }));
+    const picker = h('select', { class: 'quick-picker', 'aria-label': 'Quick reply', title: 'Insert a saved answer' }, h('option', { value: '', text: 'Quick reply…' }));
     const form = h('form', { class: 'reply-box' }, box, h('span', { class: 'reply-actions' }, picker, send));
     const quickBox = quickRepliesPanel(() => loadQuick());
     let quick = [];
@@ -268,10 +267,9 @@ export function inboxView(hash) {
         typing = false; // the server stops typing with the send
         await api('POST', 'inbox/thread/reply', { ...t, body });
         box.value = '';
-        show('Answer queued: it goes out paced on this line; its status shows below.');
+        show('Sending your answer: it goes out paced on this line; its status shows below.');
+        // Refreshed until it has left (see refreshThread): its status moves on without the list changing.
         refreshThread();
-        // Its status moves on (queued → sent) without the list changing.
-        for (const ms of [2000, 6000, 15000]) later(refreshThread, ms);
       } catch (e) {
         show(errorText(e), 'error');
       } finally {
@@ -303,54 +301,25 @@ export function inboxView(hash) {
       consentBox.replaceChildren(f);
     }
 
-    function renderEvents(list) {
-      events.replaceChildren(
-        ...list.map((e) => {
-          if (e.direction === 'none') {
-            const what = e.kind === 'consent_opt_out' ? 'Opted out' : e.kind === 'consent_opt_in' ? 'Opted in' : e.kind.replace(/^consent_/, '').replace(/_/g, ' ');
-            return h('li', { class: 'event consent' }, h('span', { text: `${what}${e.note ? ` — ${e.note}` : ''}${e.status ? ` (${e.status})` : ''} · ${when(e.at)}` }));
-          }
-          const taps = h(
-            'span',
-            { class: 'tapbacks', role: 'group', 'aria-label': 'Tapback' }, h('span', { class: 'muted', text: 'Tapback:' }),
-            ...TAPBACKS.map(([name, emoji]) =>
-              h('button', {
-                type: 'button',
-                class: 'tap',
-                title: name,
-                'aria-label': `${name} this message`,
-                'data-tapback': name,
-                text: emoji,
-                disabled: optedOut,
-                onclick: async () => {
-                  try {
-                    await api('POST', 'inbox/thread/tapback', { ...t, tapback: name, message: e.body ?? '' });
-                    show(`Tapback “${name}” sent.`);
-                  } catch (err) {
-                    show(errorText(err), 'error');
-                  }
-                },
-              }),
-            ),
-          );
-          const label = e.direction === 'in' ? (e.kind === 'reply' ? 'Them' : `Them · ${e.kind.replace(/^reply_/, '').replace(/_/g, ' ')}`) : e.kind === 'operator_reply' ? 'You' : e.kind.replace(/_/g, ' ');
-          const status = e.direction === 'out' ? [e.status, e.read_at ? 'read' : e.delivered_at ? 'delivered' : ''].filter(Boolean).join(' · ') : '';
-          return h(
-            'li',
-            { class: `event ${e.direction}`, 'data-kind': e.kind },
-            h('span', { class: 'who muted', text: `${label} · ${when(e.at)}${status ? ` · ${status}` : ''}` }),
-            h('span', { class: 'bubble', text: e.body ?? '' }),
-            e.note && e.direction === 'out' ? h('span', { class: 'muted note', text: e.note }) : undefined,
-            e.body && !optedOut ? taps : undefined,
-          );
-        }),
-      );
-    }
+    const tapback = async (name, e) => {
+      try {
+        await api('POST', 'inbox/thread/tapback', { ...t, tapback: name, message: e.body ?? '' });
+        show(`Tapback “${name}” sent.`);
+        refreshThread();
+      } catch (err) {
+        show(errorText(err), 'error');
+      }
+    };
+    const renderEvents = (list) => events.replaceChildren(...list.map((e) => eventItem(e, { optedOut, onTapback: tapback })));
 
     let first = true;
+    let pending;
     refreshThread = async () => {
       try {
         const data = await api('GET', `inbox/thread?${threadQuery(t)}`);
+        // Opening marked it read: the list and the header's count say so now, not at their next poll.
+        pollList();
+        inboxChanged();
         optedOut = data.optedOut;
         // In the server's order (provider second, then arrival): ids of different tables do not compare.
         renderEvents(data.events);
@@ -361,11 +330,15 @@ export function inboxView(hash) {
         box.disabled = send.disabled = optedOut;
         picker.disabled = optedOut || quick.length === 0;
         renderConsent();
+        // An answer of ours on its way: look again until the dispatcher has sent it.
+        clearTimeout(pending);
+        if (data.events.some(onItsWay)) pending = later(refreshThread, 1500);
         if (first) {
           first = false;
           firstDone = true;
           events.lastElementChild?.scrollIntoView({ block: 'end' });
           if (data.readReceipt) show('Read receipt sent.');
+          else if (data.readReceiptError) show(`Opened, but ${data.readReceiptError}`, 'error');
         }
       } catch (e) {
         show(errorText(e), 'error');

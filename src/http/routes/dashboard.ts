@@ -60,6 +60,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'app.css': { file: path.join(DASHBOARD_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   'inbox.js': { file: path.join(DASHBOARD_DIR, 'inbox.js'), type: 'text/javascript; charset=utf-8' },
   'inbox-widgets.js': { file: path.join(DASHBOARD_DIR, 'inbox-widgets.js'), type: 'text/javascript; charset=utf-8' },
+  'inbox-events.js': { file: path.join(DASHBOARD_DIR, 'inbox-events.js'), type: 'text/javascript; charset=utf-8' },
   'inbox.css': { file: path.join(DASHBOARD_DIR, 'inbox.css'), type: 'text/css; charset=utf-8' },
   'uplot.js': { file: path.join(UPLOT_DIR, 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uplot.css': { file: path.join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },

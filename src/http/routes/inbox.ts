@@ -38,12 +38,12 @@ function etagOf(value: unknown): string {
 /**
  * The inbox API, bearer token required (the dashboard's inbox polls it):
  *   GET  /api/inbox/threads[?unread=&state=&q=&campaign=&line=&limit=]  threads with unread counts (ETag / If-None-Match)
- *   GET  /api/inbox/thread?phone=&line=                 a thread's events; opening it marks it read (and sends a read receipt)
+ *   GET  /api/inbox/thread?phone=&line=                 a thread's events; opening it marks it read (and sends a read receipt if they wrote since the last)
  *   POST /api/inbox/thread/reply   {phone, line, body | quickReply}  an answer through the send path (409 opted out)
  *   GET  /api/inbox/thread/quick-replies?phone=&line=  the saved answers rendered for this person
  *   GET|PUT /api/inbox/quick-replies {name, body}, DELETE ?name=  the saved answers
  *   POST /api/inbox/thread/typing  {phone, line, action}
- *   POST /api/inbox/thread/tapback {phone, line, tapback, message}
+ *   POST /api/inbox/thread/tapback {phone, line, tapback, message}  recorded as a thread event once the provider took it
  *   POST /api/inbox/thread/state   {phone, line, state} open | needs_attention | done | unread
  */
 export function inboxRoutes(deps: { inbox: Inbox | undefined; apiToken: string | undefined }): RouteModule {
@@ -84,8 +84,8 @@ export function inboxRoutes(deps: { inbox: Inbox | undefined; apiToken: string |
     });
     app.post('/api/inbox/thread/tapback', { onRequest: auth }, async (req) => {
       const b = parseInput(threadTapbackSchema, req.body, 'body');
-      await inbox().tapback(b, b.tapback, b.message);
-      return { ok: true };
+      const { id } = await inbox().tapback(b, b.tapback, b.message);
+      return { ok: true, id };
     });
     app.post('/api/inbox/thread/state', { onRequest: auth }, async (req) => {
       const b = parseInput(threadStateSchema, req.body, 'body');
