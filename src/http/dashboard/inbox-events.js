@@ -24,6 +24,10 @@ export function deliveryLabel(e) {
   return e.status ?? '';
 }
 
+// Where a consent change came from, as the operator would say it (the rest as recorded).
+const BY = { api: 'by an operator', cli: 'by an operator (CLI)' };
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
 const short = (text) => (text.length > 80 ? `${text.slice(0, 79)}…` : text);
 
 /**
@@ -43,7 +47,8 @@ export function eventItem(e, { optedOut, onTapback }) {
   }
   if (e.direction === 'none') {
     const what = e.kind === 'consent_opt_out' ? 'Opted out' : e.kind === 'consent_opt_in' ? 'Opted in' : e.kind.replace(/^consent_/, '').replace(/_/g, ' ');
-    return h('li', { class: 'event consent', 'data-kind': e.kind }, h('span', { text: `${what}${e.note ? ` — ${e.note}` : ''}${e.status ? ` (${e.status})` : ''} · ${when(e.at)}` }));
+    const by = e.status ? (BY[e.status] ?? `(${e.status})`) : '';
+    return h('li', { class: 'event consent', 'data-kind': e.kind }, h('span', { text: `${what}${by ? ` ${by}` : ''}${e.note ? ` — ${e.note}` : ''} · ${when(e.at)}` }));
   }
   const taps = h(
     'span',
@@ -62,7 +67,7 @@ export function eventItem(e, { optedOut, onTapback }) {
       }),
     ),
   );
-  const label = e.direction === 'in' ? (e.kind === 'reply' ? 'Them' : `Them · ${e.kind.replace(/^reply_/, '').replace(/_/g, ' ')}`) : e.kind === 'operator_reply' ? 'You' : e.kind.replace(/_/g, ' ');
+  const label = e.direction === 'in' ? (e.kind === 'reply' ? 'Them' : `Them · ${e.kind.replace(/^reply_/, '').replace(/_/g, ' ')}`) : e.kind === 'operator_reply' ? 'You' : capital(e.kind.replace(/_/g, ' '));
   const status = e.direction === 'out' ? deliveryLabel(e) : '';
   return h(
     'li',

@@ -89,13 +89,15 @@ export function inboxView(hash) {
       ...[...knownCampaigns].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id, text: name, selected: id === filters.campaign })),
     );
     const test = TAB_DEFS.find(([k]) => k === filters.tab)[2];
-    const shown = threads.filter(test);
+    // The open thread stays listed (highlighted) when reading it takes it out of the tab.
+    const isOpen = (t) => selected && t.phone === selected.phone && t.line === selected.line;
+    const shown = threads.filter((t) => test(t) || isOpen(t));
     const tabName = TAB_DEFS.find(([k]) => k === filters.tab)[1].toLowerCase();
     const filtered = filters.q || filters.line || filters.campaign;
     listStatus.textContent = shown.length ? '' : filtered ? `No ${tabName} thread matches the filters.` : `No ${tabName} threads.`;
     listEl.replaceChildren(
       ...shown.map((t) => {
-        const isSel = selected && t.phone === selected.phone && t.line === selected.line;
+        const isSel = isOpen(t);
         return h(
           'li',
           { class: ['thread', t.unread > 0 ? 'unread' : '', isSel ? 'selected' : ''].join(' ').trim() },
@@ -265,7 +267,7 @@ export function inboxView(hash) {
       try {
         clearTimeout(idle);
         typing = false; // the server stops typing with the send
-        await api('POST', 'inbox/thread/reply', { ...t, body });
+        awaiting = (await api('POST', 'inbox/thread/reply', { ...t, body })).messageId;
         box.value = '';
         show('Sending your answer: it goes out paced on this line; its status shows below.');
         // Refreshed until it has left (see refreshThread): its status moves on without the list changing.
@@ -280,7 +282,7 @@ export function inboxView(hash) {
     let optedOut = false;
     function renderConsent() {
       const reason = h('input', { type: 'text', maxlength: 500, 'aria-label': optedOut ? 'Basis of the opt-in' : 'Reason for the opt-out' });
-      reason.placeholder = optedOut ? 'Basis: where and when they agreed again' : 'Reason, e.g. asked by phone not to be contacted';
+      reason.placeholder = optedOut ? 'Basis: where and when they agreed again' : 'Reason, e.g. asked not to be contacted';
       const btn = h('button', { type: 'submit', class: optedOut ? 'secondary' : 'danger', text: optedOut ? 'Mark opted in' : 'Mark opted out' });
       const f = h('form', { class: 'consent-form' }, h('span', { class: 'muted', text: optedOut ? 'This person opted out.' : 'Consent:' }), reason, btn);
       f.addEventListener('submit', async (ev) => {
@@ -310,10 +312,17 @@ export function inboxView(hash) {
         show(errorText(err), 'error');
       }
     };
-    const renderEvents = (list) => events.replaceChildren(...list.map((e) => eventItem(e, { optedOut, onTapback: tapback })));
+    const renderEvents = (list) => {
+      // Read to the end, it stays at the end as events arrive; scrolled back, it stays put.
+      const atEnd = events.scrollTop + events.clientHeight >= events.scrollHeight - 40;
+      events.replaceChildren(...list.map((e) => eventItem(e, { optedOut, onTapback: tapback })));
+      if (atEnd) events.scrollTop = events.scrollHeight;
+    };
 
     let first = true;
     let pending;
+    // The answer just sent, until it has left: the notice then says what became of it.
+    let awaiting;
     refreshThread = async () => {
       try {
         const data = await api('GET', `inbox/thread?${threadQuery(t)}`);
@@ -333,6 +342,12 @@ export function inboxView(hash) {
         // An answer of ours on its way: look again until the dispatcher has sent it.
         clearTimeout(pending);
         if (data.events.some(onItsWay)) pending = later(refreshThread, 1500);
+        const sent = awaiting && data.events.find((e) => e.kind === 'operator_reply' && e.id === awaiting);
+        if (sent && !onItsWay(sent)) {
+          awaiting = undefined;
+          if (sent.status === 'failed' || sent.status === 'cancelled' || sent.status === 'skipped') show(`Your answer was not sent (${sent.status})${sent.note ? `: ${sent.note}` : '.'}`, 'error');
+          else show('Answer sent.');
+        }
         if (first) {
           first = false;
           firstDone = true;
