@@ -104,13 +104,13 @@ describe('inbox end to end', () => {
         await page.getByText('Read receipt sent.').waitFor();
         // The picker says there is nothing to pick, readable whole (not cut off).
         await page.locator('.quick-picker option', { hasText: 'No quick replies yet' }).waitFor({ state: 'attached' });
-        const fits = await page.$eval('.quick-picker', (el) => {
-          const select = el as HTMLSelectElement;
-          const ctx = document.createElement('canvas').getContext('2d')!;
-          const cs = getComputedStyle(select);
+        const fits = await page.$eval('.quick-picker', (select: any) => {
+          const g = globalThis as any; // in the page (the test's tsconfig has no DOM types)
+          const ctx = g.document.createElement('canvas').getContext('2d');
+          const cs = g.getComputedStyle(select);
           ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
           // The text, the select's padding and its arrow.
-          return ctx.measureText(select.options[select.selectedIndex]!.text).width + parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) + 20 <= select.clientWidth;
+          return ctx.measureText(select.options[select.selectedIndex].text).width + parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) + 20 <= select.clientWidth;
         });
         expect(fits, 'the quick-reply picker shows its whole label').toBe(true);
         await shot('2-opened');

@@ -150,6 +150,33 @@ describe('the inbox against the simulator', () => {
     expect(sim.received().slice(before).filter((r) => (r.body as any)?.to === PERSON)).toEqual([]);
   });
 
+  it('what the provider refuses is not recorded: a tapback on a message it does not have, a read receipt in an outage (tried again on the next look)', async () => {
+    const other = '+16505550178';
+    await seedRecipient(db.pool, await seedCampaign(db.pool, {}), other);
+    await direct.send({ to: other, from: LINE, message: 'Spring hours are 9–5' });
+    await eventually(async () => (await db.pool.query(`SELECT 1 FROM inbound_messages WHERE from_phone = $1`, [other])).rows.length || undefined, 10_000, 'their reply');
+    const thread = `phone=${encodeURIComponent(other)}&line=${encodeURIComponent(LINE)}`;
+    const actions = async () => (await db.pool.query(`SELECT kind FROM inbox_actions WHERE phone = $1 ORDER BY id`, [other])).rows.map((r) => r.kind);
+
+    sim.setFaults({ errorRate: 1, errorStatus: 500 });
+    const down = await call('GET', `/api/inbox/thread?${thread}`);
+    sim.clearFaults();
+    expect(down.status).toBe(200);
+    expect(down.body).toMatchObject({ readReceipt: false, readReceiptError: expect.stringMatching(/read receipt was not sent.*500/) });
+    expect(down.body.events.map((e: any) => e.kind)).toEqual(['reply']);
+    expect(await actions()).toEqual([]);
+    const up = await call('GET', `/api/inbox/thread?${thread}`);
+    expect(up.body.readReceipt).toBe(true);
+    expect(await actions()).toEqual(['read_receipt']);
+
+    const before = sim.received().length;
+    const tap = await call('POST', '/api/inbox/thread/tapback', { phone: other, line: LINE, tapback: 'love', message: 'a message nobody wrote' });
+    expect(tap.status).toBe(502);
+    expect(tap.body.error).toMatch(/provider did not take it.*400.*no message "a message nobody wrote"/);
+    expect(sim.received().slice(before).map((r) => [r.path, r.status])).toEqual([['/send/imessage/reactions', 400]]);
+    expect(await actions()).toEqual(['read_receipt']);
+  });
+
   it('refuses bad input with a clear error', async () => {
     const bad = await call('POST', '/api/inbox/thread/reply', { phone: '12', line: LINE, body: '' });
     expect(bad.status).toBe(400);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Inbox } from '../../inbox/inbox.ts';
 import { quickReplySchema } from '../../inbox/quick-replies.ts';
 import { ConflictError } from '../../lib/errors.ts';
+import { ProviderError } from '../../provider/errors.ts';
 import { TAPBACKS } from '../../provider/schemas.ts';
 import { requireBearer } from '../auth.ts';
 import { parseInput } from '../input.ts';
@@ -48,6 +49,12 @@ function etagOf(value: unknown): string {
  */
 export function inboxRoutes(deps: { inbox: Inbox | undefined; apiToken: string | undefined }): RouteModule {
   return (app) => {
+    // What the provider refused (a tapback on a message it does not have, a read receipt during an outage) is the
+    // operator's to read, as the provider said it: 502, not an "internal error". The rest goes to the server's handler.
+    app.setErrorHandler((err, _req, reply) => {
+      if (err instanceof ProviderError) return reply.code(502).send({ error: `the provider did not take it: ${err.message}` });
+      throw err;
+    });
     const auth = requireBearer(deps.apiToken);
     const inbox = () => {
       if (!deps.inbox) throw new ConflictError('the inbox needs CONTIGUITY_API_KEY (no provider configured)');
