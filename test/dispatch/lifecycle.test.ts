@@ -99,7 +99,8 @@ describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => 
   it('pause stops claiming at once, resume continues, cancel marks the rest cancelled', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => phone(i, '713'));
     const c = await seedCampaign(db.pool, { phones, concurrency: 2 });
-    sim.setFaults({ latencyMs: 10 });
+    // 100 ms a send: at 10 ms a loaded machine sent all 40 between resume and cancel.
+    sim.setFaults({ latencyMs: 100 });
     const worker = testWorker(db.pool, providerClient(sim));
     worker.start();
     try {
