@@ -13,17 +13,11 @@
  *   node --import tsx bench/cli/run.ts [--rounds 7]
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 // @ts-expect-error: a plain ESM script without types
 import { build } from '../../scripts/build.mjs';
-import { ensureDatabase } from '../../src/db/connection.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { freePort } from '../../test/helpers/net.ts';
+import { startBenchDatabase } from '../support.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
 const ROUNDS = Number(values.rounds);
@@ -54,13 +48,9 @@ function measure(argv: string[], env: NodeJS.ProcessEnv): Sample {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 await (build as () => Promise<void>)();
-const dataDir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-cli-'));
-await chmod(dataDir, 0o755);
-const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: await freePort(), ephemeral: true });
+const bench = await startBenchDatabase('cli', { database: 'bluecast' });
 try {
-  await ensureDatabase(server.adminUrl, 'bluecast');
-  const url = server.urlFor('bluecast');
-  await migrate(url);
+  const { url } = bench;
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' };
   delete env.BLUECAST_FROM_SOURCE;
   for (const name of ['spring', 'summer', 'autumn']) {
@@ -104,6 +94,5 @@ try {
   ];
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', rows })}`);
 } finally {
-  await server.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await bench.stop();
 }

@@ -1,13 +1,7 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pLimit from 'p-limit';
 import type pg from 'pg';
 import { pino } from 'pino';
-import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { sleep, systemClock, type Clock } from '../../src/dispatch/clock.ts';
 import { SendRules } from '../../src/compliance/engine.ts';
 import { loadRulesTable } from '../../src/compliance/table.ts';
@@ -18,7 +12,7 @@ import { createPgDispatchStore } from '../../src/dispatch/store.ts';
 import { createWorker, type DispatchEvent } from '../../src/dispatch/worker.ts';
 import { createImessageClient } from '../../src/provider/client.ts';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { freePort } from '../../test/helpers/net.ts';
+import { startBenchDatabase } from '../support.ts';
 
 /**
  * bench/dispatch: the dispatcher end to end (claim → pace → HTTP send to the
@@ -109,16 +103,9 @@ function row(label: string, measured: number, reference: number, unit: string, r
   console.log(`${label.padEnd(44)} ${measured.toFixed(1).padStart(9)} ${unit}   ${refLabel} ${reference.toFixed(1).padStart(9)} ${unit}   ratio ${(measured / reference).toFixed(3)}`);
 }
 
-const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-dispatch-'));
-
-// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
-
-await chmod(dir, 0o755);
-const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+const bench = await startBenchDatabase('dispatch');
 try {
-  await ensureDatabase(server.adminUrl, 'bench');
-  const url = server.urlFor('bench');
-  await migrate(url);
+  const { url } = bench;
   const db = openDatabase(url, { max: 16 });
   const lines = Array.from({ length: 10 }, (_, i) => `+1415555${String(200 + i).padStart(4, '0')}`);
   console.log(`bench/dispatch  (node ${process.version}, ${N} messages in a)`);
@@ -226,6 +213,5 @@ try {
   await db.close();
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'dispatch', rows: benchRows })}`);
 } finally {
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.stop();
 }

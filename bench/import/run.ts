@@ -1,17 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createCampaign } from '../../src/campaigns/definition.ts';
-import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { freePort } from '../../test/helpers/net.ts';
+import { startBenchDatabase } from '../support.ts';
 import { writeRecipientsCsv } from './generate.ts';
 
 /**
@@ -68,16 +64,10 @@ function runImportCli(url: string, campaign: string, file: string): Promise<{ se
   });
 }
 
-const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-import-'));
-
-// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside (else it is kept elsewhere).
-
-await chmod(dir, 0o755);
-const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+const bench = await startBenchDatabase('import');
+const { dir } = bench;
 try {
-  await ensureDatabase(server.adminUrl, 'bench');
-  const url = server.urlFor('bench');
-  await migrate(url);
+  const { url } = bench;
   const db = openDatabase(url, { max: 2 });
   const campaign = await createCampaign(db, { name: 'bench', message: '{Hi|Hello} {{first_name|there}}, news from {{city|your city}}' });
   await db.close();
@@ -139,6 +129,5 @@ try {
   ];
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'import', rows: benchRows })}`);
 } finally {
-  await server.stop();
-  if (!args.includes('--keep')) await rm(dir, { recursive: true, force: true });
+  await bench.stop({ keep: args.includes('--keep') });
 }

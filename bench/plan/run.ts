@@ -1,12 +1,6 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
-import { freePort } from '../../test/helpers/net.ts';
+import { startBenchDatabase } from '../support.ts';
 
 /**
  * bench/plan: the launch plan of a big campaign (default 1,000,000 recipients
@@ -26,14 +20,9 @@ const arg = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1
 const N = Number(arg('--n') ?? 1_000_000);
 const L = Number(arg('--lines') ?? 50);
 
-const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-plan-'));
-// mkdtemp makes it 0700; as root the postgres user must reach the data dir inside.
-await chmod(dir, 0o755);
-const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+const bench = await startBenchDatabase('plan');
 try {
-  await ensureDatabase(server.adminUrl, 'bench');
-  const url = server.urlFor('bench');
-  await migrate(url);
+  const { url } = bench;
   const db = openDatabase(url, { max: 4 });
   const lines = Array.from({ length: L }, (_, i) => `+1415555${String(3000 + i)}`);
   const { rows } = await db.pool.query<{ id: number }>(
@@ -103,6 +92,5 @@ try {
   const rows2 = [{ name: 'plan', measured: planS, unit: 's', reference: countS, referenceLabel: 'count(*) same recipients', target: '< 5 s at 1,000,000', met: N >= 1_000_000 ? planS < 5 : null }];
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'plan', rows: rows2 })}`);
 } finally {
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.stop();
 }

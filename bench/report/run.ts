@@ -7,16 +7,10 @@
  *
  *   node --import tsx bench/report/run.ts [--messages 1000000]
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { buildReport } from '../../src/reports/build.ts';
-import { freePort } from '../../test/helpers/net.ts';
+import { startBenchDatabase } from '../support.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '30' } } });
 const N = Number(values.messages);
@@ -34,12 +28,9 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, out];
 }
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-report-'));
-const pgServer = await startEmbeddedPostgres({ dataDir, port: await freePort(), ephemeral: true });
+const bench = await startBenchDatabase('report');
 try {
-  await ensureDatabase(pgServer.adminUrl, 'bench');
-  const url = pgServer.urlFor('bench');
-  await migrate(url);
+  const { url } = bench;
   const db = openDatabase(url, { max: 4 });
   const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);
   try {
@@ -161,6 +152,5 @@ try {
     await db.close();
   }
 } finally {
-  await pgServer.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await bench.stop();
 }

@@ -12,19 +12,16 @@
  * BENCH_CONNECTIONS (64), BENCH_RATE (3000).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { ensureDatabase } from '../../src/db/connection.ts';
 import { openDatabase } from '../../src/db/database.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { webhookRoutes } from '../../src/http/routes/webhooks.ts';
 import { createWebhookPipeline } from '../../src/webhooks/pipeline.ts';
+import { startBenchDatabase } from '../support.ts';
 import { benchPhone, type FireConfig, type FireResult } from './mix.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -50,31 +47,19 @@ function fire(cfg: FireConfig): Promise<FireResult> {
   });
 }
 
-async function database(): Promise<{ url: string; stop(): Promise<void> }> {
-  const name = `bench_webhooks_${process.pid}`;
+/** On the server DATABASE_URL names when set (a database of its own there), else an embedded one. */
+function database() {
+  let adminUrl: string | undefined;
   if (process.env.DATABASE_URL) {
     const admin = new URL(process.env.DATABASE_URL);
     admin.pathname = '/postgres';
-    await ensureDatabase(admin.toString(), name);
-    const u = new URL(process.env.DATABASE_URL);
-    u.pathname = `/${name}`;
-    return { url: u.toString(), stop: async () => undefined };
+    adminUrl = admin.toString();
   }
-  const dir = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-pg-'));
-  const pg = await startEmbeddedPostgres({ dataDir: dir, port: 55000 + (process.pid % 5000), ephemeral: true });
-  await ensureDatabase(pg.adminUrl, name);
-  return {
-    url: pg.urlFor(name),
-    async stop() {
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return startBenchDatabase('webhooks', { database: `bench_webhooks_${process.pid}`, adminUrl });
 }
 
 async function main() {
   const server = await database();
-  await migrate(server.url);
   const db = openDatabase(server.url, { max: 10 });
   const logger = createLogger('silent');
 
@@ -99,8 +84,7 @@ async function main() {
   const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   if (LIVE) pipeline.start();
 
-  const scratch = await mkdtemp(path.join(tmpdir(), 'bluecast-bench-ids-'));
-  const idsFile = (tag: string) => path.join(scratch, `${tag}.json`);
+  const idsFile = (tag: string) => path.join(server.dir, `${tag}.json`);
   const base = { secret: SECRET, connections: CONNECTIONS, durationSeconds: SECONDS, messages: MESSAGES, line: LINE };
   const results: Record<string, FireResult> = {};
   // Fixed rate first, then flat out; each run starts with no processing backlog (see settle()).
@@ -200,7 +184,6 @@ async function main() {
   ];
   console.log(`BENCH_JSON ${JSON.stringify({ bench: 'webhooks', rows: benchRows })}`);
 
-  await rm(scratch, { recursive: true, force: true });
   await db.close();
   await server.stop();
   process.exitCode = ok ? 0 : 1;

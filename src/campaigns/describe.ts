@@ -41,48 +41,85 @@ export async function listCampaigns(db: Queryable, opts: { archived?: boolean } 
   }));
 }
 
+/**
+ * The one reading of a campaign's columns under the names the API, the CLI
+ * and campaign files use (senderLines is `from`, burstPerLine `burst`...):
+ * both the description and the definition take their fields from here.
+ */
+function fieldsOf(c: Campaign) {
+  return {
+    name: c.name,
+    message: c.message,
+    variants: c.variants,
+    attachments: c.attachments,
+    from: c.senderLines,
+    fallback: c.fallbackWhen,
+    fallbackFrom: c.fallbackFrom,
+    fastTrack: c.fastTrack,
+    timezone: c.timezone,
+    // As definition input: null is "any time".
+    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : formatWindow(c.windowStartMinute, c.windowEndMinute),
+    concurrency: c.concurrency,
+    ratePerLine: c.ratePerLine,
+    burst: c.burstPerLine,
+    newContactsPerHour: c.newContactsPerHour,
+    newContactsPerDay: c.newContactsPerDay,
+    jitterMs: c.jitterMs,
+    maxAttempts: c.maxAttempts,
+    region: c.defaultRegion,
+    csv: c.csvPath,
+    readReceipt: c.careReadReceipt,
+    tapback: c.careTapback,
+    autoReply: c.careAutoReply,
+    optOutConfirmation: c.optOutConfirmation,
+    transactional: c.transactional,
+    sendBy: c.sendBy?.toISOString() ?? null,
+    recentContactHours: c.recentContactHours,
+    onCap: c.onCap,
+  };
+}
+type Fields = ReturnType<typeof fieldsOf>;
+
+/** `keys` of `f`, in the order given (the order of the JSON the API and CLI print). */
+function pick<K extends keyof Fields>(f: Fields, keys: readonly K[]): Pick<Fields, K> {
+  return Object.fromEntries(keys.map((k) => [k, f[k]])) as Pick<Fields, K>;
+}
+
+const PACING = ['concurrency', 'ratePerLine', 'burst', 'newContactsPerHour', 'newContactsPerDay', 'jitterMs', 'maxAttempts'] as const;
+/** A definition's fields, always present. */
+const DEFINITION = ['name', 'message', 'variants', 'from', 'fallback', 'attachments', 'fastTrack', 'timezone', 'window', ...PACING, 'region', 'readReceipt', 'transactional', 'onCap'] as const;
+/** A definition's fields left out when unset (null), as a definition written by hand leaves them out. */
+const DEFINITION_OPTIONAL = ['fallbackFrom', 'csv', 'tapback', 'autoReply', 'optOutConfirmation', 'sendBy', 'recentContactHours'] as const;
+
 export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
   const [recipients, messages, imports] = await Promise.all([
     recipientCounts(prisma, c.id),
     messageCountsByStatus(prisma, c.id),
     prisma.import.findMany({ where: { campaignId: c.id }, orderBy: { id: 'desc' }, take: 50 }),
   ]);
+  const f = fieldsOf(c);
   return {
     id: c.id,
-    name: c.name,
+    name: f.name,
     status: c.status,
     // Why the provider refused the account, where to fix it (status `blocked`); resume once fixed.
     blocked: c.status === 'blocked' ? { reason: c.blockedReason, url: c.blockedUrl, at: c.blockedAt?.toISOString() ?? null } : null,
     archivedAt: c.archivedAt?.toISOString() ?? null,
-    message: c.message,
-    variants: c.variants,
-    attachments: c.attachments,
-    from: c.senderLines,
-    fallback: c.fallbackWhen.length ? { when: c.fallbackWhen, from: c.fallbackFrom } : null,
-    fastTrack: c.fastTrack,
+    ...pick(f, ['message', 'variants', 'attachments', 'from']),
+    fallback: f.fallback.length ? { when: f.fallback, from: f.fallbackFrom } : null,
+    fastTrack: f.fastTrack,
     schedule: scheduleOf({ schedule_at: c.scheduleAt, cron_expression: c.cronExpression, timezone: c.timezone }),
     at: c.scheduleAt?.toISOString() ?? null,
     cron: c.cronExpression,
-    timezone: c.timezone,
-    window: formatWindow(c.windowStartMinute, c.windowEndMinute),
-    pacing: {
-      concurrency: c.concurrency,
-      ratePerLine: c.ratePerLine,
-      burst: c.burstPerLine,
-      newContactsPerHour: c.newContactsPerHour,
-      newContactsPerDay: c.newContactsPerDay,
-      jitterMs: c.jitterMs,
-      maxAttempts: c.maxAttempts,
-    },
-    region: c.defaultRegion,
-    csv: c.csvPath,
+    timezone: f.timezone,
+    window: f.window ?? formatWindow(null, null),
+    pacing: pick(f, PACING),
+    ...pick(f, ['region', 'csv']),
     // What the legal rules make of it (src/compliance): transactional = the federal hours only.
     legal: {
-      transactional: c.transactional,
-      rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
-      sendBy: c.sendBy?.toISOString() ?? null,
-      recentContactHours: c.recentContactHours,
-      onCap: c.onCap,
+      transactional: f.transactional,
+      rules: f.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+      ...pick(f, ['sendBy', 'recentContactHours', 'onCap']),
     },
     recipients: {
       total: recipients.total,
@@ -114,37 +151,8 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
 
 /** A stored campaign as definition input (what an edit overlays its changes on), without its schedule. */
 export function definitionOf(c: Campaign): Record<string, unknown> {
-  const def: Record<string, unknown> = {
-    name: c.name,
-    message: c.message,
-    variants: c.variants,
-    from: c.senderLines,
-    fallback: c.fallbackWhen,
-    attachments: c.attachments,
-    fastTrack: c.fastTrack,
-    timezone: c.timezone,
-    window: c.windowStartMinute === null || c.windowEndMinute === null ? null : formatWindow(c.windowStartMinute, c.windowEndMinute),
-    concurrency: c.concurrency,
-    ratePerLine: c.ratePerLine,
-    burst: c.burstPerLine,
-    newContactsPerHour: c.newContactsPerHour,
-    newContactsPerDay: c.newContactsPerDay,
-    jitterMs: c.jitterMs,
-    maxAttempts: c.maxAttempts,
-    region: c.defaultRegion,
-    readReceipt: c.careReadReceipt,
-    transactional: c.transactional,
-    onCap: c.onCap,
-  };
-  const optional = {
-    fallbackFrom: c.fallbackFrom,
-    csv: c.csvPath,
-    tapback: c.careTapback,
-    autoReply: c.careAutoReply,
-    optOutConfirmation: c.optOutConfirmation,
-    sendBy: c.sendBy?.toISOString() ?? null,
-    recentContactHours: c.recentContactHours,
-  };
-  for (const [k, v] of Object.entries(optional)) if (v !== null) def[k] = v;
+  const f = fieldsOf(c);
+  const def: Record<string, unknown> = pick(f, DEFINITION);
+  for (const [k, v] of Object.entries(pick(f, DEFINITION_OPTIONAL))) if (v !== null) def[k] = v;
   return def;
 }

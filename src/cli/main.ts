@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerCampaignCommands } from './commands/campaign.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerScheduleCommands } from './commands/schedule.ts';
@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    // Commander has printed its own parse errors; an InvalidArgumentError that gets here was thrown by an action, unprinted.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
       // help and version are "errors" to commander but successes to a user
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage;

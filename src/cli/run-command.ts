@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import type { App, OpenAppOptions } from '../app.ts';
 import { BluecastError, ConfigError, ValidationError } from '../lib/errors.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -28,6 +29,9 @@ export async function withApp<T>(fn: (app: App) => Promise<T>, opts: OpenAppOpti
 export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof CliExit) return { code: err.code, message: err.message };
   if (err instanceof ConfigError || err instanceof ValidationError) return { code: ExitCode.usage, message: err.message };
+  // A command's own check of a flag or argument in its action (the message names which and the value, e.g.
+  // `--line: "x" is not a phone number`); commander prints only what its option parsers throw, not these.
+  if (err instanceof InvalidArgumentError) return { code: ExitCode.usage, message: `error: ${err.message}` };
   if (err instanceof BluecastError) return { code: ExitCode.failure, message: `${err.name}: ${err.message}` };
   if (err instanceof Error) {
     const code = (err as { code?: string }).code;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
-import type { Worker } from '../../src/dispatch/worker.ts';
+import { DEFAULT_WORKER_OPTIONS, type Worker } from '../../src/dispatch/worker.ts';
 import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
 import { recipientsCsvStream } from '../../src/reports/csv.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
@@ -11,11 +11,32 @@ import { startRecordingProxy } from '../webhooks/sim.ts';
 
 export const RACE_LINE = '+14155550100';
 
+/** Until the burst is out (a few seconds when idle; the race's own pacing is wall-clock, at 1 msg/s). */
+const BURST_WAIT_MS = 20_000;
+/** Until every message is final after the STOPs: each claimed one gets its token first (maxPacingWaitMs is 15 s at most). */
+const SETTLE_WAIT_MS = 30_000;
+/**
+ * A test timeout that covers every wait of the race, so that a slow (loaded)
+ * run fails on the wait that was too slow, by name, rather than on the test's
+ * timeout halfway through: setup, the burst, the STOPs, the settle, the
+ * 1.5 s linger, the worker's stop (at most stopTimeoutMs), teardown.
+ */
+export const STOP_RACE_TIMEOUT_MS = 20_000 + BURST_WAIT_MS + SETTLE_WAIT_MS + 1_500 + DEFAULT_WORKER_OPTIONS.stopTimeoutMs + 20_000;
+
 export interface RaceResult {
   recipients: number;
   stops: number;
   /** Sends of an opted-out person that reached the provider after their STOP was acknowledged. */
   late: { to: string; ackAt: number; sentAt: number; onWire: boolean }[];
+  /**
+   * People who sent STOP whose message is not skipped, and whose send did not
+   * reach the provider before the STOP's 2xx either (a send between the
+   * snapshot of who is unsent and the acknowledgement is legitimate, and more
+   * likely the slower the machine): must be none, but for a flagged on-wire one.
+   */
+  unaccounted: { to: string; status: string; onWire: boolean }[];
+  /** People who sent STOP whose send had reached the provider before the STOP's 2xx. */
+  sentBeforeAck: number;
   sentBeforeStop: number;
   skipped: number;
 }
@@ -59,7 +80,7 @@ export async function runStopRace(pool: pg.Pool, makeWorker: (sender: ImessageCl
   try {
     worker.start();
     // The burst is out and the rest is claimed, waiting for the line's tokens.
-    await eventually(() => sends().length >= defaults.burst_per_line + 1, 20_000);
+    await eventually(() => sends().length >= defaults.burst_per_line + 1, BURST_WAIT_MS, 'the burst out and one paced send');
     const sentNow = new Set(sends().map((c) => String(c.body?.to)));
     const unsent = phones.filter((p) => !sentNow.has(p));
     await Promise.all(
@@ -73,7 +94,7 @@ export async function runStopRace(pool: pg.Pool, makeWorker: (sender: ImessageCl
     await eventually(async () => {
       const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND status IN ('queued', 'sending')`, [campaign.id]);
       return r.rows[0]!.n === 0;
-    }, 30_000);
+    }, SETTLE_WAIT_MS, 'every message final after the STOPs');
     await new Promise((r) => setTimeout(r, 1_500));
   } finally {
     await worker.stop();
@@ -88,6 +109,13 @@ export async function runStopRace(pool: pg.Pool, makeWorker: (sender: ImessageCl
   const late = sends()
     .filter((c) => acks.has(String(c.body?.to)) && c.at > acks.get(String(c.body?.to))!)
     .map((c) => ({ to: String(c.body?.to), ackAt: acks.get(String(c.body?.to))!, sentAt: c.at, onWire: onWire.has(String(c.body?.to)) }));
+  const firstSendAt = new Map<string, number>();
+  for (const c of sends()) if (!firstSendAt.has(String(c.body?.to))) firstSendAt.set(String(c.body?.to), c.at);
+  const statuses = await pool.query<{ to_phone: string; status: string }>(`SELECT to_phone, status::text AS status FROM outbound_messages WHERE campaign_id = $1`, [campaign.id]);
+  const sentBeforeAck = [...acks].filter(([p, ackAt]) => (firstSendAt.get(p) ?? Infinity) <= ackAt).length;
+  const unaccounted = statuses.rows
+    .filter((m) => acks.has(m.to_phone) && m.status !== 'skipped' && !((firstSendAt.get(m.to_phone) ?? Infinity) <= acks.get(m.to_phone)!))
+    .map((m) => ({ to: m.to_phone, status: m.status, onWire: onWire.has(m.to_phone) }));
   // The report says which sends an opt-out could not stop.
   const notes = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND on_wire_at_opt_out`, [campaign.id])).rows[0]!.n;
   const csv = await new Promise<string>((resolve, reject) => {
@@ -100,5 +128,5 @@ export async function runStopRace(pool: pg.Pool, makeWorker: (sender: ImessageCl
   });
   expect(csv.split('\n').filter((l) => l.includes('on the wire when the opt-out arrived'))).toHaveLength(notes);
   const skipped = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbound_messages WHERE campaign_id = $1 AND status = 'skipped'`, [campaign.id])).rows[0]!.n;
-  return { recipients, stops: acks.size, late, sentBeforeStop: recipients - acks.size, skipped };
+  return { recipients, stops: acks.size, late, unaccounted, sentBeforeAck, sentBeforeStop: recipients - acks.size, skipped };
 }

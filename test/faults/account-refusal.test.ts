@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
 import { messageStatuses, phone, seedCampaign } from '../dispatch/fixtures.ts';
-import { runCli, spawnCli } from '../helpers/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { runCli } from '../helpers/cli.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { seededPrng } from '../helpers/prng.ts';
-import { expectExactlyOnce } from '../helpers/sends.ts';
+import { expectAllSentOnce, useFaultStack, withWorker } from './stack.ts';
 
 /**
  * The provider refuses the account (403, agreement not accepted) from the
@@ -14,23 +11,14 @@ import { expectExactlyOnce } from '../helpers/sends.ts';
  * run` worker blocks the campaign instead; after `campaign resume` it finishes.
  */
 describe('faults: an account-level 403 mid-campaign', () => {
-  const rnd = seededPrng('account-refusal');
   const N = 30;
-  let db: TestDatabase;
-  let sim: SimulatorHandle;
-
-  beforeAll(async () => {
-    db = await createTestDatabase({ poolSize: 4 });
-    sim = await startSimulator({ pacing: false, imessageRatio: 1, replyRatio: 0, seed: rnd.seed, faults: { accountRefusal: 403 } });
-  });
-  afterAll(() => sim?.stop());
+  const stack = useFaultStack('account-refusal', { faults: { accountRefusal: 403 } });
 
   it('blocks the campaign with the reason and URL, fails nobody, and resumes once fixed', async () => {
+    const { db, sim } = stack;
     const phones = Array.from({ length: N }, (_, i) => phone(i, '929'));
     const c = await seedCampaign(db.pool, { phones, concurrency: 8, maxAttempts: 5 });
-    const env = { DATABASE_URL: db.url, CONTIGUITY_BASE_URL: sim.url, CONTIGUITY_API_KEY: sim.apiKey };
-    const worker = spawnCli(['run', '--poll-ms', '100'], { ...env, WORKER_ID: 'refused' });
-    try {
+    await withWorker(stack, 'refused', async (worker) => {
       await eventually(async () => (await db.pool.query(`SELECT status FROM campaigns WHERE id = $1`, [c.id])).rows[0].status === 'blocked' || worker.child.exitCode !== null, 30_000, 'campaign blocked', 100);
       // The sends in flight when the first refusal came back come back too; then every message is queued again.
       await eventually(async () => (await messageStatuses(db.pool, c.id)).queued === N, 10_000, 'every message queued again', 100);
@@ -54,13 +42,7 @@ describe('faults: an account-level 403 mid-campaign', () => {
       const resumed = await runCli(['campaign', 'resume', c.name], { env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn' } });
       expect(resumed.code, resumed.stderr).toBe(0);
       await eventually(async () => (await messageStatuses(db.pool, c.id)).sent === N || worker.child.exitCode !== null, 60_000, 'every message sent', 200);
-      expect(worker.child.exitCode, worker.stderr()).toBeNull();
-      worker.child.kill('SIGTERM');
-      expect(await worker.exit, worker.stderr()).toBe(0);
-    } finally {
-      worker.child.kill('SIGKILL');
-    }
-    expect(await messageStatuses(db.pool, c.id)).toEqual({ sent: N });
-    expectExactlyOnce(sim, phones);
+    });
+    await expectAllSentOnce(stack, c.id, phones);
   });
 });

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { count, incoming, LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from './helpers.ts';
-import { startRecordingProxy, type RecordedCall } from './sim.ts';
+import { describe, expect, it } from 'vitest';
+import { useConversationStack } from '../helpers/conversation.ts';
+import { count, incoming, LINE, seedCampaign, seedMessage, seedRecipient } from './helpers.ts';
+import type { RecordedCall } from './sim.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 const AUTO_REPLY = 'Thanks for writing back, {{first_name|friend}}! Someone will get back to you today.';
@@ -29,53 +27,25 @@ const describeCalls = (calls: RecordedCall[], person?: string) =>
   });
 
 describe('conversation care against the simulator', () => {
-  let db: TestDatabase;
-  let rx: Receiver;
-  let sim: SimulatorHandle;
-  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
-  let direct: ImessageClient;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    proxy = await startRecordingProxy();
-    const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    // Typing stops soon after the dispatcher records the auto-reply: the person's answer (1 s) comes after it, even on a loaded machine.
-    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30, settlePollMs: 20 } });
-    sim = await startSimulator({
-      webhookUrl: `${rx.url}/webhooks/contiguity`,
-      secret: SECRET,
-      lines: [LINE],
-      imessageRatio: 1,
-      replyRatio: 1,
-      optOutRatio: 0,
-      pacing: false,
-      timing: { deliveryMs: 40, readMs: 40, replyMs: 1_000 },
-    });
-    proxy.setTarget(sim.url);
-    direct = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });
-  });
-  afterAll(async () => {
-    await rx?.close();
-    await sim?.stop();
-    await proxy?.close();
-  });
+  // Typing stops soon after the dispatcher records the auto-reply: the person's answer (1 s) comes after it, even on a loaded machine.
+  const stack = useConversationStack({ care: { typingPauseMs: () => 30, settlePollMs: 20 }, timing: { deliveryMs: 40, readMs: 40, replyMs: 1_000 } });
 
   it('on a reply: read receipt, tapback, typing start, the auto-reply (rendered for the recipient), typing stop — in that order, once', async () => {
     const person = '+16505550101';
-    const campaignId = await seedCampaign(db.pool, { care_read_receipt: true, care_tapback: 'love', care_auto_reply: AUTO_REPLY });
-    const r = await seedRecipient(db.pool, campaignId, person, { first_name: 'Ada' });
+    const campaignId = await seedCampaign(stack.db.pool, { care_read_receipt: true, care_tapback: 'love', care_auto_reply: AUTO_REPLY });
+    const r = await seedRecipient(stack.db.pool, campaignId, person, { first_name: 'Ada' });
     const body = 'Big news for you this week';
-    const id = await seedMessage(db.pool, { campaignId, ...r, to: person, body, providerMessageId: null });
-    const sent = await direct.send({ to: person, from: LINE, message: body });
-    await db.pool.query('UPDATE outbound_messages SET provider_message_id = $1 WHERE id = $2', [sent.message_id, id]);
+    const id = await seedMessage(stack.db.pool, { campaignId, ...r, to: person, body, providerMessageId: null });
+    const sent = await stack.direct.send({ to: person, from: LINE, message: body });
+    await stack.db.pool.query('UPDATE outbound_messages SET provider_message_id = $1 WHERE id = $2', [sent.message_id, id]);
 
     // The simulator's recipient answers with a signed imessage.incoming; care follows.
-    const reply = await eventually(async () => (await db.pool.query('SELECT body FROM inbound_messages WHERE from_phone = $1', [person])).rows[0], 10_000, 'the reply');
-    await eventually(() => Promise.resolve(proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.action === 'stop')), 10_000, 'care to finish');
-    await rx.pipeline.care!.idle();
+    const reply = await eventually(async () => (await stack.db.pool.query('SELECT body FROM inbound_messages WHERE from_phone = $1', [person])).rows[0], 10_000, 'the reply');
+    await eventually(() => Promise.resolve(stack.proxy.calls.some((c) => c.path === '/send/imessage/typing' && c.body?.action === 'stop')), 10_000, 'care to finish');
+    await stack.rx.pipeline.care!.idle();
 
     // The simulated person answers the auto-reply in turn (later calls); the care of the first reply comes first.
-    const calls = describeCalls(proxy.calls, person);
+    const calls = describeCalls(stack.proxy.calls, person);
     expect(calls.slice(0, calls.indexOf('typing stop') + 1)).toEqual([
       `read ${person} ${LINE}`,
       `react add love "${reply.body}"`,
@@ -83,64 +53,64 @@ describe('conversation care against the simulator', () => {
       `send ${person} ${LINE} "${AUTO_REPLY_ADA}"`,
       'typing stop',
     ]);
-    const auto = await db.pool.query(`SELECT kind, status, campaign_id, recipient_id, to_phone, from_line, provider_message_id FROM outbound_messages WHERE kind <> 'campaign'`);
-    const simSend = sim.sent().find((s) => s.body === AUTO_REPLY_ADA)!;
+    const auto = await stack.db.pool.query(`SELECT kind, status, campaign_id, recipient_id, to_phone, from_line, provider_message_id FROM outbound_messages WHERE kind <> 'campaign'`);
+    const simSend = stack.sim.sent().find((s) => s.body === AUTO_REPLY_ADA)!;
     expect(auto.rows).toEqual([
       { kind: 'auto_reply', status: 'sent', campaign_id: campaignId, recipient_id: r.recipientId, to_phone: person, from_line: LINE, provider_message_id: simSend.id },
     ]);
 
     // The simulated person answers the auto-reply: read receipt and tapback again, but no second auto-reply.
-    await eventually(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 2), 10_000, 'the answer to the auto-reply');
-    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
-    await rx.pipeline.care!.idle();
-    expect(describeCalls(proxy.calls, person).slice(5)).toEqual([`read ${person} ${LINE}`, expect.stringMatching(/^react add love /)]);
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 2), 10_000, 'the answer to the auto-reply');
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
+    await stack.rx.pipeline.care!.idle();
+    expect(describeCalls(stack.proxy.calls, person).slice(5)).toEqual([`read ${person} ${LINE}`, expect.stringMatching(/^react add love /)]);
 
-    proxy.calls.length = 0;
+    stack.proxy.calls.length = 0;
     const again = incoming(person, 'one more thing');
-    expect((await rx.post(again)).status).toBe(200);
-    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
-    await eventually(() => Promise.resolve(proxy.calls.length >= 2), 5_000, 'read and tapback');
-    await rx.pipeline.care!.idle();
-    expect(describeCalls(proxy.calls, person)).toEqual([`read ${person} ${LINE}`, 'react add love "one more thing"']);
-    expect(await count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply'`)).toBe(1);
+    expect((await stack.rx.post(again)).status).toBe(200);
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
+    await eventually(() => Promise.resolve(stack.proxy.calls.length >= 2), 5_000, 'read and tapback');
+    await stack.rx.pipeline.care!.idle();
+    expect(describeCalls(stack.proxy.calls, person)).toEqual([`read ${person} ${LINE}`, 'react add love "one more thing"']);
+    expect(await count(stack.db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'auto_reply'`)).toBe(1);
   });
 
   it('an opt-out is never answered, except once by the confirmation', async () => {
-    proxy.calls.length = 0;
+    stack.proxy.calls.length = 0;
     const person = '+16505550102';
-    const campaignId = await seedCampaign(db.pool, { care_read_receipt: true, care_tapback: 'like', care_auto_reply: AUTO_REPLY, opt_out_confirmation: CONFIRMATION });
-    const r = await seedRecipient(db.pool, campaignId, person);
-    await seedMessage(db.pool, { campaignId, ...r, to: person });
+    const campaignId = await seedCampaign(stack.db.pool, { care_read_receipt: true, care_tapback: 'like', care_auto_reply: AUTO_REPLY, opt_out_confirmation: CONFIRMATION });
+    const r = await seedRecipient(stack.db.pool, campaignId, person);
+    await seedMessage(stack.db.pool, { campaignId, ...r, to: person });
 
     const stop = incoming(person, 'STOP');
-    expect((await rx.post(stop)).status).toBe(200);
-    await eventually(() => count(db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person]), 5_000, 'the confirmation');
+    expect((await stack.rx.post(stop)).status).toBe(200);
+    await eventually(() => count(stack.db.pool, `SELECT 1 FROM outbound_messages WHERE kind = 'opt_out_confirmation' AND to_phone = $1`, [person]), 5_000, 'the confirmation');
     const again = incoming(person, 'stop.');
-    expect((await rx.post(again)).status).toBe(200);
-    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
-    await rx.pipeline.care!.idle();
+    expect((await stack.rx.post(again)).status).toBe(200);
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [again.id]));
+    await stack.rx.pipeline.care!.idle();
 
     // The simulated person even answers the confirmation; being opted out, they get no care for it.
-    await eventually(() => count(db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 3), 10_000, 'the answer to the confirmation');
-    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
-    await rx.pipeline.care!.idle();
-    expect(describeCalls(proxy.calls, person)).toEqual([`send ${person} ${LINE} "${CONFIRMATION}"`]);
-    const row = (await db.pool.query(`SELECT status, provider_message_id FROM outbound_messages WHERE kind = 'opt_out_confirmation'`)).rows;
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM inbound_messages WHERE from_phone = $1', [person]).then((n) => n === 3), 10_000, 'the answer to the confirmation');
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM webhook_events WHERE processed_at IS NULL').then((n) => n === 0));
+    await stack.rx.pipeline.care!.idle();
+    expect(describeCalls(stack.proxy.calls, person)).toEqual([`send ${person} ${LINE} "${CONFIRMATION}"`]);
+    const row = (await stack.db.pool.query(`SELECT status, provider_message_id FROM outbound_messages WHERE kind = 'opt_out_confirmation'`)).rows;
     expect(row).toHaveLength(1);
     expect(row[0].status).toBe('sent');
   });
 
   it('campaigns without care (the default) send nothing on a reply', async () => {
-    proxy.calls.length = 0;
+    stack.proxy.calls.length = 0;
     const person = '+16505550103';
-    const campaignId = await seedCampaign(db.pool);
-    const r = await seedRecipient(db.pool, campaignId, person);
-    await seedMessage(db.pool, { campaignId, ...r, to: person });
+    const campaignId = await seedCampaign(stack.db.pool);
+    const r = await seedRecipient(stack.db.pool, campaignId, person);
+    await seedMessage(stack.db.pool, { campaignId, ...r, to: person });
     const ev = incoming(person, 'Sounds great');
-    expect((await rx.post(ev)).status).toBe(200);
-    await eventually(() => count(db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]));
-    await rx.pipeline.care!.idle();
-    expect(describeCalls(proxy.calls, person)).toEqual([]);
-    expect((await db.pool.query('SELECT replied_at IS NOT NULL AS replied FROM campaign_recipients WHERE id = $1', [r.recipientId])).rows[0]!.replied).toBe(true);
+    expect((await stack.rx.post(ev)).status).toBe(200);
+    await eventually(() => count(stack.db.pool, 'SELECT 1 FROM webhook_events WHERE provider_event_id = $1 AND processed_at IS NOT NULL', [ev.id]));
+    await stack.rx.pipeline.care!.idle();
+    expect(describeCalls(stack.proxy.calls, person)).toEqual([]);
+    expect((await stack.db.pool.query('SELECT replied_at IS NOT NULL AS replied FROM campaign_recipients WHERE id = $1', [r.recipientId])).rows[0]!.replied).toBe(true);
   });
 });
