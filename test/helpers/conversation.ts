@@ -26,7 +26,12 @@ export interface ConversationStack {
  * whose people have iMessage, reply to everything, never opt out, and sign
  * their webhooks with SECRET to the receiver.
  */
-export function useConversationStack(o: { care?: WebhookPipelineOptions['care']; timing?: SimulatorTiming }): ConversationStack {
+export function useConversationStack(o: {
+  care?: WebhookPipelineOptions['care'];
+  timing?: SimulatorTiming;
+  /** The simulator keeps every request it received (sim.received()), to check them against the contract. */
+  recordRequests?: boolean;
+}): ConversationStack {
   const stack = {} as ConversationStack;
   beforeAll(async () => {
     stack.db = await createTestDatabase();
@@ -42,6 +47,7 @@ export function useConversationStack(o: { care?: WebhookPipelineOptions['care'];
       optOutRatio: 0,
       pacing: false,
       timing: o.timing,
+      recordRequests: o.recordRequests,
     });
     stack.proxy.setTarget(stack.sim.url);
     stack.direct = createImessageClient({ baseUrl: stack.sim.url, apiKey: stack.sim.apiKey });

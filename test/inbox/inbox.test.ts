@@ -4,13 +4,14 @@ import { buildHttpServer } from '../../src/http/server.ts';
 import { inboxRoutes } from '../../src/http/routes/inbox.ts';
 import { createInbox } from '../../src/inbox/inbox.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createImessageClient, type ImessageClient } from '../../src/provider/client.ts';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { ImessageClient } from '../../src/provider/client.ts';
+import type { SimulatorHandle } from '../../src/simulator/index.ts';
+import { useConversationStack } from '../helpers/conversation.ts';
+import type { TestDatabase } from '../helpers/db.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { offContract } from '../provider/openapi.ts';
-import { LINE, SECRET, seedCampaign, seedMessage, seedRecipient, startReceiver, type Receiver } from '../webhooks/helpers.ts';
-import { startRecordingProxy } from '../webhooks/sim.ts';
+import { LINE, seedCampaign, seedMessage, seedRecipient, type Receiver } from '../webhooks/helpers.ts';
+import type { startRecordingProxy } from '../webhooks/sim.ts';
 
 const TOKEN = 'inbox-test-token-0123456789';
 const PERSON = '+16505550177';
@@ -32,33 +33,21 @@ describe('the inbox against the simulator', () => {
     return { status: res.status, etag: res.headers.get('etag'), body: res.status === 304 ? null : ((await res.json()) as any) };
   };
 
+  const stack = useConversationStack({
+    care: { typingPauseMs: () => 30 },
+    recordRequests: true,
+    // Replies 0.75–2.25 s after a send: the person's answer to our answer is stamped a second after it is sent.
+    timing: { deliveryMs: 40, readMs: 40, replyMs: 1500 },
+  });
+
   beforeAll(async () => {
-    db = await createTestDatabase();
-    proxy = await startRecordingProxy();
-    const client = createImessageClient({ baseUrl: proxy.url, apiKey: 'contiguity_sk_test', retry: { maxRetries: 0, baseDelayMs: 10, maxDelayMs: 10 } });
-    rx = await startReceiver(db.pool, { client, care: { typingPauseMs: () => 30 } });
-    sim = await startSimulator({
-      webhookUrl: `${rx.url}/webhooks/contiguity`,
-      secret: SECRET,
-      lines: [LINE],
-      imessageRatio: 1,
-      replyRatio: 1,
-      optOutRatio: 0,
-      pacing: false,
-      recordRequests: true,
-      // Replies 0.75–2.25 s after a send: the person's answer to our answer is stamped a second after it is sent.
-      timing: { deliveryMs: 40, readMs: 40, replyMs: 1500 },
-    });
-    proxy.setTarget(sim.url);
-    direct = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });
+    ({ db, rx, sim, proxy, direct } = stack);
+    const client = stack.client;
     api = await buildHttpServer({ logger: createLogger('silent') }, [inboxRoutes({ inbox: createInbox({ pool: db.pool, client, readReceipts: true }), apiToken: TOKEN })]);
     url = await api.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
     await api?.close();
-    await rx?.close();
-    await sim?.stop();
-    await proxy?.close();
   });
 
   it('reply arrives → unread → open (read receipt, recorded) → typing → answer through the care send path → tapback (recorded) → opted out refuses; every call on contract as the simulator received it', async () => {
