@@ -5,7 +5,8 @@ import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { planRoutes } from './http/routes/plan.ts';
-import { planOptionsFromConfig } from './planner/setup.ts';
+import { availabilityOptionsFromConfig, planOptionsFromConfig } from './planner/setup.ts';
+import { availabilityRoutes } from './http/routes/availability.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { inboxRoutes } from './http/routes/inbox.ts';
 import { createInbox } from './inbox/inbox.ts';
@@ -97,6 +98,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     }),
     campaignRoutes({ db, apiToken }),
     planRoutes({ db, apiToken, plan: planOptionsFromConfig(config, client) }),
+    availabilityRoutes({ db, apiToken, client, options: availabilityOptionsFromConfig(config, db.pool), logger }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),

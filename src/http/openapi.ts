@@ -8,6 +8,7 @@ import { uploadQuerySchema } from './routes/recipients.ts';
 import { campaignSummariesQuerySchema, recipientLookupQuerySchema, reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
 import { launchBlockedSchema } from './routes/dashboard-api.ts';
+import { availabilityAnswerSchema, availabilityBodySchema } from './routes/availability.ts';
 import {
   quickReplyNameSchema,
   quickReplySchema,
@@ -44,6 +45,7 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'GET /api/campaigns/:id/report/recipient': { querystring: recipientLookupQuerySchema },
   'GET /api/reports/campaigns': { querystring: campaignSummariesQuerySchema },
   'GET /api/campaigns/:id/plan': { querystring: planQuerySchema },
+  'POST /api/campaigns/:id/availability': { body: availabilityBodySchema },
   'GET /api/inbox/threads': { querystring: threadListQuerySchema },
   'GET /api/inbox/thread': { querystring: threadQuerySchema },
   'POST /api/inbox/thread/reply': { body: threadReplySchema },
@@ -59,6 +61,11 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
 const ZOD_ERRORS: Record<string, Record<number, { description: string; schema: z.ZodType }>> = {
   'POST /api/campaigns/:id/schedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
   'POST /api/campaigns/:id/reschedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
+  'POST /api/campaigns/:id/availability': {
+    200: { description: 'the check is done (or failed): its result', schema: availabilityAnswerSchema },
+    202: { description: 'the check is running: numbers asked so far', schema: availabilityAnswerSchema },
+  },
+  'GET /api/campaigns/:id/availability': { 200: { description: 'the last check of this process: running, done or failed', schema: availabilityAnswerSchema } },
 };
 
 /** Keys of ZOD_PARTS and ZOD_ERRORS, for the test that each names a registered route. */

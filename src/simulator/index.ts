@@ -23,6 +23,8 @@ export interface SimulatorHandle {
   sent(): SentRecord[];
   /** API requests received so far (not /__sim/*), whether answered or not. */
   requests(): number;
+  /** Availability lookups received (after faults and auth), with their arrival time (epoch ms) and the status answered. */
+  availabilityRequests(): { to: string; at: number; status: number }[];
   /** Every webhook emitted so far, with its delivery state. */
   webhooks(): EmittedRecord[];
   /** Whether a number has iMessage in this simulation (same answer as availability). */
@@ -61,6 +63,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     options: opts,
     sent: () => world.sent.slice(),
     requests: () => sim.requestCount(),
+    availabilityRequests: () => sim.availabilityLog(),
     webhooks: () => emitter?.records.slice() ?? [],
     hasImessage: (to) => world.hasImessage(to),
     faults: () => ({ ...sim.getFaults() }),

@@ -37,6 +37,8 @@ export interface SimulatorApp {
   app: FastifyInstance;
   /** API requests received (not /__sim/*), answered or not. */
   requestCount(): number;
+  /** Availability lookups as they arrived (epoch ms) and the status answered. */
+  availabilityLog(): { to: string; at: number; status: number }[];
   getFaults(): Faults;
   setFaults(f: FaultsInput): void;
   clearFaults(): void;
@@ -288,8 +290,27 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   app.get('/conversations/history/text/:to/:from/:limit', textHistory);
   app.get('/conversations/history/text/:to/:from', textHistory);
 
+  // Account-wide bucket of the availabilityLimit fault (rebuilt when the limit changes).
+  let lookupBucket: { cfg: Faults['availabilityLimit']; pacer: LinePacer } | undefined;
+  const availabilityLog: { to: string; at: number; status: number }[] = [];
   app.get<{ Params: { to: string } }>('/conversations/availability/imessage/:to', async (req, reply) => {
-    if (!isE164(req.params.to)) return err(req, reply, 400, 'Bad Request: to must be an E.164 phone number');
+    const at = Date.now();
+    const log = (status: number) => availabilityLog.push({ to: req.params.to, at, status });
+    if (!isE164(req.params.to)) {
+      log(400);
+      return err(req, reply, 400, 'Bad Request: to must be an E.164 phone number');
+    }
+    const limit = faults.availabilityLimit;
+    if (limit) {
+      if (lookupBucket?.cfg !== limit) lookupBucket = { cfg: limit, pacer: new LinePacer(limit) };
+      const t = lookupBucket.pacer.take('account', at);
+      if (!t.ok) {
+        log(429);
+        if (faults.retryAfter === 'seconds') reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
+        return err(req, reply, 429, 'Too Many Requests: too many availability lookups');
+      }
+    }
+    log(200);
     return ok(req, reply, { available: world.hasImessage(req.params.to) });
   });
 
@@ -315,6 +336,7 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   return {
     app,
     requestCount: () => requests,
+    availabilityLog: () => availabilityLog.slice(),
     getFaults: () => faults,
     setFaults: (f) => {
       faults = mergeFaults(faults, f);
