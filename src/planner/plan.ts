@@ -11,6 +11,7 @@ import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
 import { simulate, type Forecast, type PlanCampaign } from './forecast.ts';
 import { channelCounts } from '../db/sql/availability.ts';
+import { recentSeedSends } from '../db/sql/seed-delivery.ts';
 
 export interface Plan {
   campaign: { id: number; name: string; status: string };
@@ -36,6 +37,21 @@ export interface Plan {
   cost: CostEstimate | null;
   explain?: PhoneExplanation[];
   preview?: PhonePreview[];
+  /** The latest test sends (`--seed`) with their delivery, newest first: outside every count above. */
+  seedSends: SeedSendView[];
+}
+
+export interface SeedSendView {
+  to: string;
+  /** Whose row was rendered. */
+  recipient: string | null;
+  status: string;
+  channel: string | null;
+  sentAt: string;
+  deliveredAt: string | null;
+  readAt: string | null;
+  failedAt: string | null;
+  error: string | null;
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -106,12 +122,13 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   const rules = opts.rules ?? new SendRules(loadRulesTable());
   const recentHours = opts.recentHours ?? campaign.recentContactHours ?? 24;
   const maxAgeHours = opts.availabilityMaxAgeHours ?? 720;
-  const [recipients, loads, recentContacts, lineProblems, split] = await Promise.all([
+  const [recipients, loads, recentContacts, lineProblems, split, seeds] = await Promise.all([
     planRecipients(db, campaign, rules, now),
     campaign.senderLines.length > 0 ? lineNewContactLoad(db, { lines: campaign.senderLines, now }) : Promise.resolve([]),
     recentlyContacted(db, { campaignId, since: new Date(now.getTime() - recentHours * 3_600_000) }),
     opts.lineProblems ? opts.lineProblems(campaign.senderLines) : Promise.resolve([]),
     channelCounts(db, { campaignId, freshSince: new Date(now.getTime() - maxAgeHours * 3_600_000) }),
+    recentSeedSends(db, { campaignId, limit: 20 }),
   ]);
   const forecast = simulate(
     campaign,
@@ -156,6 +173,17 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     checks,
     segments,
     channels,
+    seedSends: seeds.map((r) => ({
+      to: r.to_phone,
+      recipient: r.recipient_phone,
+      status: r.status,
+      channel: r.channel,
+      sentAt: r.sent_at.toISOString(),
+      deliveredAt: r.delivered_at?.toISOString() ?? null,
+      readAt: r.read_at?.toISOString() ?? null,
+      failedAt: r.failed_at?.toISOString() ?? null,
+      error: r.error,
+    })),
     ...(opts.explain?.length ? { explain: await explainPhones(db, campaign, rules, now, opts.explain) } : {}),
     ...(opts.preview?.length ? { preview: await previewPhones(db, campaign, opts.preview) } : {}),
     cost: opts.prices ? estimateCost({ segments, split: { imessage: channels.imessage, sms: channels.sms, unknown: channels.unknown }, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
@@ -187,6 +215,9 @@ export function formatPlan(p: Plan): string {
       : ['  cost: no price table (set BLUECAST_PRICES)']),
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
+    ...(p.seedSends.length
+      ? ['  seed sends (latest first; outside every count above):', ...p.seedSends.map((x) => `    ${x.sentAt}  ${x.to} <- row of ${x.recipient ?? '(removed)'}: ${x.status}${x.channel ? ` via ${x.channel}` : ''}${x.deliveredAt ? `, delivered ${x.deliveredAt}` : ''}${x.readAt ? `, read ${x.readAt}` : ''}${x.error ? `: ${x.error}` : ''}`)]
+      : []),
     ...(p.explain ? ['  explain:', ...p.explain.flatMap(formatExplanation)] : []),
     ...(p.preview ? [`  preview (picks for run id ${p.preview[0]?.runId}, the next run the scheduler creates):`, ...p.preview.flatMap(formatPreview)] : []),
   ];

@@ -85,17 +85,19 @@ async function seedCommand(name: string, seeds: string[], o: { rows: number; rec
     const client = createConfiguredClient(app.config, { logger: app.logger });
     if (!client) throw new ValidationError([{ path: 'CONTIGUITY_API_KEY', message: 'a test send needs the provider: set CONTIGUITY_API_KEY' }]);
     try {
-      const { rows } = await app.db.pool.query<{ message: string; variants: string[]; attachments: string[]; sender_lines: string[] }>(
-        'SELECT message, variants, attachments, sender_lines FROM campaigns WHERE id = $1',
+      const { rows } = await app.db.pool.query<{ message: string; variants: string[]; attachments: string[]; sender_lines: string[]; fallback_when: string[]; fallback_from: string | null }>(
+        'SELECT message, variants, attachments, sender_lines, fallback_when, fallback_from FROM campaigns WHERE id = $1',
         [c.id],
       );
       const r = rows[0]!;
-      const results = await seedSend(app.db.pool, client, { id: c.id, message: r.message, variants: r.variants, attachments: r.attachments, senderLines: r.sender_lines }, { seeds, rows: o.rows, recipients: o.recipients });
+      const campaign = { id: c.id, message: r.message, variants: r.variants, attachments: r.attachments, senderLines: r.sender_lines, fallbackWhen: r.fallback_when, fallbackFrom: r.fallback_from };
+      const results = await seedSend(app.db.pool, client, campaign, { seeds, rows: o.rows, recipients: o.recipients });
       if (o.json) console.log(JSON.stringify(results));
       else if (results.length === 0) console.log('no recipient rows to render: nothing sent');
       for (const x of o.json ? [] : results) {
         console.log(`${x.seed} <- row of ${x.recipient}: ${x.status}${x.messageId ? ` (${x.messageId})` : ''}${x.error ? `: ${x.error}` : ''}${x.body !== undefined ? `\n    variant #${x.variantIndex}: ${JSON.stringify(x.body)}` : ''}`);
       }
+      if (!o.json && results.some((x) => x.status === 'sent')) console.log('delivery is followed by `bluecast serve` (webhooks, delivery polls): `bluecast campaign plan NAME` lists it');
       const unsent = results.filter((x) => x.status !== 'sent').length;
       if (unsent > 0) throw new CliExit(ExitCode.failure, `${unsent} of ${results.length} seed send(s) not sent (opted out or failed)`);
     } finally {

@@ -55,7 +55,14 @@ export function planSection(p, zone, onCheck) {
   const checks = p.checks.length
     ? h('ul', { class: 'plan-checks', 'data-plan': 'checks' }, p.checks.map((c) => h('li', { class: `check-${c.level}`, 'data-check': c.id, 'data-level': c.level }, h('strong', {}, c.level === 'block' ? 'Blocks launch: ' : 'Warning: '), c.message, h('br'), h('span', { class: 'muted' }, `Fix: ${c.fix}`))))
     : h('p', { 'data-plan': 'checks' }, 'Checks: all passed.');
-  return h('section', { class: 'plan', 'data-section': 'plan' }, h('h3', {}, 'Launch plan'), finish, waits, checks, days, more, sms, channels, cost);
+  const seeds = p.seedSends?.length
+    ? h('div', { 'data-plan': 'seeds' }, h('p', {}, 'Test sends to the seed list (not counted in the campaign):'), table(
+        [{ label: 'Sent' }, { label: 'To' }, { label: 'Row of' }, { label: 'Delivery' }],
+        p.seedSends.map((x) => [when(x.sentAt, zone), x.to, x.recipient ?? '-', `${x.status}${x.channel ? ` (${x.channel})` : ''}${x.error ? `: ${x.error}` : ''}`]),
+        { name: 'plan-seeds' },
+      ))
+    : null;
+  return h('section', { class: 'plan', 'data-section': 'plan' }, h('h3', {}, 'Launch plan'), finish, waits, checks, days, more, sms, channels, cost, seeds);
 }
 
 /** Fetch the plan as of `at` (ISO) and show it in `into`; a failure is said, never blocks the confirmation. */
