@@ -1,4 +1,4 @@
-import type { DeliveryTransition } from './delivery-state.ts';
+import { transitionDelivery, type DeliveryTable, type DeliveryTransition } from './delivery-state.ts';
 import type { DuePoll, PollRecord } from './delivery-polls.ts';
 import type { Queryable } from './queryable.ts';
 
@@ -52,26 +52,11 @@ export async function recordSeedPoll(db: Queryable, p: PollRecord): Promise<void
   });
 }
 
-/**
- * Move a seed send forward (as transitionDelivery): one conditional UPDATE,
- * times filled once, a final state ends polling, text news means it went as SMS.
- */
-export async function transitionSeedDelivery(db: Queryable, t: DeliveryTransition): Promise<boolean> {
-  const res = await db.query({
-    name: 'seeds.transition_delivery',
-    text: `UPDATE seed_sends
-              SET status = $2::message_status,
-                  delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END,
-                  read_at = CASE WHEN $2 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END,
-                  failed_at = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN COALESCE(failed_at, $3) ELSE failed_at END,
-                  delivery_error = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN $4 ELSE delivery_error END,
-                  channel = CASE WHEN $6 AND channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE channel END,
-                  next_poll_at = CASE WHEN $2 IN ('read', 'failed', 'unconfirmed') THEN NULL ELSE next_poll_at END
-            WHERE (provider_message_id = $1 OR id = $7) AND status = ANY($5::message_status[])
-            RETURNING id`,
-    values: [t.providerMessageId ?? null, t.to, t.at, t.error ?? null, t.from, t.viaText ?? false, t.messageId ?? null],
-  });
-  return (res.rowCount ?? 0) > 0;
+const SEED_DELIVERY: DeliveryTable = { name: 'seeds', table: 'seed_sends', errorColumn: 'delivery_error', extraSets: '' };
+
+/** Move a seed send forward: transitionDelivery's statement over seed_sends. */
+export function transitionSeedDelivery(db: Queryable, t: DeliveryTransition): Promise<boolean> {
+  return transitionDelivery(db, t, SEED_DELIVERY);
 }
 
 /** Whether a provider id is a seed send's (a report that moved nothing is then old news, not a message to wait for). */
