@@ -10,7 +10,7 @@ import { estimateCost, estimateSegments, type ChannelSplit, type CostEstimate, t
 import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
 import { simulate, type Forecast, type PlanCampaign } from './forecast.ts';
-import { channelCounts } from '../db/sql/availability.ts';
+import { anyAvailabilityAnswers, channelCounts } from '../db/sql/availability.ts';
 import { recentSeedSends } from '../db/sql/seed-delivery.ts';
 
 export interface Plan {
@@ -122,12 +122,12 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   const rules = opts.rules ?? new SendRules(loadRulesTable());
   const recentHours = opts.recentHours ?? campaign.recentContactHours ?? 24;
   const maxAgeHours = opts.availabilityMaxAgeHours ?? 720;
-  const [recipients, loads, recentContacts, lineProblems, split, seeds] = await Promise.all([
+  const [recipients, loads, recentContacts, lineProblems, anyAnswers, seeds] = await Promise.all([
     planRecipients(db, campaign, rules, now),
     campaign.senderLines.length > 0 ? lineNewContactLoad(db, { lines: campaign.senderLines, now }) : Promise.resolve([]),
     recentlyContacted(db, { campaignId, since: new Date(now.getTime() - recentHours * 3_600_000) }),
     opts.lineProblems ? opts.lineProblems(campaign.senderLines) : Promise.resolve([]),
-    channelCounts(db, { campaignId, freshSince: new Date(now.getTime() - maxAgeHours * 3_600_000) }),
+    anyAvailabilityAnswers(db, campaignId),
     recentSeedSends(db, { campaignId, limit: 20 }),
   ]);
   const forecast = simulate(
@@ -138,6 +138,10 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   );
   const sample = await sampleRecipients(db, { campaignId, total: forecast.total, size: 2000 });
   const segments = estimateSegments(campaign, sample);
+  // Nobody checked: all unknown, without a pass over the recipients (they are the forecast's plus those a cap skips).
+  const split = anyAnswers
+    ? await channelCounts(db, { campaignId, freshSince: new Date(now.getTime() - maxAgeHours * 3_600_000) })
+    : { imessage: 0, sms: 0, unknown: forecast.total + recipients.skipped, oldest: null, newest: null };
   const channels = {
     imessage: split.imessage,
     sms: split.sms,

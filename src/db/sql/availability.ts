@@ -81,3 +81,19 @@ export async function channelCounts(db: Queryable, p: { campaignId: number; fres
   const r = rows[0]!;
   return { imessage: Number(r.imessage), sms: Number(r.sms), unknown: Number(r.unknown), oldest: r.oldest, newest: r.newest };
 }
+
+/**
+ * Whether any of the campaign's recipients has a cached answer at all.
+ *
+ * Why this shape: the plan of a list nobody checked (the usual case) must not
+ * pay channelCounts' pass over every recipient; this walks the cache (small
+ * unless checked) and probes the (campaign_id, phone) unique index per entry.
+ */
+export async function anyAvailabilityAnswers(db: Queryable, campaignId: number): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>({
+    name: 'availability.any_answers',
+    text: `SELECT EXISTS (SELECT 1 FROM availability_cache a JOIN campaign_recipients r ON r.campaign_id = $1 AND r.phone = a.phone) AS any`,
+    values: [campaignId],
+  });
+  return rows[0]!.any;
+}
