@@ -44,7 +44,7 @@ export function planSection(p, zone, onCheck) {
   const channels = h(
     'p',
     { 'data-plan': 'channels' },
-    `Channels: ${fmt(ch.imessage)} iMessage, ${fmt(ch.sms)} without iMessage (SMS fallback), ${fmt(ch.unknown)} not checked`,
+    `Channels: ${fmt(ch.imessage)} iMessage, ${fmt(ch.sms)} without iMessage (SMS if the campaign falls back), ${fmt(ch.unknown)} not checked`,
     ch.oldestAnswer ? ` (answers from ${when(ch.oldestAnswer, zone)} to ${when(ch.newestAnswer, zone)}; older than ${ch.maxAgeHours} h count as not checked).` : '.',
     onCheck && ch.unknown > 0 ? ' ' : null,
     onCheck && ch.unknown > 0 ? h('button', { type: 'button', class: 'secondary', 'data-action': 'check-availability', onclick: (e) => onCheck(e.currentTarget) }, 'Check iMessage availability') : null,
