@@ -189,6 +189,26 @@ const envSchema = z.object({
   BLUECAST_FREQUENCY_CAPS: frequencyCaps.optional(),
   /** The planner's price table (JSON, see priceTableSchema); unset: the plan counts segments but prices nothing. */
   BLUECAST_PRICES: priceTableJson.optional(),
+  /**
+   * How old a cached iMessage availability answer may be before the planner
+   * counts the number as unknown again and `--check-availability` asks anew (hours).
+   */
+  BLUECAST_AVAILABILITY_MAX_AGE_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of hours, e.g. 720 (30 days)')
+    .transform(Number)
+    .pipe(z.number().min(0.01, 'must be more than 0').max(8760, 'must be at most 8760 (a year)'))
+    .default(720),
+  /**
+   * Availability lookups per second (bursts of 5). The contract names no limit
+   * for them; the default is the one rate it documents, a line's 1 message/s.
+   */
+  BLUECAST_AVAILABILITY_RATE: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of lookups per second, e.g. 1')
+    .transform(Number)
+    .pipe(z.number().min(0.1, 'must be at least 0.1').max(50, 'must be at most 50'))
+    .default(1),
   /** Whole-message opt-out keywords added to the built-in ones (the FCC words are always on), e.g. BAJA,ALTO,PARAR. */
   CONSENT_OPT_OUT_KEYWORDS: keywordList.optional(),
   /** Whole-message opt-in keywords replacing START,UNSTOP,YES, e.g. START,UNSTOP,YES,COMENZAR,SI. */

@@ -5,7 +5,8 @@ import { createDispatchWorker } from './dispatch/compose.ts';
 import type { DispatchEvent, Worker, WorkerOptions } from './dispatch/worker.ts';
 import { campaignRoutes } from './http/routes/campaigns.ts';
 import { planRoutes } from './http/routes/plan.ts';
-import { planOptionsFromConfig } from './planner/setup.ts';
+import { availabilityOptionsFromConfig, planOptionsFromConfig } from './planner/setup.ts';
+import { availabilityRoutes } from './http/routes/availability.ts';
 import { consentRoutes } from './http/routes/consent.ts';
 import { inboxRoutes } from './http/routes/inbox.ts';
 import { createInbox } from './inbox/inbox.ts';
@@ -78,6 +79,8 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     reconciler: { onSkippedEntries: (n) => metrics.onHistoryEntriesSkipped(n), ...opts.webhooks?.reconciler },
   });
   const apiToken = config.BLUECAST_API_TOKEN;
+  // Every way of scheduling (create with `at`, schedule, reschedule, the dashboard) goes through this gate.
+  const gate = launchGate(db.pool, planOptionsFromConfig(config, client));
   const runWorker = (opts.worker ?? true) && client !== undefined;
   const heartbeat = runWorker ? createHeartbeat(opts.workerStalledAfterMs ?? 60_000) : undefined;
   const http = await buildHttpServer({ logger, trustProxy: config.TRUST_PROXY, before: [openApiPlugin, webhookIntakeHook(metrics), (a) => void (opts.onRoute && a.addHook('onRoute', opts.onRoute))] }, [
@@ -95,13 +98,14 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
       onOffShape: (type) => metrics.onOffShapeEvent(type),
       onSignatureRefused: (reason) => metrics.onWebhookSignatureRefused(reason),
     }),
-    campaignRoutes({ db, apiToken }),
+    campaignRoutes({ db, apiToken, gate, logger }),
     planRoutes({ db, apiToken, plan: planOptionsFromConfig(config, client) }),
+    availabilityRoutes({ db, apiToken, client, options: availabilityOptionsFromConfig(config, db.pool), logger }),
     recipientRoutes({ db, apiToken }),
     reportRoutes({ pool: db.pool, apiToken }),
     consentRoutes({ pool: db.pool, apiToken }),
     inboxRoutes({ inbox: client && createInbox({ pool: db.pool, client, readReceipts: config.INBOX_READ_RECEIPTS }), apiToken }),
-    dashboardApiRoutes({ db, apiToken, gate: launchGate(db.pool, planOptionsFromConfig(config, client)) }),
+    dashboardApiRoutes({ db, apiToken, gate }),
     dashboardRoutes({ pool: db.pool, apiToken, publicUrl: config.PUBLIC_URL, ...opts.dashboard }),
   ]);
   const url = await http.listen({ host: opts.host ?? config.HOST, port: opts.port ?? config.PORT });

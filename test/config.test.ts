@@ -60,6 +60,9 @@ describe('config', () => {
     ['REQUEST_TIMEOUT_MS', '5', /REQUEST_TIMEOUT_MS: must be at least 100/],
     ['CONSENT_OPT_OUT_KEYWORDS', 'BAJA, 🛑', /CONSENT_OPT_OUT_KEYWORDS: each keyword needs letters or digits/],
     ['CONSENT_OPT_IN_KEYWORDS', ' , ', /CONSENT_OPT_IN_KEYWORDS: must name at least one keyword/],
+    ['BLUECAST_AVAILABILITY_MAX_AGE_HOURS', '0', /BLUECAST_AVAILABILITY_MAX_AGE_HOURS: must be more than 0/],
+    ['BLUECAST_AVAILABILITY_MAX_AGE_HOURS', 'a week', /BLUECAST_AVAILABILITY_MAX_AGE_HOURS: must be a number of hours/],
+    ['BLUECAST_AVAILABILITY_RATE', '100', /BLUECAST_AVAILABILITY_RATE: must be at most 50/],
   ])('rejects %s=%s with a message naming it', (key, value, message) => {
     let err: unknown;
     try {

@@ -1,13 +1,13 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { campaignDefinitionSchema } from '../campaigns/definition.ts';
 import { scheduleInputSchema } from '../campaigns/schedule.ts';
-import { campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retryFailedBodySchema } from './routes/campaigns.ts';
+import { campaignCreateBodySchema, campaignEditSchema, campaignListQuerySchema, duplicateBodySchema, retryFailedBodySchema } from './routes/campaigns.ts';
 import { uploadQuerySchema } from './routes/recipients.ts';
 import { campaignSummariesQuerySchema, recipientLookupQuerySchema, reportQuerySchema } from './routes/reports.ts';
 import { planQuerySchema } from './routes/plan.ts';
 import { launchBlockedSchema } from './routes/dashboard-api.ts';
+import { availabilityAnswerSchema, availabilityBodySchema } from './routes/availability.ts';
 import {
   quickReplyNameSchema,
   quickReplySchema,
@@ -30,7 +30,7 @@ import type { RouteModule } from './server.ts';
  */
 type Part = 'querystring' | 'body';
 const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
-  'POST /api/campaigns': { body: campaignDefinitionSchema },
+  'POST /api/campaigns': { body: campaignCreateBodySchema },
   'GET /api/campaigns': { querystring: campaignListQuerySchema },
   'PUT /api/campaigns/:id': { body: campaignEditSchema },
   'POST /api/campaigns/:id/duplicate': { body: duplicateBodySchema },
@@ -44,6 +44,7 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
   'GET /api/campaigns/:id/report/recipient': { querystring: recipientLookupQuerySchema },
   'GET /api/reports/campaigns': { querystring: campaignSummariesQuerySchema },
   'GET /api/campaigns/:id/plan': { querystring: planQuerySchema },
+  'POST /api/campaigns/:id/availability': { body: availabilityBodySchema },
   'GET /api/inbox/threads': { querystring: threadListQuerySchema },
   'GET /api/inbox/thread': { querystring: threadQuerySchema },
   'POST /api/inbox/thread/reply': { body: threadReplySchema },
@@ -57,8 +58,19 @@ const ZOD_PARTS: Record<string, Partial<Record<Part, z.ZodType>>> = {
 
 /** Error bodies a route answers beyond the common `{ error }`, by status code (zod, as the parts). */
 const ZOD_ERRORS: Record<string, Record<number, { description: string; schema: z.ZodType }>> = {
+  'POST /api/campaigns': {
+    409: {
+      description: 'the name is taken (`{ error }`), or, with `at`, the launch plan has "block" checks and nothing was created (send ignoreBlocks: true to override)',
+      schema: z.union([launchBlockedSchema, z.object({ error: z.string() })]),
+    },
+  },
   'POST /api/campaigns/:id/schedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
   'POST /api/campaigns/:id/reschedule': { 409: { description: 'the launch plan has "block" checks (send ignoreBlocks: true to override)', schema: launchBlockedSchema } },
+  'POST /api/campaigns/:id/availability': {
+    200: { description: 'the check is done (or failed): its result', schema: availabilityAnswerSchema },
+    202: { description: 'the check is running: numbers asked so far', schema: availabilityAnswerSchema },
+  },
+  'GET /api/campaigns/:id/availability': { 200: { description: 'the last check of this process: running, done or failed', schema: availabilityAnswerSchema } },
 };
 
 /** Keys of ZOD_PARTS and ZOD_ERRORS, for the test that each names a registered route. */

@@ -1,6 +1,6 @@
 /** One pre-launch check that found something: "block" stops a launch, "warn" asks for a look. */
 export interface PlanCheck {
-  id: 'opt-out-missing' | 'first-touch-link' | 'first-touch-media' | 'unknown-zone' | 'identical-bodies' | 'past-deadline' | 'recent-contact' | 'lines';
+  id: 'opt-out-missing' | 'first-touch-link' | 'first-touch-media' | 'unknown-zone' | 'identical-bodies' | 'past-deadline' | 'recent-contact' | 'lines' | 'no-sms-fallback';
   level: 'block' | 'warn';
   message: string;
   fix: string;
@@ -23,6 +23,8 @@ export interface CheckFacts {
   recentHours: number;
   /** Problems with the campaign's lines; #14's `bluecast doctor` is to fill it (see lineProblems in plan.ts). */
   lineProblems: string[];
+  /** Recipients the provider says have no iMessage, on a campaign without an SMS fallback for them. */
+  noFallback?: number;
 }
 
 const OPT_OUT = /\b(stop|unsubscribe|opt[ -]?out|cancel|end|quit)\b/i;
@@ -88,6 +90,14 @@ export function runChecks(f: CheckFacts): PlanCheck[] {
       level: 'warn',
       message: `${f.recentContacts} recipient(s) were messaged in the last ${f.recentHours} hours`,
       fix: 'leave them out of this campaign, or set recent_contact_hours so the dispatcher holds them back',
+    });
+  }
+  if ((f.noFallback ?? 0) > 0) {
+    out.push({
+      id: 'no-sms-fallback',
+      level: 'warn',
+      message: `${f.noFallback} recipient(s) cannot receive iMessages (availability check) and the campaign has no SMS fallback for them: their sends will be refused`,
+      fix: 'set fallback.when to include "imessage_unsupported" (and a fallback line), or leave them out',
     });
   }
   for (const p of f.lineProblems) {

@@ -10,6 +10,8 @@ import { estimateCost, estimateSegments, type ChannelSplit, type CostEstimate, t
 import type { PriceTable } from '../config.ts';
 import { runChecks, type PlanCheck } from './checks.ts';
 import { simulate, type Forecast, type PlanCampaign } from './forecast.ts';
+import { anyAvailabilityAnswers, channelCounts } from '../db/sql/availability.ts';
+import { recentSeedSends } from '../db/sql/seed-delivery.ts';
 
 export interface Plan {
   campaign: { id: number; name: string; status: string };
@@ -24,12 +26,32 @@ export interface Plan {
   groups: number;
   checks: PlanCheck[];
   segments: SegmentEstimate;
-  /** Recipients by channel: unknown until availability is checked. */
-  channels: ChannelSplit;
+  /**
+   * Recipients still to reach by the channel a send takes, from the cached
+   * availability answers (`--check-availability`): unknown when never asked
+   * or the answer is older than `maxAgeHours`. `oldestAnswer`/`newestAnswer`:
+   * the ages of the answers counted.
+   */
+  channels: ChannelSplit & { maxAgeHours: number; oldestAnswer: string | null; newestAnswer: string | null };
   /** Null without a price table. */
   cost: CostEstimate | null;
   explain?: PhoneExplanation[];
   preview?: PhonePreview[];
+  /** The latest test sends (`--seed`) with their delivery, newest first: outside every count above. */
+  seedSends: SeedSendView[];
+}
+
+export interface SeedSendView {
+  to: string;
+  /** Whose row was rendered. */
+  recipient: string | null;
+  status: string;
+  channel: string | null;
+  sentAt: string;
+  deliveredAt: string | null;
+  readAt: string | null;
+  failedAt: string | null;
+  error: string | null;
 }
 
 /** A hook for `bluecast doctor` (#14): problems of the campaign's lines (not leased, unhealthy). */
@@ -46,6 +68,8 @@ export interface PlanOptions {
   explain?: string[];
   /** Phones (E.164) to preview: the rendered message, its variant and the alternatives. */
   preview?: string[];
+  /** Cached availability answers older than this count as unknown (BLUECAST_AVAILABILITY_MAX_AGE_HOURS; default 720). */
+  availabilityMaxAgeHours?: number;
 }
 
 /** The campaign's settings the planner reads, by id. */
@@ -79,7 +103,8 @@ async function planCampaign(db: Queryable, id: number): Promise<(PlanCampaign & 
     sendBy: c.send_by,
     recentContactHours: c.recent_contact_hours,
     onCap: c.on_cap,
-    smsFallback: c.fallback_when.length > 0,
+    // A number without iMessage falls back only when the campaign asks for it (fallback.when: imessage_unsupported).
+    smsFallback: c.fallback_when.includes('imessage_unsupported'),
   };
 }
 
@@ -96,11 +121,14 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   if (!campaign) return undefined;
   const rules = opts.rules ?? new SendRules(loadRulesTable());
   const recentHours = opts.recentHours ?? campaign.recentContactHours ?? 24;
-  const [recipients, loads, recentContacts, lineProblems] = await Promise.all([
+  const maxAgeHours = opts.availabilityMaxAgeHours ?? 720;
+  const [recipients, loads, recentContacts, lineProblems, anyAnswers, seeds] = await Promise.all([
     planRecipients(db, campaign, rules, now),
     campaign.senderLines.length > 0 ? lineNewContactLoad(db, { lines: campaign.senderLines, now }) : Promise.resolve([]),
     recentlyContacted(db, { campaignId, since: new Date(now.getTime() - recentHours * 3_600_000) }),
     opts.lineProblems ? opts.lineProblems(campaign.senderLines) : Promise.resolve([]),
+    anyAvailabilityAnswers(db, campaignId),
+    recentSeedSends(db, { campaignId, limit: 20 }),
   ]);
   const forecast = simulate(
     campaign,
@@ -110,7 +138,18 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
   );
   const sample = await sampleRecipients(db, { campaignId, total: forecast.total, size: 2000 });
   const segments = estimateSegments(campaign, sample);
-  const channels: ChannelSplit = { imessage: 0, sms: 0, unknown: forecast.total };
+  // Nobody checked: all unknown, without a pass over the recipients (they are the forecast's plus those a cap skips).
+  const split = anyAnswers
+    ? await channelCounts(db, { campaignId, freshSince: new Date(now.getTime() - maxAgeHours * 3_600_000) })
+    : { imessage: 0, sms: 0, unknown: forecast.total + recipients.skipped, oldest: null, newest: null };
+  const channels = {
+    imessage: split.imessage,
+    sms: split.sms,
+    unknown: split.unknown,
+    maxAgeHours,
+    oldestAnswer: split.oldest?.toISOString() ?? null,
+    newestAnswer: split.newest?.toISOString() ?? null,
+  };
   const checks = runChecks({
     message: campaign.message,
     variants: campaign.variants,
@@ -125,6 +164,7 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     recentContacts,
     recentHours,
     lineProblems,
+    noFallback: campaign.smsFallback ? 0 : split.sms,
   });
   return {
     campaign: { id: campaign.id, name: campaign.name, status: campaign.status },
@@ -137,9 +177,20 @@ export async function buildPlan(db: Queryable, campaignId: number, now: Date, op
     checks,
     segments,
     channels,
+    seedSends: seeds.map((r) => ({
+      to: r.to_phone,
+      recipient: r.recipient_phone,
+      status: r.status,
+      channel: r.channel,
+      sentAt: r.sent_at.toISOString(),
+      deliveredAt: r.delivered_at?.toISOString() ?? null,
+      readAt: r.read_at?.toISOString() ?? null,
+      failedAt: r.failed_at?.toISOString() ?? null,
+      error: r.error,
+    })),
     ...(opts.explain?.length ? { explain: await explainPhones(db, campaign, rules, now, opts.explain) } : {}),
     ...(opts.preview?.length ? { preview: await previewPhones(db, campaign, opts.preview) } : {}),
-    cost: opts.prices ? estimateCost({ segments, split: channels, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
+    cost: opts.prices ? estimateCost({ segments, split: { imessage: channels.imessage, sms: channels.sms, unknown: channels.unknown }, prices: opts.prices, smsFallback: campaign.smsFallback, attachments: campaign.attachments.length }) : null,
   };
 }
 
@@ -158,6 +209,8 @@ export function formatPlan(p: Plan): string {
     '  sends per day:',
     ...f.perDay.map((d) => `    ${d.day}  ${d.sends}`),
     `  SMS segments per recipient (if sent as SMS): ${p.segments.segmentsPerRecipient.toFixed(2)} (max ${p.segments.maxSegments}; ${p.segments.ucs2} of ${p.segments.sampled} sampled bodies UCS-2${p.segments.ucs2Characters.length ? `, forced by ${p.segments.ucs2Characters.map((c) => JSON.stringify(c.char)).join(' ')}` : ''})`,
+    `  channels: iMessage ${p.channels.imessage}, SMS ${p.channels.sms}, unknown ${p.channels.unknown}` +
+      (p.channels.oldestAnswer ? ` (answers from ${p.channels.oldestAnswer} to ${p.channels.newestAnswer}; older than ${p.channels.maxAgeHours} h count as unknown)` : ' (not checked: run with --check-availability)'),
     ...(p.cost
       ? [
           `  cost (${p.cost.currency}): ${p.cost.total.min === p.cost.total.max ? p.cost.total.min.toFixed(2) : `${p.cost.total.min.toFixed(2)} to ${p.cost.total.max.toFixed(2)}`}` +
@@ -166,6 +219,9 @@ export function formatPlan(p: Plan): string {
       : ['  cost: no price table (set BLUECAST_PRICES)']),
     p.checks.length === 0 ? '  checks: all passed' : '  checks:',
     ...p.checks.flatMap((c) => [`    [${c.level}] ${c.id}: ${c.message}`, `      fix: ${c.fix}`]),
+    ...(p.seedSends.length
+      ? ['  seed sends (latest first; outside every count above):', ...p.seedSends.map((x) => `    ${x.sentAt}  ${x.to} <- row of ${x.recipient ?? '(removed)'}: ${x.status}${x.channel ? ` via ${x.channel}` : ''}${x.deliveredAt ? `, delivered ${x.deliveredAt}` : ''}${x.readAt ? `, read ${x.readAt}` : ''}${x.error ? `: ${x.error}` : ''}`)]
+      : []),
     ...(p.explain ? ['  explain:', ...p.explain.flatMap(formatExplanation)] : []),
     ...(p.preview ? [`  preview (picks for run id ${p.preview[0]?.runId}, the next run the scheduler creates):`, ...p.preview.flatMap(formatPreview)] : []),
   ];

@@ -20,12 +20,14 @@ export interface SeedResult {
  * named ones) rendered as the dispatcher will for the next run (the preview's
  * rule) and sent to each seed phone through the provider client, one by one.
  * A seed phone that opted out gets nothing. Recorded in seed_sends, outside
- * the campaign's messages, so no report number moves.
+ * the campaign's messages, so no report number moves; the delivery
+ * reconciler and the webhook handler follow its delivery there
+ * (db/sql/seed-delivery.ts), and the plan lists it (seedSends).
  */
 export async function seedSend(
   db: Queryable,
   client: Pick<ImessageClient, 'send'>,
-  campaign: { id: number; message: string; variants: string[]; attachments: string[]; senderLines: string[] },
+  campaign: { id: number; message: string; variants: string[]; attachments: string[]; senderLines: string[]; fallbackWhen?: string[]; fallbackFrom?: string | null },
   p: { seeds: string[]; rows?: number; recipients?: string[] },
 ): Promise<SeedResult[]> {
   const t = compileTemplate(campaign.message, campaign.variants);
@@ -48,7 +50,9 @@ export async function seedSend(
       let messageId: string | null = null;
       let error: string | null = null;
       try {
-        messageId = (await client.send({ to: seed, ...(from ? { from } : {}), message: body, ...(campaign.attachments.length ? { attachments: campaign.attachments } : {}) })).message_id;
+        // With the campaign's SMS fallback, so a seed phone without iMessage gets what such a recipient would.
+        const fallback = campaign.fallbackWhen?.length ? { fallback: { when: campaign.fallbackWhen as ('imessage_unsupported' | 'imessage_fails')[], ...(campaign.fallbackFrom ? { from: campaign.fallbackFrom } : {}) } } : {};
+        messageId = (await client.send({ to: seed, ...(from ? { from } : {}), message: body, ...(campaign.attachments.length ? { attachments: campaign.attachments } : {}), ...fallback })).message_id;
       } catch (err) {
         error = classifyFailure(err).message;
       }

@@ -69,9 +69,15 @@ export interface Faults {
   getStatus: GetStatusMode;
   /** Every history page starts with an entry off the documented schema. */
   historyOffSchema: boolean;
+  /**
+   * The contract names no limit on availability lookups: null (default)
+   * answers them all; a rate refuses lookups over it (account-wide) with 429
+   * and, per `retryAfter`, a Retry-After in whole seconds.
+   */
+  availabilityLimit: { ratePerSecond: number; burst: number } | null;
 }
 
-export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0, getStatus: 'contract', historyOffSchema: false };
+export const NO_FAULTS: Faults = { latencyMs: 0, errorRate: 0, errorStatus: 500, outage: null, dropConnections: 0, dropPhase: 'before', gatewayErrorAfter: 0, accountRefusal: null, fallbackSmsId: 'same', retryAfter: 'seconds', incomingShape: 'documented', lineSubstitution: 'none', signatureSkewSeconds: 0, getStatus: 'contract', historyOffSchema: false, availabilityLimit: null };
 
 const instant = z.union([z.number(), z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -100,6 +106,7 @@ export const faultsInputSchema = z.strictObject({
   signatureSkewSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
   getStatus: z.enum(['contract', 'harsh']).optional(),
   historyOffSchema: z.boolean().optional(),
+  availabilityLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: z.number().int().min(1) }).nullable().optional(),
 });
 export type FaultsInput = z.input<typeof faultsInputSchema>;
 
@@ -122,5 +129,6 @@ export function mergeFaults(current: Faults, input: FaultsInput, now = Date.now(
   if (f.signatureSkewSeconds !== undefined) next.signatureSkewSeconds = f.signatureSkewSeconds;
   if (f.getStatus !== undefined) next.getStatus = f.getStatus;
   if (f.historyOffSchema !== undefined) next.historyOffSchema = f.historyOffSchema;
+  if (f.availabilityLimit !== undefined) next.availabilityLimit = f.availabilityLimit;
   return next;
 }

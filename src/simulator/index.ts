@@ -12,6 +12,8 @@ export type { PacingConfig } from './pacing.ts';
 export type { Channel, SentRecord } from './world.ts';
 export type { ReceivedRequest } from './server.ts';
 
+const AVAILABILITY_PATH = '/conversations/availability/imessage/';
+
 export interface SimulatorHandle {
   /** Base URL (host root) to give the client as baseUrl. */
   url: string;
@@ -26,6 +28,8 @@ export interface SimulatorHandle {
   requests(): number;
   /** Each API request that passed the fault and key checks, with its body and the status answered (empty unless recordRequests). */
   received(): ReceivedRequest[];
+  /** The availability lookups among received(), with their arrival time (epoch ms) and the status answered (empty unless recordRequests). */
+  availabilityRequests(): { to: string; at: number; status: number }[];
   /** Every webhook emitted so far, with its delivery state. */
   webhooks(): EmittedRecord[];
   /** Whether a number has iMessage in this simulation (same answer as availability). */
@@ -65,6 +69,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     sent: () => world.sent.slice(),
     requests: () => sim.requestCount(),
     received: () => sim.received(),
+    availabilityRequests: () =>
+      sim
+        .received()
+        .filter((r) => r.path.startsWith(AVAILABILITY_PATH))
+        .map((r) => ({ to: decodeURIComponent(r.path.slice(AVAILABILITY_PATH.length)), at: r.at, status: r.status })),
     webhooks: () => emitter?.records.slice() ?? [],
     hasImessage: (to) => world.hasImessage(to),
     faults: () => ({ ...sim.getFaults() }),

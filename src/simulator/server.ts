@@ -319,8 +319,22 @@ export function buildSimulatorApp(deps: BuildDeps): SimulatorApp {
   app.get('/conversations/history/text/:to/:from/:limit', textHistory);
   app.get('/conversations/history/text/:to/:from', textHistory);
 
+  // Account-wide bucket of the availabilityLimit fault (rebuilt when the limit changes).
+  let lookupBucket: { cfg: Faults['availabilityLimit']; pacer: LinePacer } | undefined;
   app.get<{ Params: { to: string } }>('/conversations/availability/imessage/:to', async (req, reply) => {
-    if (!isE164(req.params.to)) return err(req, reply, 400, 'Bad Request: to must be an E.164 phone number');
+    const at = Date.now();
+    if (!isE164(req.params.to)) {
+      return err(req, reply, 400, 'Bad Request: to must be an E.164 phone number');
+    }
+    const limit = faults.availabilityLimit;
+    if (limit) {
+      if (lookupBucket?.cfg !== limit) lookupBucket = { cfg: limit, pacer: new LinePacer(limit) };
+      const t = lookupBucket.pacer.take('account', at);
+      if (!t.ok) {
+        if (faults.retryAfter === 'seconds') reply.header('retry-after', String(Math.max(1, Math.ceil(t.retryAfterMs / 1000))));
+        return err(req, reply, 429, 'Too Many Requests: too many availability lookups');
+      }
+    }
     return ok(req, reply, { available: world.hasImessage(req.params.to) });
   });
 

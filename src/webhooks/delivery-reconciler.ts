@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import pLimit from 'p-limit';
-import { transitionDelivery } from '../db/sql/delivery-state.ts';
-import { claimDuePolls, recordPoll, scheduleNewPolls, type DuePoll } from '../db/sql/delivery-polls.ts';
+import { transitionDelivery, type DeliveryTransition } from '../db/sql/delivery-state.ts';
+import { claimDuePolls, recordPoll, scheduleNewPolls, type DuePoll, type PollRecord } from '../db/sql/delivery-polls.ts';
+import { claimDueSeedPolls, recordSeedPoll, scheduleNewSeedPolls, transitionSeedDelivery } from '../db/sql/seed-delivery.ts';
+import type { Queryable } from '../db/sql/queryable.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createPollLoop } from '../lib/poll-loop.ts';
 import type { ImessageClient } from '../provider/client.ts';
@@ -68,6 +70,23 @@ export interface DeliveryReconciler {
   runOnce(): Promise<DeliveryPollSummary>;
 }
 
+/** The statements of one table of sends the reconciler follows: the same polls and transitions over its rows. */
+interface PolledTable {
+  scheduleNew(db: Queryable, firstDelaySeconds: number): Promise<number>;
+  claimDue(db: Queryable, o: { limit: number; leaseSeconds: number }): Promise<DuePoll[]>;
+  transition(db: Queryable, t: DeliveryTransition): Promise<boolean>;
+  record(db: Queryable, p: PollRecord): Promise<void>;
+}
+
+/**
+ * Campaign (and conversation) messages, then seed sends (`plan --seed`):
+ * kept in a table of their own so no campaign count sees them, followed the same way.
+ */
+const POLLED_TABLES: readonly PolledTable[] = [
+  { scheduleNew: scheduleNewPolls, claimDue: claimDuePolls, transition: transitionDelivery, record: recordPoll },
+  { scheduleNew: scheduleNewSeedPolls, claimDue: claimDueSeedPolls, transition: transitionSeedDelivery, record: recordSeedPoll },
+];
+
 /** Next poll time after `attempts` polls, or null when polling should end. */
 export function nextPollAt(policy: PollPolicy, attempts: number, sentAt: Date | null, now: Date): Date | null {
   if (attempts >= policy.maxAttempts) return null;
@@ -126,23 +145,23 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     return entry ? observeHistoryEntry(entry) : null;
   }
 
-  async function apply(m: DuePoll, o: Observation | null, stopPolling = false): Promise<boolean> {
+  async function apply(table: PolledTable, m: DuePoll, o: Observation | null, stopPolling = false): Promise<boolean> {
     let changed = false;
     if (o) {
       const target = { providerMessageId: m.provider_message_id, messageId: m.id };
       if (o.deliveredAt && (o.state === 'delivered' || o.state === 'read')) {
-        changed = (await transitionDelivery(opts.pool, { ...target, to: 'delivered', from: allowedFrom('delivered'), at: o.deliveredAt })) || changed;
+        changed = (await table.transition(opts.pool, { ...target, to: 'delivered', from: allowedFrom('delivered'), at: o.deliveredAt })) || changed;
       }
       if (o.state === 'read' && o.readAt) {
-        changed = (await transitionDelivery(opts.pool, { ...target, to: 'read', from: allowedFrom('read'), at: o.readAt })) || changed;
+        changed = (await table.transition(opts.pool, { ...target, to: 'read', from: allowedFrom('read'), at: o.readAt })) || changed;
       }
       if (o.state === 'failed' && o.failedAt) {
         const to = failureOutcome(o.error);
-        changed = (await transitionDelivery(opts.pool, { ...target, to, from: allowedFrom(to), at: o.failedAt, error: o.error })) || changed;
+        changed = (await table.transition(opts.pool, { ...target, to, from: allowedFrom(to), at: o.failedAt, error: o.error })) || changed;
       }
     }
     const t = now();
-    await recordPoll(opts.pool, {
+    await table.record(opts.pool, {
       id: m.id,
       nextPollAt: stopPolling || (o && isFinal(o)) ? null : nextPollAt(policy, m.poll_attempts + 1, m.sent_at, t),
       channel: o?.channel ?? null,
@@ -154,7 +173,7 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
     return changed;
   }
 
-  async function pollOne(m: DuePoll, summary: DeliveryPollSummary): Promise<void> {
+  async function pollOne(table: PolledTable, m: DuePoll, summary: DeliveryPollSummary): Promise<void> {
     let o: Observation | null;
     let unknown = false;
     try {
@@ -168,17 +187,21 @@ export function createDeliveryReconciler(opts: DeliveryReconcilerOptions): Deliv
       o = null; // counts as a poll: the backoff keeps a broken message from being asked about forever
     }
     summary.polled++;
-    if (await apply(m, o, unknown)) summary.changed++;
+    if (await apply(table, m, o, unknown)) summary.changed++;
   }
 
   async function runOnce(): Promise<DeliveryPollSummary> {
     const summary: DeliveryPollSummary = { polled: 0, changed: 0, errors: 0 };
-    await scheduleNewPolls(opts.pool, policy.firstDelayMs / 1000);
-    for (;;) {
-      const due = await claimDuePolls(opts.pool, { limit: batchSize, leaseSeconds });
-      await Promise.all(due.map((m) => limit(() => pollOne(m, summary))));
-      if (due.length < batchSize || controller.signal.aborted) return summary;
+    for (const table of POLLED_TABLES) {
+      await table.scheduleNew(opts.pool, policy.firstDelayMs / 1000);
+      for (;;) {
+        const due = await table.claimDue(opts.pool, { limit: batchSize, leaseSeconds });
+        await Promise.all(due.map((m) => limit(() => pollOne(table, m, summary))));
+        if (controller.signal.aborted) return summary;
+        if (due.length < batchSize) break;
+      }
     }
+    return summary;
   }
 
   const loop = createPollLoop({

@@ -4,6 +4,7 @@ import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } 
 import { findFallbackMessage } from '../db/sql/fallback-match.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
+import { isSeedSend, transitionSeedDelivery } from '../db/sql/seed-delivery.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
 import {
   imessageIncomingData,
@@ -172,6 +173,17 @@ async function applyToFallback(tx: Queryable, r: ThreadReport): Promise<boolean>
   return transitionDelivery(tx, { messageId: id, to: r.to, from: allowed, at: r.at, error: r.error, viaText: true });
 }
 
+/**
+ * A report about a seed send (`plan --seed`): the same transition over
+ * seed_sends. True when it is one (moved, or old news).
+ */
+async function applyToSeed(tx: Queryable, r: ThreadReport): Promise<boolean> {
+  const moved = await transitionSeedDelivery(tx, { providerMessageId: r.providerMessageId, to: r.to, from: allowedFrom(r.to), at: r.at, error: r.error, viaText: true });
+  return moved || (await isSeedSend(tx, r.providerMessageId));
+}
+
+const SEED_NOTE = 'a seed send (plan --seed): recorded in seed_sends';
+
 const waitFor = (providerMessageId: string): EventOutcome => ({ kind: 'wait', reason: `no outbound message with provider id ${providerMessageId} (yet)` });
 
 /** Delivery news for a message we sent; waits when the send is not recorded yet. */
@@ -188,6 +200,7 @@ async function handleDelivery(tx: Queryable, event: StoredEvent): Promise<EventO
   });
   // Old news (the message is already further along) is simply done; a message we do not know yet is waited for.
   if (moved || (await findStatusByProviderId(tx, r.providerMessageId)) !== null) return { kind: 'done' };
+  if (await applyToSeed(tx, r)) return { kind: 'done', note: SEED_NOTE };
   if (await applyToFallback(tx, r)) return { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${r.providerMessageId} is the fallback's own)` };
   return waitFor(r.providerMessageId);
 }
@@ -255,6 +268,7 @@ export const applyDeliveryBatch: BatchHandler = async (tx, events) => {
   for (const { event, report } of reports) {
     const id = report.providerMessageId;
     if (moved.has(id) || known.has(id)) outcomes.set(event.id, { kind: 'done' });
+    else if (await applyToSeed(tx, report)) outcomes.set(event.id, { kind: 'done', note: SEED_NOTE });
     else if (await applyToFallback(tx, report)) outcomes.set(event.id, { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${id} is the fallback's own)` });
     else outcomes.set(event.id, waitFor(id));
   }

@@ -30,6 +30,7 @@ describe('schema drift', () => {
         'report_replies',
         'report_series',
         'seed_sends',
+        'availability_cache',
         'sender_lines',
         'webhook_events',
       ].sort(),

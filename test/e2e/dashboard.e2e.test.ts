@@ -251,6 +251,8 @@ describe('dashboard end to end', () => {
     expect(await plan.locator('[data-check]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-level')}:${e.getAttribute('data-check')}`))).toEqual(['block:opt-out-missing', 'warn:identical-bodies']);
     expect(await plan.locator('[data-check=opt-out-missing]').textContent()).toContain('Fix: add an instruction such as "Reply STOP to opt out"');
     expect(await plan.locator('[data-plan=segments]').textContent()).toBe('If sent as SMS: 1.00 segments each (up to 1); 0 of 1,204 sampled messages need UCS-2.');
+    // Nobody's availability asked yet: all unknown, and the page offers the check.
+    expect(await plan.locator('[data-plan=channels]').textContent()).toBe('Channels: 0 iMessage, 0 without iMessage (SMS if the campaign falls back), 1,204 not checked. Check iMessage availability');
     // "Blocks launch" blocks: Confirm stays disabled until the override is ticked (the API refuses it too).
     const confirm = page.locator('[data-action=confirm-schedule]');
     expect(await page.locator('[data-section=blocks]').textContent()).toContain('1 check blocks this launch: opt-out-missing');

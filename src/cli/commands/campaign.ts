@@ -1,11 +1,14 @@
 import { Option, type Command } from 'commander';
-import { withApp } from '../run-command.ts';
+import { CliExit, withApp } from '../run-command.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { ValidationError } from '../../lib/errors.ts';
 import { importFile, printImportSummary } from './import.ts';
 import { printable } from '../../lib/terminal-text.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface CreateFlags {
+  ignoreBlocks?: boolean;
   file?: string;
   name?: string;
   message?: string;
@@ -97,11 +100,16 @@ export function registerCampaignCommands(program: Command): void {
     .option('--on-cap <wait|skip>', 'a message a frequency cap blocks waits for it (default) or is skipped')
     .option('--csv <path>', 'recipients CSV to import right after creating')
     .option('--no-import', 'do not import the CSV named by the definition')
+    .option('--ignore-blocks', "with --at: schedule despite the launch plan's blocking checks (logged)")
     .option('--json', 'print the created campaign as JSON')
     .action(async (flags: CreateFlags) => {
-      const [{ insertCampaign, parseCampaignDefinition, readCampaignFile }, { describeCampaign }] = await Promise.all([
+      const [{ parseCampaignDefinition, readCampaignFile }, { describeCampaign }, { createCampaignGated }, { launchGate }, { planOptionsFromConfig }, { createConfiguredClient }] = await Promise.all([
         import('../../campaigns/definition.ts'),
         import('../../campaigns/describe.ts'),
+        import('../../campaigns/create-scheduled.ts'),
+        import('../../planner/gate.ts'),
+        import('../../planner/setup.ts'),
+        import('../../provider/configured.ts'),
       ]);
       const base = flags.file ? await readCampaignFile(flags.file) : {};
       // A schedule given on the command line replaces the file's, whichever kind it is.
@@ -110,16 +118,40 @@ export function registerCampaignCommands(program: Command): void {
         delete base.cron;
       }
       const def = parseCampaignDefinition({ ...base, ...flagsToDefinition(flags) }, flags.file ?? 'campaign');
+      if (flags.ignoreBlocks && !def.at) throw new ValidationError([{ path: '--ignore-blocks', message: 'only with --at (a one-off send time): other campaigns are not scheduled at creation' }]);
       await withApp(async (app) => {
-        const created = await insertCampaign(app.db, def);
-        const summary = def.csv && flags.import !== false ? await importFile(app, created, def.csv, {}) : undefined;
-        if (flags.json) {
-          console.log(JSON.stringify({ campaign: await describeCampaign(app.db.prisma, created), import: summary ?? null }, null, 2));
-          return;
+        const client = def.at ? createConfiguredClient(app.config, { logger: app.logger }) : undefined;
+        let summary: Awaited<ReturnType<typeof importFile>> | undefined;
+        try {
+          // With --at: created as a draft, the CSV imported, then scheduled through the launch gate as `campaign schedule` is.
+          const { campaign: created, blocks, ignoredBlocks } = await createCampaignGated(app.db, def, {
+            gate: launchGate(app.db.pool, planOptionsFromConfig(app.config, client)),
+            ignoreBlocks: flags.ignoreBlocks,
+            onBlocked: 'keep-draft',
+            prepare: async (c) => {
+              if (def.csv && flags.import !== false) summary = await importFile(app, c, def.csv, {});
+            },
+          });
+          if (ignoredBlocks.length) app.logger.warn({ campaignId: created.id, campaign: created.name, ignoredBlocks, scheduleAt: def.at }, 'scheduled despite blocking plan checks (--ignore-blocks)');
+          const refused = blocks.length > 0 && ignoredBlocks.length === 0;
+          if (flags.json) {
+            console.log(JSON.stringify({ campaign: await describeCampaign(app.db.prisma, created), import: summary ?? null, blocks, ignoredBlocks }, null, 2));
+          } else {
+            const when = created.scheduleAt ? `at ${created.scheduleAt.toISOString()}` : created.cronExpression ? `on "${created.cronExpression}" (${created.timezone})` : 'no schedule yet';
+            console.log(`created campaign ${created.name} (id ${created.id}): ${created.status}, ${when}`);
+            if (summary) await printImportSummary(summary);
+            for (const b of blocks) console.log(`  [${ignoredBlocks.includes(b.id) ? 'block, ignored' : 'block'}] ${b.id}: ${b.message}\n    fix: ${b.fix}`);
+          }
+          if (refused) {
+            throw new CliExit(
+              ExitCode.failure,
+              `campaign "${created.name}" was created as a draft but not scheduled: its launch plan as of ${def.at} has ${blocks.length} blocking check(s) (${blocks.map((b) => b.id).join(', ')}); ` +
+                `fix them and run \`bluecast campaign schedule ${created.name} --at ${def.at}\`, or add --ignore-blocks`,
+            );
+          }
+        } finally {
+          client?.close();
         }
-        const when = created.scheduleAt ? `at ${created.scheduleAt.toISOString()}` : created.cronExpression ? `on "${created.cronExpression}" (${created.timezone})` : 'no schedule yet';
-        console.log(`created campaign ${created.name} (id ${created.id}): ${created.status}, ${when}`);
-        if (summary) await printImportSummary(summary);
       }, { migrate: true });
     });
 

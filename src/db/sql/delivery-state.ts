@@ -13,8 +13,42 @@ export interface DeliveryTransition {
   viaText?: boolean;
 }
 
+/** A table of sends whose delivery is followed: outbound_messages, or seed_sends (db/sql/seed-delivery.ts). */
+export interface DeliveryTable {
+  /** Prefix of the prepared statements' names. */
+  name: string;
+  table: 'outbound_messages' | 'seed_sends';
+  /** Where the failure's reason goes. */
+  errorColumn: 'last_error' | 'delivery_error';
+  /** Columns only this table has, set as part of the same transition. */
+  extraSets: string;
+}
+
+export const OUTBOUND_DELIVERY: DeliveryTable = {
+  name: 'webhooks',
+  table: 'outbound_messages',
+  errorColumn: 'last_error',
+  extraSets: `error_retryable = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN false ELSE error_retryable END,
+              fallback_used = fallback_used OR ($6 AND channel IS DISTINCT FROM 'sms' AND channel IS DISTINCT FROM 'mms'),
+              updated_at = now(),`,
+};
+
+const transitionText = (t: DeliveryTable) => `UPDATE ${t.table}
+      SET status = $2::message_status,
+          delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END,
+          read_at = CASE WHEN $2 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END,
+          failed_at = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN COALESCE(failed_at, $3) ELSE failed_at END,
+          ${t.errorColumn} = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN $4 ELSE ${t.errorColumn} END,
+          ${t.extraSets}
+          channel = CASE WHEN $6 AND channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE channel END,
+          next_poll_at = CASE WHEN $2 IN ('read', 'failed', 'unconfirmed') THEN NULL ELSE next_poll_at END
+    WHERE (provider_message_id = $1 OR id = $7)
+      AND status = ANY($5::message_status[])
+    RETURNING id`;
+
 /**
- * Move one outbound message forward, found by the provider's message id or ours.
+ * Move one send forward, found by the provider's message id or ours, in
+ * `table` (outbound messages by default; seed sends share the statement).
  *
  * Why this shape: a conditional `UPDATE … WHERE status = ANY(allowed)` is the
  * whole transition (never read-then-write), so webhooks and the reconciler can
@@ -23,23 +57,10 @@ export interface DeliveryTransition {
  * pipeline event on a message sent through iMessage means the SMS fallback
  * carried it.
  */
-export async function transitionDelivery(db: Queryable, t: DeliveryTransition): Promise<boolean> {
+export async function transitionDelivery(db: Queryable, t: DeliveryTransition, table: DeliveryTable = OUTBOUND_DELIVERY): Promise<boolean> {
   const res = await db.query({
-    name: 'webhooks.transition_delivery',
-    text: `UPDATE outbound_messages
-              SET status = $2::message_status,
-                  delivered_at = CASE WHEN $2 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END,
-                  read_at = CASE WHEN $2 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END,
-                  failed_at = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN COALESCE(failed_at, $3) ELSE failed_at END,
-                  last_error = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN $4 ELSE last_error END,
-                  error_retryable = CASE WHEN $2 IN ('failed', 'unconfirmed') THEN false ELSE error_retryable END,
-                  channel = CASE WHEN $6 AND channel IS DISTINCT FROM 'mms' THEN 'sms'::channel ELSE channel END,
-                  fallback_used = fallback_used OR ($6 AND channel IS DISTINCT FROM 'sms' AND channel IS DISTINCT FROM 'mms'),
-                  next_poll_at = CASE WHEN $2 IN ('read', 'failed', 'unconfirmed') THEN NULL ELSE next_poll_at END,
-                  updated_at = now()
-            WHERE (provider_message_id = $1 OR id = $7)
-              AND status = ANY($5::message_status[])
-            RETURNING id`,
+    name: `${table.name}.transition_delivery`,
+    text: transitionText(table),
     values: [t.providerMessageId ?? null, t.to, t.at, t.error ?? null, t.from, t.viaText ?? false, t.messageId ?? null],
   });
   return (res.rowCount ?? 0) > 0;

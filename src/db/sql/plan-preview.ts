@@ -53,8 +53,9 @@ export async function insertSeedSend(
   s: { campaignId: number; recipientId: string; toPhone: string; fromLine: string | null; body: string; variantIndex: number; providerMessageId: string | null; error: string | null },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO seed_sends (campaign_id, recipient_id, to_phone, from_line, body, variant_index, provider_message_id, error)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    // Refused by the provider: it never went out (failed); else sent, and the delivery reconciler follows it.
+    `INSERT INTO seed_sends (campaign_id, recipient_id, to_phone, from_line, body, variant_index, provider_message_id, error, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $7::text IS NULL THEN 'failed' ELSE 'sent' END::message_status)`,
     [s.campaignId, s.recipientId, s.toPhone, s.fromLine, s.body, s.variantIndex, s.providerMessageId, s.error],
   );
 }

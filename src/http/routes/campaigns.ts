@@ -1,4 +1,7 @@
-import { createCampaign, findCampaign } from '../../campaigns/definition.ts';
+import { campaignDefinitionSchema, findCampaign, parseCampaignDefinition } from '../../campaigns/definition.ts';
+import { createCampaignGated } from '../../campaigns/create-scheduled.ts';
+import type { LaunchGate } from '../../campaigns/schedule.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { describeCampaign, listCampaigns } from '../../campaigns/describe.ts';
 import { archiveCampaign, campaignEditSchema, duplicateBodySchema, duplicateCampaign, editDraftCampaign, unarchiveCampaign } from '../../campaigns/manage.ts';
 import { retryFailedMessages } from '../../campaigns/retry-failed.ts';
@@ -18,10 +21,17 @@ export const campaignListQuerySchema = z.object({ archived: z.enum(['true', 'fal
 
 export { campaignEditSchema, duplicateBodySchema };
 
+/** POST /api/campaigns: the campaign definition, plus `ignoreBlocks` to schedule an `at` over the launch plan's blocks (logged). */
+export const campaignCreateBodySchema = campaignDefinitionSchema.safeExtend({ ignoreBlocks: z.boolean().optional() });
+const ignoreBlocksSchema = z.boolean({ error: 'must be true or false' }).optional();
+
 export interface CampaignRouteDeps {
   db: Pick<Database, 'prisma' | 'pool'>;
   /** BLUECAST_API_TOKEN; without it the routes answer 503 (requireBearer). */
   apiToken: string | undefined;
+  /** The launch gate (planner/gate.ts): a campaign created with `at` is scheduled only through it. */
+  gate?: LaunchGate;
+  logger?: Logger;
 }
 
 const idOf = (params: unknown): string => parseInput(campaignParamsSchema, params, 'path').id;
@@ -30,7 +40,9 @@ const idOf = (params: unknown): string => parseInput(campaignParamsSchema, param
  * The campaigns API, bearer token required. `:id` is a campaign id or name.
  *   GET  /api/campaigns                  list with recipient counts
  *   GET  /api/campaigns/:id              definition, recipient and message counts, recent imports
- *   POST /api/campaigns                  create (body: the campaign definition JSON, as in campaigns/*.json)
+ *   POST /api/campaigns                  create (body: the campaign definition JSON, as in campaigns/*.json); with `at`
+ *                                        it is scheduled through the launch gate: 409 launchBlockedSchema and nothing
+ *                                        created while the plan has "block" checks, unless `ignoreBlocks: true` (logged)
  *   POST /api/campaigns/:id/pause|resume|cancel
  *   POST /api/campaigns/:id/retry-failed  re-queue the failed messages (never a delivered one)
  *   PUT  /api/campaigns/:id              edit a draft (the whole definition; 409 once scheduled or started)
@@ -77,8 +89,12 @@ export function campaignRoutes(deps: CampaignRouteDeps): RouteModule {
       if (req.body && typeof req.body === 'object' && 'csv' in req.body) {
         throw new ValidationError([{ path: 'csv', message: 'upload recipients with POST /api/campaigns/:id/recipients instead' }], 'body');
       }
-      const created = await createCampaign({ prisma }, req.body ?? {}, 'body');
-      return reply.code(201).send(await describeCampaign(prisma, created));
+      const { ignoreBlocks: rawIgnore, ...definition } = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+      const ignoreBlocks = parseInput(z.object({ ignoreBlocks: ignoreBlocksSchema }), { ignoreBlocks: rawIgnore }, 'body').ignoreBlocks;
+      const def = parseCampaignDefinition(definition, 'body');
+      const { campaign, ignoredBlocks } = await createCampaignGated({ prisma }, def, { gate: deps.gate, ignoreBlocks, onBlocked: 'delete' });
+      if (ignoredBlocks.length) deps.logger?.warn({ campaignId: campaign.id, campaign: campaign.name, ignoredBlocks, scheduleAt: def.at }, 'scheduled despite blocking plan checks (ignoreBlocks)');
+      return reply.code(201).send({ ...(await describeCampaign(prisma, campaign)), ...(ignoredBlocks.length ? { ignoredBlocks } : {}) });
     });
 
     const transitions = { pause: pauseCampaign, resume: resumeCampaign, cancel: cancelCampaign } as const;
