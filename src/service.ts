@@ -102,7 +102,7 @@ export async function startService(app: App, opts: ServiceOptions = {}): Promise
     planRoutes({ db, apiToken, plan: planOptionsFromConfig(config, client) }),
     availabilityRoutes({ db, apiToken, client, options: availabilityOptionsFromConfig(config, db.pool), logger }),
     recipientRoutes({ db, apiToken }),
-    reportRoutes({ pool: db.pool, apiToken }),
+    reportRoutes({ pool: db.pool, apiToken, legalWindows: config.BLUECAST_LEGAL_WINDOWS }),
     consentRoutes({ pool: db.pool, apiToken }),
     inboxRoutes({ inbox: client && createInbox({ pool: db.pool, client, readReceipts: config.INBOX_READ_RECEIPTS }), apiToken }),
     dashboardApiRoutes({ db, apiToken, gate }),

@@ -1,6 +1,7 @@
 import { listCampaignRows, messageCountsByStatus, recipientCounts } from '../db/sql/campaign-summary.sql.ts';
 import type { Queryable } from '../db/sql/queryable.ts';
 import type { Campaign, PrismaClient } from '../generated/prisma/client.ts';
+import { legalRulesLabel } from './rules-label.ts';
 
 /** JSON-ready views of campaigns for the CLI and the API. */
 
@@ -118,7 +119,7 @@ export async function describeCampaign(prisma: PrismaClient, c: Campaign) {
     // What the legal rules make of it (src/compliance): transactional = the federal hours only.
     legal: {
       transactional: f.transactional,
-      rules: f.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+      rules: legalRulesLabel(f.transactional),
       ...pick(f, ['sendBy', 'recentContactHours', 'onCap']),
     },
     recipients: {

@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { openApp, type App } from '../app.ts';
 import { insertCampaign, loadCampaignFile } from '../campaigns/definition.ts';
 import { formatImportSummary, importFile } from '../campaigns/import/import-file.ts';
-import { scheduleDraft } from '../campaigns/status.ts';
+import { scheduleCampaign } from '../campaigns/schedule.ts';
 import type { Config } from '../config.ts';
 import { createProgressReporter } from '../dispatch/progress.ts';
 import type { Logger } from '../lib/logger.ts';
 import { buildReport } from '../reports/build.ts';
 import { formatReport } from '../reports/text.ts';
+import { launchGate } from '../planner/gate.ts';
+import { planOptionsFromConfig } from '../planner/setup.ts';
+import { createConfiguredClient } from '../provider/configured.ts';
 import { startService, type Service } from '../service.ts';
 import { startSimulator, type SimulatorHandle } from '../simulator/index.ts';
 
@@ -82,6 +85,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const port = await choosePort(base.PORT, host);
   const apiToken = base.BLUECAST_API_TOKEN ?? `demo-${randomBytes(12).toString('hex')}`;
 
+  const file = opts.definitionFile ?? DEMO_DEFINITION;
+  const def = await loadCampaignFile(file);
+
   let sim: SimulatorHandle | undefined;
   let config: Config;
   if (base.CONTIGUITY_API_KEY) {
@@ -94,6 +100,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       webhookUrl: `http://${host}:${port}/webhooks/contiguity`,
       secret,
       seed: 7,
+      // The campaign's lines are the simulated account's leased iMessage lines, as they would be on a real account it sends from.
+      lines: def.from,
       replyRatio: 0.12,
       optOutRatio: 0.3,
       timing: SIM_TIMING,
@@ -123,8 +131,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const dataDir = app.server.embedded?.dataDir ?? path.resolve(base.BLUECAST_DATA_DIR);
     say(`database: ${base.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL, data in ${dataDir}`}`);
 
-    const file = opts.definitionFile ?? DEMO_DEFINITION;
-    const def = await loadCampaignFile(file);
     const existing = await app.db.prisma.campaign.findUnique({ where: { name: def.name } });
     const campaign = existing ?? (await insertCampaign(app.db, def));
     say(existing ? `campaign "${campaign.name}" exists (#${campaign.id}): reusing it` : `created campaign "${campaign.name}" (#${campaign.id}) from ${displayPath(file)}`);
@@ -137,8 +143,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       console.log(formatImportSummary(summary));
     }
 
-    // A one-off demo send: schedule the draft for now; a finished campaign is not sent again.
-    await scheduleDraft(app.db.prisma, campaign.id, new Date());
+    // A one-off demo send: the draft is scheduled for now through the launch
+    // gate every other way of scheduling uses, so a campaign file the plan
+    // blocks (no opt-out instruction, unusable lines...) is refused here too.
+    // A campaign already scheduled or running is left as it is.
+    if (campaign.status === 'draft') {
+      const client = createConfiguredClient(config, { logger: app.logger });
+      try {
+        const plan = await scheduleCampaign(app.db.prisma, campaign, { now: true }, new Date(), launchGate(app.db.pool, planOptionsFromConfig(config, client)));
+        say(`scheduled: ${plan.summary}`);
+      } finally {
+        client?.close();
+      }
+    }
 
     const reporter = createProgressReporter({ pool: app.db.pool, logger: app.logger, stream: process.stderr });
     progress.stop = () => reporter.stop();
@@ -180,7 +197,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     }
 
     say('');
-    say(formatReport(await buildReport(app.db.pool, campaign.id)));
+    say(formatReport(await buildReport(app.db.pool, campaign.id, { legalWindows: config.BLUECAST_LEGAL_WINDOWS })));
     say('');
     say(`dashboard: ${service.url}/  (sign in with BLUECAST_API_TOKEN=${apiToken})`);
     if (opts.exitAfterReport) return;

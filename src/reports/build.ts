@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { legalRulesLabel } from '../campaigns/rules-label.ts';
 import { reportCampaign, type ReportCampaignRow } from '../db/sql/report-campaign.ts';
 import { reportCounts, type ReportCountRow } from '../db/sql/report-counts.ts';
 import { reportExactLatency } from '../db/sql/report-exact-latency.ts';
@@ -19,6 +20,8 @@ import { RATE_DEFINITIONS, STATUSES, type LineReport, type MessageStatus, type R
 export interface BuildReportOptions {
   /** Report on one run of the campaign only. */
   runId?: number | null;
+  /** The deployment's BLUECAST_LEGAL_WINDOWS, so the report says whether the legal rules held anything. Default 'on'. */
+  legalWindows?: 'on' | 'off';
   /**
    * Up to this many messages in scope, p50/p95 are exact (percentile_cont over
    * the messages); above it they come from the histogram, which costs the
@@ -203,7 +206,7 @@ async function assemble(db: Queryable, c: ReportCampaignRow, runId: number | nul
       scheduleAt: iso(c.schedule_at),
       legal: {
         transactional: c.transactional,
-        rules: c.transactional ? 'federal hours only (transactional)' : 'federal and state hours, holidays and caps (marketing)',
+        rules: legalRulesLabel(c.transactional, opts.legalWindows),
         sendBy: iso(c.send_by),
         recentContactHours: c.recent_contact_hours,
         onCap: c.on_cap === 'skip' ? 'skip' : 'wait',

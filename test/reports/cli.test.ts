@@ -33,7 +33,9 @@ describe('bluecast report', () => {
     expect(run.json.stderr).toBe('');
     expect(run.json.code).toBe(0);
     const fromCli = JSON.parse(run.json.stdout);
-    const direct = await buildReport(db.pool, s.campaignId);
+    // The suite runs with BLUECAST_LEGAL_WINDOWS=off (vitest config): the report says the legal rules held nothing.
+    expect(fromCli.campaign.legal.rules).toMatch(/^off in this deployment/);
+    const direct = await buildReport(db.pool, s.campaignId, { legalWindows: 'off' });
     expect({ ...fromCli, generatedAt: '' }).toEqual({ ...direct, generatedAt: '' });
     expect(fromCli.totals.messages).toBe(40);
   });

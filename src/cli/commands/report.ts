@@ -37,7 +37,7 @@ export function registerReportCommand(program: Command): void {
             });
             return;
           }
-          const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null });
+          const report = await buildReport(app.db.pool, name, { runId: opts.run ?? null, legalWindows: app.config.BLUECAST_LEGAL_WINDOWS });
           console.log(opts.json ? JSON.stringify(report, null, 2) : printable(formatReport(report)));
         },
         { migrate: true },

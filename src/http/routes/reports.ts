@@ -14,6 +14,8 @@ export interface ReportRouteDeps {
   pool: pg.Pool;
   /** BLUECAST_API_TOKEN; without it the routes answer 503 (requireBearer). */
   apiToken: string | undefined;
+  /** BLUECAST_LEGAL_WINDOWS, named in the report. */
+  legalWindows?: 'on' | 'off';
 }
 
 export const reportQuerySchema = z.object({
@@ -50,7 +52,7 @@ export function reportRoutes(deps: ReportRouteDeps): RouteModule {
     app.get('/api/campaigns/:id/report', { onRequest: auth }, async (req) => {
       const { id } = parseInput(campaignParamsSchema, req.params, 'path');
       const { run } = parseInput(reportQuerySchema, req.query, 'query');
-      return buildReport(deps.pool, id, { runId: run ?? null });
+      return buildReport(deps.pool, id, { runId: run ?? null, legalWindows: deps.legalWindows });
     });
 
     app.get('/api/campaigns/:id/report/timeline', { onRequest: auth }, async (req) => {
