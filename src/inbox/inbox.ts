@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/sql/queryable.ts';
 import { latestReply, listThreads, markThreadRead, setThreadState, personConsents, threadEvents, type ThreadFilter, type ThreadState } from '../db/sql/inbox.ts';
 import { readReceiptDue, recordReadReceipt, recordTapback } from '../db/sql/inbox-actions.ts';
 import { deleteQuickReply, findQuickReply, listQuickReplies, saveQuickReply, threadVariables } from '../db/sql/quick-replies.ts';
@@ -34,8 +35,18 @@ export class OptedOutError extends ConflictError {
  */
 export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readReceipts: boolean }) {
   const { pool, client } = deps;
-  async function reachable(t: Thread) {
-    if (!(await personConsents(pool, t.phone))) throw new OptedOutError(t.phone);
+  /**
+   * Runs a provider call for this person while their contact row is held FOR
+   * SHARE: a STOP's update waits for it (and so does the STOP's 2xx), so no
+   * typing, tapback or receipt goes out after an acknowledged STOP. Inside
+   * the transaction now() is its start, before the call: a recorded action's
+   * time never covers a reply that arrived while the call was on the wire.
+   */
+  function whileConsenting<T>(t: Thread, call: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(pool, async (tx) => {
+      if (!(await personConsents(tx, t.phone))) throw new OptedOutError(t.phone);
+      return call(tx);
+    });
   }
   const provider = { to: (t: Thread) => ({ to: t.phone, from: t.line }) };
   async function reply(t: Thread, body: string) {
@@ -57,30 +68,33 @@ export function createInbox(deps: { pool: pg.Pool; client: InboxClient; readRece
      */
     async open(t: Thread, limit = 500) {
       await markThreadRead(pool, t.phone, t.line);
-      const consents = await personConsents(pool, t.phone);
       let readReceipt = false;
       let readReceiptError: string | undefined;
-      if (deps.readReceipts && consents && (await readReceiptDue(pool, t.phone, t.line))) {
+      if (deps.readReceipts && (await readReceiptDue(pool, t.phone, t.line))) {
         try {
-          await client.read(provider.to(t));
-          await recordReadReceipt(pool, t.phone, t.line);
+          await whileConsenting(t, async (tx) => {
+            await client.read(provider.to(t));
+            await recordReadReceipt(tx, t.phone, t.line);
+          });
           readReceipt = true;
         } catch (err) {
-          readReceiptError = `the read receipt was not sent: ${err instanceof Error ? err.message : String(err)}`;
+          // An opted-out person gets no receipt; the thread still opens (optedOut says why the box is closed).
+          if (!(err instanceof OptedOutError)) readReceiptError = `the read receipt was not sent: ${err instanceof Error ? err.message : String(err)}`;
         }
       }
+      const consents = await personConsents(pool, t.phone);
       const events = await threadEvents(pool, t.phone, t.line, limit);
       return { events, optedOut: !consents, readReceipt, ...(readReceiptError ? { readReceiptError } : {}) };
     },
     setState: (t: Thread, state: ThreadState | 'unread') => setThreadState(pool, t.phone, t.line, state),
     async typing(t: Thread, action: 'start' | 'stop') {
-      await reachable(t);
-      await client.typing({ ...provider.to(t), action });
+      await whileConsenting(t, () => client.typing({ ...provider.to(t), action }));
     },
     async tapback(t: Thread, tapback: Tapback, message: string) {
-      await reachable(t);
-      await client.react('add', { ...provider.to(t), tapback, message });
-      return { id: await recordTapback(pool, { ...t, tapback, message }) };
+      return whileConsenting(t, async (tx) => {
+        await client.react('add', { ...provider.to(t), tapback, message });
+        return { id: await recordTapback(tx, { ...t, tapback, message }) };
+      });
     },
     quickReplies: () => listQuickReplies(pool),
     saveQuickReply: (q: QuickReplyInput) => saveQuickReply(pool, q),

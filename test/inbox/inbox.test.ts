@@ -166,6 +166,33 @@ describe('the inbox against the simulator', () => {
     expect(await actions()).toEqual(['read_receipt']);
   });
 
+  it('a STOP that arrives while a typing indicator is on the wire waits for it; nothing goes out after the STOP is applied', async () => {
+    const person = '+16505550179';
+    await seedRecipient(db.pool, await seedCampaign(db.pool, {}), person);
+    await direct.send({ to: person, from: LINE, message: 'Spring hours are 9–5' });
+    await eventually(async () => (await db.pool.query(`SELECT 1 FROM inbound_messages WHERE from_phone = $1`, [person])).rows.length || undefined, 10_000, 'their reply');
+    const inbox = createInbox({ pool: db.pool, client: stack.client, readReceipts: false });
+    const t = { phone: person, line: LINE };
+    const order: string[] = [];
+    sim.setFaults({ latencyMs: 800 });
+    try {
+      const asked = sim.requests();
+      const typing = inbox.typing(t, 'start').then(() => order.push('typing accepted'));
+      // The indicator is on the wire once the simulator counts the request (it answers 800 ms later); the STOP is applied then.
+      await eventually(() => sim.requests() > asked || undefined, 5_000, 'typing on the wire');
+      const stop = manualOptOut(db.pool, { phone: person, reason: 'STOP by text' }, 'test').then(() => order.push('stop applied'));
+      await Promise.all([typing, stop]);
+    } finally {
+      sim.clearFaults();
+    }
+    // The STOP was ordered after the call that was already out, never before it.
+    expect(order).toEqual(['typing accepted', 'stop applied']);
+    const before = sim.received().length;
+    await expect(inbox.typing(t, 'start')).rejects.toThrow(/opted out/);
+    await expect(inbox.tapback(t, 'like', 'Spring hours are 9–5')).rejects.toThrow(/opted out/);
+    expect(sim.received().slice(before)).toEqual([]);
+  });
+
   it('refuses bad input with a clear error', async () => {
     const bad = await call('POST', '/api/inbox/thread/reply', { phone: '12', line: LINE, body: '' });
     expect(bad.status).toBe(400);
