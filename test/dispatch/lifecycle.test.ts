@@ -75,16 +75,24 @@ describe('dispatch: retries, opt-out, pause/resume/cancel, retry-failed', () => 
   it('stops sending to a recipient who opts out mid-run', async () => {
     const phones = Array.from({ length: 20 }, (_, i) => phone(i, '602'));
     const c = await seedCampaign(db.pool, { phones, concurrency: 1 });
-    // 100 ms a send: the opt-out (after the 3rd) lands over a second before the 16th is due,
-    // even when a loaded machine polls late. Sooner, it would be a send before the STOP.
     sim.setFaults({ latencyMs: 100 });
-    const late = phones[15]!;
     const worker = testWorker(db.pool, providerClient(sim));
     worker.start();
+    let late: string;
     try {
       await eventually(() => sentTo(phones).length >= 3, 10_000);
-      // What the webhook receiver does on STOP.
-      await db.pool.query(`UPDATE contacts SET opted_out = true, opted_out_at = now() WHERE phone = $1`, [late]);
+      // What the webhook receiver does on STOP, for someone whose message is still queued
+      // (a campaign's messages go out in no set order). The message row is locked while
+      // the contact is updated, so no claim can take it in between: it is claimed after the
+      // opt-out or never.
+      const stopped = await db.pool.query<{ phone: string }>(
+        `UPDATE contacts SET opted_out = true, opted_out_at = now()
+          WHERE id = (SELECT contact_id FROM outbound_messages WHERE campaign_id = $1 AND status = 'queued' LIMIT 1 FOR UPDATE)
+          RETURNING phone`,
+        [c.id],
+      );
+      expect(stopped.rows).toHaveLength(1);
+      late = stopped.rows[0]!.phone;
       await eventually(async () => (await messageStatuses(db.pool, c.id)).sent === 19, 10_000);
     } finally {
       await worker.stop();
