@@ -1,11 +1,9 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignRoutes } from '../../src/http/routes/campaigns.ts';
-import { launchBlockedSchema } from '../../src/http/routes/dashboard-api.ts';
 import { buildHttpServer } from '../../src/http/server.ts';
 import { launchGate } from '../../src/planner/gate.ts';
 import { doctorLineProblems } from '../../src/planner/line-problems.ts';
@@ -63,38 +61,35 @@ describe('scheduling at creation goes through the launch gate', () => {
     const orphan = await runCli(['campaign', 'create', '--name', 'gate-cli-4', '--message', 'Hi. Reply STOP to opt out', '--ignore-blocks'], { env });
     expect(orphan.code).toBe(2);
     expect(orphan.stderr).toMatch(/--ignore-blocks: only with --at/);
+
+    // Nobody to check yet (no CSV): refused as `schedule` refuses it, kept as a draft, even with --ignore-blocks.
+    const empty = await runCli(['campaign', 'create', '--name', 'gate-cli-5', '--message', 'Hi, sale Friday', '--at', at, '--ignore-blocks'], { env });
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toMatch(/campaign "gate-cli-5" has no recipients yet: upload a recipients CSV before scheduling it \(campaign "gate-cli-5" was created as a draft, id \d+\)/);
+    expect(await row('gate-cli-5')).toEqual({ status: 'draft', schedule_at: null, recipients: 0 });
   }, 90_000);
 
-  it('API: POST /api/campaigns with at answers 409 with the blocks and creates nothing; ignoreBlocks schedules (logged); without at, no gate', async () => {
-    const logs: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(l)); done(); } });
+  it('API: POST /api/campaigns with at is refused while the campaign has nobody to check (nothing created); without at, a draft and no gate', async () => {
     const client = createImessageClient({ baseUrl: sim.url, apiKey: sim.apiKey });
-    const logger = pino({ level: 'warn' }, sink);
-    const app = await buildHttpServer({ logger }, [campaignRoutes({ db, apiToken: TOKEN, gate: launchGate(db.pool, { lineProblems: doctorLineProblems(client) }), logger })]);
+    const app = await buildHttpServer({ logger: pino({ level: 'silent' }) }, [campaignRoutes({ db, apiToken: TOKEN, gate: launchGate(db.pool, { lineProblems: doctorLineProblems(client) }) })]);
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const post = async (body: unknown) => {
         const res = await fetch(`${url}/api/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
         return { status: res.status, body: (await res.json()) as Record<string, any> };
       };
-      const def = { name: 'gate-api', message: 'Hi, sale Friday. Reply STOP to opt out', from: ['+14155559999'], at: later() };
-      const refused = await post(def);
-      expect(refused.status).toBe(409);
-      const body = launchBlockedSchema.parse(refused.body);
-      expect(body.blocks.map((b) => b.id)).toEqual(['lines']);
-      expect(body.blocks[0]!.fix).toMatch(/lease the line/);
-      expect(await row('gate-api')).toBeUndefined();
-
+      // No STOP instruction: with recipients that would block; with none, the first-touch
+      // checks have nobody to look at, so scheduling is refused as `schedule` refuses it,
+      // even with ignoreBlocks.
+      const def = { name: 'gate-api', message: 'Hi, sale Friday', from: ['+14155554001'], at: later() };
+      for (const body of [def, { ...def, ignoreBlocks: true }]) {
+        const refused = await post(body);
+        expect(refused.status).toBe(409);
+        expect(refused.body.error).toMatch(/campaign "gate-api" has no recipients yet: upload a recipients CSV before scheduling it/);
+        expect(await row('gate-api')).toBeUndefined();
+      }
       expect((await post({ ...def, ignoreBlocks: 'yes' })).status).toBe(400);
-      expect(logs).toEqual([]);
-      const forced = await post({ ...def, ignoreBlocks: true });
-      expect(forced.status).toBe(201);
-      expect(forced.body).toMatchObject({ name: 'gate-api', status: 'scheduled', ignoredBlocks: ['lines'] });
-      expect(await row('gate-api')).toMatchObject({ status: 'scheduled', schedule_at: new Date(def.at) });
-      expect(logs).toEqual([expect.objectContaining({ level: 40, ignoredBlocks: ['lines'], msg: expect.stringMatching(/despite blocking plan checks/) })]);
 
-      // The account's own line passes: scheduled at once; no `at`: a draft, the gate not asked.
-      expect((await post({ ...def, name: 'gate-api-ok', from: ['+14155554001'] })).body).toMatchObject({ status: 'scheduled' });
       const before = sim.availabilityRequests().length;
       expect((await post({ name: 'gate-api-draft', message: 'Hi. Reply STOP to opt out', from: ['+14155559999'] })).body).toMatchObject({ status: 'draft' });
       expect(sim.availabilityRequests().length).toBe(before);

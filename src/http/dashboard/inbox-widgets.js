@@ -47,14 +47,16 @@ export function startUnreadBadge(link) {
 /** "Saved answers": the list with remove buttons and a form to save one; `changed` runs after each change. */
 export function quickRepliesPanel(changed) {
   const list = h('ul', { class: 'quick-list' });
-  const status = h('p', { class: 'muted' });
+  // The empty list's hint and the last action's notice are apart: reloading the list after a save must not wipe "Saved …".
+  const hint = h('p', { class: 'muted' });
+  const status = h('p', { class: 'muted', role: 'status' });
   const name = h('input', { type: 'text', maxlength: 60, placeholder: 'Name, e.g. Opening hours', 'aria-label': 'Quick reply name' });
   const body = h('textarea', { rows: 2, maxlength: 2000, placeholder: 'Hi {{first_name|there}}, we are open 9–5.', 'aria-label': 'Quick reply text' });
   const form = h('form', { class: 'quick-form' }, name, body, h('button', { type: 'submit', class: 'secondary', text: 'Save answer' }));
   async function load() {
     try {
       const all = (await api('GET', 'inbox/quick-replies')).quickReplies;
-      status.textContent = all.length ? '' : 'None yet. {{first_name}} and the other columns of the person’s CSV row are filled in.';
+      hint.textContent = all.length ? '' : 'None yet. {{first_name}} and the other columns of the person’s CSV row are filled in.';
       list.replaceChildren(
         ...all.map((q) =>
           h(
@@ -93,5 +95,5 @@ export function quickRepliesPanel(changed) {
     }
   });
   load();
-  return h('details', { class: 'quick-panel' }, h('summary', { text: 'Saved answers (quick replies)' }), list, status, form);
+  return h('details', { class: 'quick-panel' }, h('summary', { text: 'Saved answers (quick replies)' }), list, hint, status, form);
 }
