@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
-import { findFallbackMessage } from '../db/sql/fallback-match.ts';
+import { findFallbackMessage, findSeedFallback } from '../db/sql/fallback-match.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import { isSeedSend, transitionSeedDelivery } from '../db/sql/seed-delivery.ts';
@@ -164,13 +164,19 @@ function deliveryReport(event: StoredEvent): ThreadReport | string {
 /**
  * A report whose id is none of ours may be about an SMS fallback that got an
  * id of its own: matched by (recipient, line, time window) when exactly one
- * message fits (findFallbackMessage). True when it moved one.
+ * send fits, campaign message or seed send (findFallbackMessage,
+ * findSeedFallback); two candidates are ambiguous and move nothing. The note
+ * says what it moved, or null when it was none.
  */
-async function applyToFallback(tx: Queryable, r: ThreadReport): Promise<boolean> {
+async function applyToFallback(tx: Queryable, r: ThreadReport): Promise<string | null> {
   const allowed = allowedFrom(r.to);
-  const id = await findFallbackMessage(tx, { to: r.phone, line: r.line, at: r.at, allowed });
-  if (id === null) return false;
-  return transitionDelivery(tx, { messageId: id, to: r.to, from: allowed, at: r.at, error: r.error, viaText: true });
+  const match = { to: r.phone, line: r.line, at: r.at, allowed };
+  const [message, seed] = [await findFallbackMessage(tx, match), await findSeedFallback(tx, match)];
+  const t = { to: r.to, from: allowed, at: r.at, error: r.error, viaText: true };
+  const how = `matched to an SMS fallback by recipient, line and time (id ${r.providerMessageId} is the fallback's own)`;
+  if (message !== null && seed === null) return (await transitionDelivery(tx, { ...t, messageId: message })) ? how : null;
+  if (seed !== null && message === null) return (await transitionSeedDelivery(tx, { ...t, messageId: seed })) ? `${how}: ${SEED_NOTE}` : null;
+  return null;
 }
 
 /**
@@ -201,7 +207,8 @@ async function handleDelivery(tx: Queryable, event: StoredEvent): Promise<EventO
   // Old news (the message is already further along) is simply done; a message we do not know yet is waited for.
   if (moved || (await findStatusByProviderId(tx, r.providerMessageId)) !== null) return { kind: 'done' };
   if (await applyToSeed(tx, r)) return { kind: 'done', note: SEED_NOTE };
-  if (await applyToFallback(tx, r)) return { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${r.providerMessageId} is the fallback's own)` };
+  const fallback = await applyToFallback(tx, r);
+  if (fallback) return { kind: 'done', note: fallback };
   return waitFor(r.providerMessageId);
 }
 
@@ -269,8 +276,10 @@ export const applyDeliveryBatch: BatchHandler = async (tx, events) => {
     const id = report.providerMessageId;
     if (moved.has(id) || known.has(id)) outcomes.set(event.id, { kind: 'done' });
     else if (await applyToSeed(tx, report)) outcomes.set(event.id, { kind: 'done', note: SEED_NOTE });
-    else if (await applyToFallback(tx, report)) outcomes.set(event.id, { kind: 'done', note: `matched to an SMS fallback by recipient, line and time (id ${id} is the fallback's own)` });
-    else outcomes.set(event.id, waitFor(id));
+    else {
+      const fallback = await applyToFallback(tx, report);
+      outcomes.set(event.id, fallback ? { kind: 'done', note: fallback } : waitFor(id));
+    }
   }
   return outcomes;
 };

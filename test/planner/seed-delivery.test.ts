@@ -16,7 +16,10 @@ import { phone, seedCampaign } from '../dispatch/fixtures.ts';
 // delivery reconciler's polls (iMessage) and the webhook handler
 // (text.delivery.* of an SMS fallback), recorded in seed_sends and shown by
 // the plan, while no campaign count moves.
-describe('seed sends: delivery followed, outside the counts', () => {
+// Both ways the contract leaves open for the SMS fallback's report: the
+// iMessage's id ('same') or an id of its own ('own', matched by recipient,
+// line and time, as a campaign message's fallback is).
+describe.each(['same', 'own'] as const)('seed sends: delivery followed, outside the counts (fallback SMS id: %s)', (fallbackSmsId) => {
   let db: TestDatabase;
   let sim: SimulatorHandle;
   let service: Service;
@@ -29,6 +32,7 @@ describe('seed sends: delivery followed, outside the counts', () => {
       timing: { deliveryMs: 50, readMs: 50, replyMs: 60_000 }, replyRatio: 0,
       webhookUrl: `http://127.0.0.1:${port}${WEBHOOK_PATH}`, secret: 'whsec_seed_delivery',
     });
+    sim.setFaults({ fallbackSmsId });
     const config = loadConfig({ DATABASE_URL: db.url, CONTIGUITY_API_KEY: sim.apiKey, CONTIGUITY_BASE_URL: sim.url, WEBHOOK_SECRET: 'whsec_seed_delivery', LOG_LEVEL: 'silent' });
     const app: App = { config, logger: createLogger('silent'), server: { url: db.url, stop: async () => undefined }, db, close: async () => undefined };
     service = await startService(app, {
@@ -67,7 +71,8 @@ describe('seed sends: delivery followed, outside the counts', () => {
       const { rows } = await db.pool.query(`SELECT type, last_error AS note FROM webhook_events WHERE type LIKE 'text.delivery.%' AND processed_at IS NOT NULL`);
       return rows.length ? rows : null;
     }, 10_000, 'the delivery report processed');
-    expect(events).toEqual([{ type: 'text.delivery.confirmed', note: 'a seed send (plan --seed): recorded in seed_sends' }]);
+    const note = fallbackSmsId === 'same' ? 'a seed send (plan --seed): recorded in seed_sends' : expect.stringMatching(/^matched to an SMS fallback by recipient, line and time .*: a seed send \(plan --seed\): recorded in seed_sends$/);
+    expect(events).toEqual([{ type: 'text.delivery.confirmed', note }]);
 
     const plan = (await buildPlan(db.pool, c.id, new Date()))!;
     expect(plan.seedSends.map((s) => `${s.to}:${s.status}:${s.channel}`).sort()).toEqual([`${imessageSeed}:read:imessage`, `${smsSeed}:delivered:sms`].sort());

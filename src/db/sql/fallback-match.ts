@@ -41,3 +41,33 @@ export async function findFallbackMessage(
   });
   return res.rows.length === 1 ? Number(res.rows[0]!.id) : null;
 }
+
+/**
+ * findFallbackMessage over seed sends (`plan --seed`, which carry the
+ * campaign's fallback): same recipient, sent on the reported line or the
+ * campaign's fallback line, within the window, in a state the report may
+ * move. The caller books the report only when exactly one send fits across
+ * both tables, so a seed to a number that is also a recipient on the line is
+ * never guessed onto either.
+ */
+export async function findSeedFallback(
+  db: Queryable,
+  r: { to: string; line: string; at: Date; allowed: readonly string[] },
+): Promise<number | null> {
+  const res = await db.query<{ id: number }>({
+    name: 'webhooks.find_seed_fallback',
+    text: `SELECT s.id
+             FROM seed_sends s
+             JOIN campaigns c ON c.id = s.campaign_id
+            WHERE s.to_phone = $1
+              AND (s.from_line = $2 OR c.fallback_from = $2)
+              AND (s.channel IS NULL OR s.channel = 'imessage')
+              AND cardinality(COALESCE(c.fallback_when, '{}'::text[])) > 0
+              AND s.sent_at BETWEEN $3::timestamptz - make_interval(secs => $5::float8)
+                                AND $3::timestamptz + make_interval(secs => $6::float8)
+              AND s.status = ANY($4::message_status[])
+            LIMIT 2`,
+    values: [r.to, r.line, r.at, r.allowed, FALLBACK_MATCH_WINDOW.beforeSeconds, FALLBACK_MATCH_WINDOW.afterSeconds],
+  });
+  return res.rows.length === 1 ? Number(res.rows[0]!.id) : null;
+}
