@@ -149,6 +149,15 @@ export function offContract(r: { method: string; path: string; body: unknown; st
     if (!pointerExists(doc, `/paths/${esc(rel)}/post`)) return [`POST ${r.path}: not a documented operation`];
     const v = requestBodyValidator(rel);
     if (!v(r.body)) problems.push(`POST ${r.path}: ${explain(v)}`);
+  } else {
+    // A GET's path must fit one of the document's path templates ({to}, {from}, {limit}…), segment by segment.
+    const segments = rel.split('/');
+    const paths = Object.entries((doc as { paths: Record<string, Record<string, unknown>> }).paths);
+    const fits = paths.some(([template, ops]) => {
+      const t = template.split('/');
+      return r.method.toLowerCase() in ops && t.length === segments.length && t.every((seg, i) => /^\{[^}]+\}$/.test(seg) || seg === segments[i]);
+    });
+    if (!fits) return [`${r.method} ${r.path}: not a documented operation`];
   }
   if (r.status !== 200) problems.push(`${r.method} ${r.path}: answered ${r.status}`);
   return problems;
