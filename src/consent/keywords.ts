@@ -25,6 +25,11 @@
  *    decide either: the reply is flagged `possible_opt_out` (stored with
  *    needs_attention) for a person to read. Clauses end at . ! ? ; , and line
  *    breaks, so "Don't. Stop." and "no, don't text, stop" do opt out.
+ * 5. A reply without an FCC word that still reads like a wish to hear no
+ *    more ("remove me", "take me off your list", "not interested", "wrong
+ *    number", "leave me alone", "don't text me"): not a revocation the law
+ *    names, so not applied by a program, but flagged `possible_opt_out` too,
+ *    so that a person decides (the inbox's "needs attention").
  */
 
 export type ConsentKeyword = { kind: 'opt_out' | 'opt_in'; keyword: string };
@@ -63,6 +68,22 @@ function clauses(text: string): string[] {
 /** A configured keyword, normalised as replies are; "" when nothing is left of it. */
 export function normalizeKeyword(k: string): string {
   return normalizeReply(k);
+}
+
+// Rule 5's phrases, as normalised token runs (apostrophes dropped: "don't" is "dont").
+const MAYBE_OPT_OUT = [
+  'remove me', 'take me off', 'not interested', 'wrong number', 'leave me alone', 'lose my number', 'no more texts', 'no more messages',
+  'dont text', 'dont message', 'dont contact', 'do not text', 'do not message', 'do not contact', 'unsub', 'spam',
+].map((p) => p.split(' '));
+
+/** The first rule-5 phrase in a clause's tokens, upper-cased, or null. */
+function maybeOptOut(tokens: string[]): string | null {
+  for (const phrase of MAYBE_OPT_OUT) {
+    for (let i = 0; i + phrase.length <= tokens.length; i++) {
+      if (phrase.every((w, k) => tokens[i + k] === w)) return phrase.join(' ').toUpperCase();
+    }
+  }
+  return null;
 }
 
 const NEGATORS = new Set(['dont', 'not', 'never', 'cant', 'cannot', 'wont', 'doesnt', 'didnt', 'shouldnt', 'wouldnt', 'couldnt', 'isnt', 'aint', 'mustnt', 'no', 'nor']);
@@ -136,7 +157,12 @@ export function createKeywordClassifier(o: { optOut?: readonly string[]; optIn?:
           negated ??= keyword;
         }
       }
-      return negated ? { kind: 'possible_opt_out', keyword: negated } : null;
+      if (negated) return { kind: 'possible_opt_out', keyword: negated };
+      for (const clause of parts) {
+        const phrase = maybeOptOut(clause.split(' '));
+        if (phrase) return { kind: 'possible_opt_out', keyword: phrase };
+      }
+      return null;
     },
   };
 }

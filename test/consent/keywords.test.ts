@@ -22,6 +22,9 @@ const ORDINARY: string[] = [
 const POSSIBLE: string[] = [
   "don't stop", 'Dont stop!', 'do not stop', "I can't stop laughing 😂", 'cannot stop', 'never stop', "Please don't ever stop sending these",
   'do not cancel', "won't quit", "please don't unsubscribe me",
+  // No FCC word, but a wish to hear no more may be meant (rule 5).
+  'Remove me from your list', 'take me off this', 'Not interested', 'not interested right now', 'Wrong number!', 'leave me alone',
+  "Don't text me again", 'do not contact me', 'lose my number', 'No more texts please', 'unsub', 'This is spam',
 ];
 
 describe('consent keywords: a table of real shapes', () => {
