@@ -117,6 +117,31 @@ class LineLoad {
 }
 
 /**
+ * Share `give` sends among the open groups `open` in proportion to what each
+ * has left (`want` in all), whole sends by largest remainder: the claim takes
+ * due rows without regard to zone. Takes them off `left`; returns how many.
+ */
+function splitLargestRemainder(give: number, want: number, open: number[], left: number[]): number {
+  if (give <= 0) return 0;
+  let taken = 0;
+  const shares = open.map((i) => ({ i, exact: (give * left[i]!) / want }));
+  for (const s of shares) {
+    const n = Math.floor(s.exact);
+    left[s.i]! -= n;
+    taken += n;
+  }
+  shares.sort((a, b) => (b.exact % 1) - (a.exact % 1));
+  for (const s of shares) {
+    if (taken >= give) break;
+    if (left[s.i]! > 0) {
+      left[s.i]!--;
+      taken++;
+    }
+  }
+  return taken;
+}
+
+/**
  * The dispatcher's rules, by counts, event by event. At each event time a
  * group may send when the engine allows its recipients (legal hours and
  * holidays in all their zones, the campaign window) and its notBefore has
@@ -215,12 +240,15 @@ export function simulate(
       }
     }
     let taken = 0;
+    let poolSent = 0;
     if (want > 0 && pool.length === 0) {
-      // The provider picks the line: no caps or pacing of ours apply.
-      for (const i of openNew) {
-        taken += left[i]!;
-        left[i] = 0;
-      }
+      // The provider picks the line, and the dispatcher paces the campaign as
+      // one line (send-one.ts: provider-pool:<campaign>), with no new-contact
+      // caps of ours: the rate alone binds.
+      const give = Math.min(rateCap, want);
+      if (give < want) rateBound = true;
+      taken = splitLargestRemainder(give, want, openNew, left);
+      poolSent = taken;
     } else if (want > 0) {
       let room = 0;
       const roomOf = new Map<string, number>();
@@ -234,21 +262,7 @@ export function simulate(
       }
       const give = Math.min(room, want);
       if (give > 0) {
-        // Largest-remainder split of `give` over the open groups.
-        const shares = openNew.map((i) => ({ i, exact: (give * left[i]!) / want }));
-        for (const s of shares) {
-          const n = Math.floor(s.exact);
-          left[s.i]! -= n;
-          taken += n;
-        }
-        shares.sort((a, b) => (b.exact % 1) - (a.exact % 1));
-        for (const s of shares) {
-          if (taken >= give) break;
-          if (left[s.i]! > 0) {
-            left[s.i]!--;
-            taken++;
-          }
-        }
+        taken = splitLargestRemainder(give, want, openNew, left);
         // Record the load on lines: assignLines gives each new contact the
         // least-loaded line with room, so the batch levels the lines' loads.
         let toPlace = taken;
@@ -277,7 +291,7 @@ export function simulate(
       first ??= t;
       last = t;
       // The batch takes its time at the lines' rate: the busiest line's share.
-      let busiest = 0;
+      let busiest = poolSent;
       for (const v of tokens.values()) busiest = Math.max(busiest, rateCap - v);
       lastEnd = t + Math.max(1000, Math.ceil((busiest / Math.max(campaign.ratePerLine, 1e-9)) * 1000));
       const hour = new Date(t - (t % HOUR_MS)).toISOString();

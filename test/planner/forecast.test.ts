@@ -52,6 +52,18 @@ describe('forecast by simulation', () => {
     expect(f.waitingPast).toEqual({ days1: 1280 + 1600 + 200, days3: 0, days7: 0 });
   });
 
+  it('without lines of ours the provider picks the line, and the campaign is paced as one line (as the dispatcher does), not sent at once', () => {
+    const now = new Date('2026-12-01T00:00:00Z');
+    const c = campaign({ senderLines: [], ratePerLine: 1 });
+    const f = simulate(c, [group(c, 'UTC', null, 1204)], [], now);
+    // 1 a second, no new-contact caps of ours: 1,204 s, within the first hour.
+    expect(f.perHour.map((h) => h.sends)).toEqual([1204]);
+    expect(f.firstSend).toBe('2026-12-01T00:00:00.000Z');
+    const took = (Date.parse(f.finish!) - Date.parse(f.firstSend!)) / 1000;
+    expect(took).toBeGreaterThanOrEqual(1200);
+    expect(took).toBeLessThanOrEqual(1210);
+  });
+
   it('sticky contacts keep their line and are not under the new-contact caps', () => {
     const now = new Date('2026-12-01T00:00:00Z');
     const c = campaign({ senderLines: lines(1) });
