@@ -326,8 +326,11 @@ describe('dashboard end to end', () => {
   it('pause, resume and cancel buttons change the campaign', async () => {
     const created = await api<{ id: number }>(stack, '/api/campaigns', {
       method: 'POST',
-      body: JSON.stringify({ name: 'e2e-later', message: 'Later', at: new Date(Date.now() + 86_400_000).toISOString(), window: 'any' }),
+      body: JSON.stringify({ name: 'e2e-later', message: 'Later', window: 'any' }),
     });
+    // Scheduled for tomorrow as `schedule` leaves it (the API refuses a send time for a campaign with nobody to check yet;
+    // scheduling through the page is the walk's and the Chicago test's).
+    await stack.db.pool.query(`UPDATE campaigns SET status = 'scheduled', schedule_at = now() + interval '1 day' WHERE id = $1 AND status = 'draft'`, [created.id]);
     const status = async () => (await stack.db.pool.query('SELECT status::text FROM campaigns WHERE id = $1', [created.id])).rows[0].status as string;
     await page.goto(`${stack.url}/#/campaigns/${created.id}`);
     const badge = page.locator('h1[data-campaign-name="e2e-later"] + p [data-status]');
