@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { changeConsent, flipped } from '../consent/change.ts';
 import { createKeywordClassifier, type ConsentKeyword, type KeywordClassifier } from '../consent/keywords.ts';
-import { findFallbackMessage, findSeedFallback } from '../db/sql/fallback-match.ts';
+import { findFallbackSend } from '../db/sql/fallback-match.ts';
 import { findStatusByProviderId, knownProviderIds, recordLineSubstitution, transitionDeliveries, transitionDelivery, type DeliveryReport } from '../db/sql/delivery-state.ts';
 import { recordReply, resolveConversation } from '../db/sql/inbound-messages.ts';
 import { isSeedSend, transitionSeedDelivery } from '../db/sql/seed-delivery.ts';
@@ -164,19 +164,18 @@ function deliveryReport(event: StoredEvent): ThreadReport | string {
 /**
  * A report whose id is none of ours may be about an SMS fallback that got an
  * id of its own: matched by (recipient, line, time window) when exactly one
- * send fits, campaign message or seed send (findFallbackMessage,
- * findSeedFallback); two candidates are ambiguous and move nothing. The note
+ * send fits, campaign message or seed send (findFallbackSend); two
+ * candidates are ambiguous and move nothing. The note
  * says what it moved, or null when it was none.
  */
 async function applyToFallback(tx: Queryable, r: ThreadReport): Promise<string | null> {
   const allowed = allowedFrom(r.to);
-  const match = { to: r.phone, line: r.line, at: r.at, allowed };
-  const [message, seed] = [await findFallbackMessage(tx, match), await findSeedFallback(tx, match)];
-  const t = { to: r.to, from: allowed, at: r.at, error: r.error, viaText: true };
+  const send = await findFallbackSend(tx, { to: r.phone, line: r.line, at: r.at, allowed });
+  if (send === null) return null;
+  const t = { messageId: send.id, to: r.to, from: allowed, at: r.at, error: r.error, viaText: true };
   const how = `matched to an SMS fallback by recipient, line and time (id ${r.providerMessageId} is the fallback's own)`;
-  if (message !== null && seed === null) return (await transitionDelivery(tx, { ...t, messageId: message })) ? how : null;
-  if (seed !== null && message === null) return (await transitionSeedDelivery(tx, { ...t, messageId: seed })) ? `${how}: ${SEED_NOTE}` : null;
-  return null;
+  if (send.table === 'seed_sends') return (await transitionSeedDelivery(tx, t)) ? `${how}: ${SEED_NOTE}` : null;
+  return (await transitionDelivery(tx, t)) ? how : null;
 }
 
 /**

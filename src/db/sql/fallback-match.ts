@@ -9,24 +9,27 @@ import type { Queryable } from './queryable.ts';
 export const FALLBACK_MATCH_WINDOW = { beforeSeconds: 24 * 3600, afterSeconds: 300 } as const;
 
 /**
- * The one outbound message an SMS delivery report is about when the fallback
- * SMS carries an id of its own (the contract does not say it keeps the
- * iMessage's): same recipient, sent on the reported line (the line used, the
- * line asked for, or the campaign's fallback line), sent within the window
+ * The one send an SMS delivery report is about when the fallback SMS carries
+ * an id of its own (the contract does not say it keeps the iMessage's): a
+ * campaign message or a seed send (`plan --seed`, which carry the campaign's
+ * fallback) to the same recipient, sent on the reported line (the line used,
+ * the line asked for, or the campaign's fallback line), within the window
  * before the report, with a fallback requested and in a state the report may
- * move. Returns null unless exactly one message fits: two candidates are
- * ambiguous and guessing would put news on the wrong message.
+ * move. Null unless exactly one send fits across both tables: two candidates
+ * are ambiguous, and guessing would put news on the wrong one (a seed to a
+ * number that is also a recipient on the line is never booked on either).
  *
- * Why this shape: a LIMIT 2 read tells "one" from "several" in one round trip;
- * it only runs for reports whose id we do not know, so no index is added.
+ * Why this shape: one UNION ALL with LIMIT 2 tells "one" from "several" over
+ * both tables in one round trip; it only runs for reports whose id we do not
+ * know, so no index is added.
  */
-export async function findFallbackMessage(
+export async function findFallbackSend(
   db: Queryable,
   r: { to: string; line: string; at: Date; allowed: readonly string[] },
-): Promise<number | null> {
-  const res = await db.query<{ id: number }>({
-    name: 'webhooks.find_fallback_message',
-    text: `SELECT o.id
+): Promise<{ table: 'outbound_messages' | 'seed_sends'; id: number } | null> {
+  const res = await db.query<{ table: 'outbound_messages' | 'seed_sends'; id: number }>({
+    name: 'webhooks.find_fallback_send',
+    text: `SELECT 'outbound_messages' AS "table", o.id::int AS id
              FROM outbound_messages o
              LEFT JOIN campaigns c ON c.id = o.campaign_id
             WHERE o.to_phone = $1
@@ -36,27 +39,8 @@ export async function findFallbackMessage(
               AND o.sent_at BETWEEN $3::timestamptz - make_interval(secs => $5::float8)
                                 AND $3::timestamptz + make_interval(secs => $6::float8)
               AND o.status = ANY($4::message_status[])
-            LIMIT 2`,
-    values: [r.to, r.line, r.at, r.allowed, FALLBACK_MATCH_WINDOW.beforeSeconds, FALLBACK_MATCH_WINDOW.afterSeconds],
-  });
-  return res.rows.length === 1 ? Number(res.rows[0]!.id) : null;
-}
-
-/**
- * findFallbackMessage over seed sends (`plan --seed`, which carry the
- * campaign's fallback): same recipient, sent on the reported line or the
- * campaign's fallback line, within the window, in a state the report may
- * move. The caller books the report only when exactly one send fits across
- * both tables, so a seed to a number that is also a recipient on the line is
- * never guessed onto either.
- */
-export async function findSeedFallback(
-  db: Queryable,
-  r: { to: string; line: string; at: Date; allowed: readonly string[] },
-): Promise<number | null> {
-  const res = await db.query<{ id: number }>({
-    name: 'webhooks.find_seed_fallback',
-    text: `SELECT s.id
+           UNION ALL
+           SELECT 'seed_sends', s.id::int
              FROM seed_sends s
              JOIN campaigns c ON c.id = s.campaign_id
             WHERE s.to_phone = $1
@@ -69,5 +53,5 @@ export async function findSeedFallback(
             LIMIT 2`,
     values: [r.to, r.line, r.at, r.allowed, FALLBACK_MATCH_WINDOW.beforeSeconds, FALLBACK_MATCH_WINDOW.afterSeconds],
   });
-  return res.rows.length === 1 ? Number(res.rows[0]!.id) : null;
+  return res.rows.length === 1 ? res.rows[0]! : null;
 }
